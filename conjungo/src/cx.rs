@@ -1,0 +1,195 @@
+//! The two passes of a merge: [`Check`] (read-only validation) and [`Apply`] (the changes).
+//!
+//! Every merge runs in two passes so that a failing merge changes nothing:
+//!
+//! 1. **Check** walks target and source by reference and returns the first error the
+//!    merge would meet (a kind mismatch, the depth limit, a failing custom function). It
+//!    writes nothing. Custom functions run here, on copies of their two values, and their
+//!    results are kept for the second pass. The pass is skipped entirely when it cannot
+//!    fail: a type whose [`Merge::FALLIBLE`] is false, merged with no custom function
+//!    registered (typed structs of std types), pays nothing for it.
+//! 2. **Apply** moves the source into the target. Its custom sites install the results
+//!    computed by the check pass instead of calling the function again.
+//!
+//! Hand-written [`Merge`] impls call [`Check::merge`] and [`Apply::merge`] for their
+//! children (never the children's `check`/`apply` directly), so that per-type custom
+//! functions are found at every depth.
+
+use std::any::Any;
+
+use crate::{Error, ErrorKind, Merge, Options};
+
+type Slot = Option<Box<dyn Any>>;
+
+/// A custom merge function found for a value of type `T`, with what the two passes need to
+/// carry its result from one to the other. Made by [`Options::type_fn`],
+/// [`Options::kind_fn`] or [`CustomFn::new`].
+pub struct CustomFn<'f, T> {
+    func: &'f (dyn Fn(&mut T, T, &Options) -> Result<(), Error> + 'f),
+    store: fn(T) -> Box<dyn Any>,
+    load: fn(Box<dyn Any>) -> Option<T>,
+}
+
+impl<T> Clone for CustomFn<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for CustomFn<'_, T> {}
+
+impl<'f, T: 'static> CustomFn<'f, T> {
+    /// Wrap a function of the custom signature.
+    pub fn new(func: &'f (dyn Fn(&mut T, T, &Options) -> Result<(), Error> + 'f)) -> Self {
+        CustomFn {
+            func,
+            store: |value| Box::new(value),
+            load: |boxed| boxed.downcast().ok().map(|b| *b),
+        }
+    }
+}
+
+impl<T> CustomFn<'_, T> {
+    /// Call the function.
+    pub fn call(&self, target: &mut T, source: T, options: &Options) -> Result<(), Error> {
+        (self.func)(target, source, options)
+    }
+}
+
+/// The read-only validation pass of a merge. See the [module docs](self).
+pub struct Check<'a> {
+    options: &'a Options,
+    depth: usize,
+    results: Vec<Slot>,
+}
+
+impl<'a> Check<'a> {
+    pub(crate) fn new(options: &'a Options) -> Self {
+        Check {
+            options,
+            depth: 0,
+            results: Vec::new(),
+        }
+    }
+
+    /// The options of this merge.
+    #[inline]
+    pub fn options(&self) -> &'a Options {
+        self.options
+    }
+
+    /// Validate the merge of `source` into `target`: the custom function registered for
+    /// `T` if there is one, else `T`'s own [`Merge::check`].
+    #[inline]
+    pub fn merge<T: Merge>(&mut self, target: &T, source: &T) -> Result<(), Error> {
+        if self.options.has_custom() {
+            if let Some(f) = T::custom_fn(self.options) {
+                return self.custom(target.snapshot(), source.snapshot(), f);
+            }
+        } else if !T::FALLIBLE {
+            return Ok(());
+        }
+        target.check(source, self)
+    }
+
+    /// A custom merge site: run `f` on the copies `target` and `source` now, and keep the
+    /// result for the apply pass (which must call [`Apply::custom`] at the same place).
+    /// Without copies (`None`), `f` runs on the real values in the apply pass instead, and
+    /// an error there can no longer be undone.
+    pub fn custom<T>(
+        &mut self,
+        target: Option<T>,
+        source: Option<T>,
+        f: CustomFn<'_, T>,
+    ) -> Result<(), Error> {
+        match (target, source) {
+            (Some(mut target), Some(source)) => {
+                f.call(&mut target, source, self.options)?;
+                self.results.push(Some((f.store)(target)));
+            }
+            _ => self.results.push(None),
+        }
+        Ok(())
+    }
+
+    /// Run `inner` one nesting level deeper, failing with
+    /// [`ErrorKind::DepthLimit`] past [`Options::max_depth`]. Dynamic values call it for
+    /// every array and object they recurse into.
+    #[inline]
+    pub fn nested<R>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        if self.depth >= self.options.max_depth {
+            return Err(Error::new(ErrorKind::DepthLimit {
+                limit: self.options.max_depth,
+            }));
+        }
+        self.depth += 1;
+        let result = inner(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// How many levels deeper than the root this pass is.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    pub(crate) fn into_apply(self) -> Apply<'a> {
+        Apply {
+            options: self.options,
+            results: self.results.into_iter(),
+        }
+    }
+}
+
+/// The pass of a merge that changes the target. See the [module docs](self).
+pub struct Apply<'a> {
+    options: &'a Options,
+    results: std::vec::IntoIter<Slot>,
+}
+
+impl<'a> Apply<'a> {
+    pub(crate) fn new(options: &'a Options) -> Self {
+        Apply {
+            options,
+            results: Vec::new().into_iter(),
+        }
+    }
+
+    /// The options of this merge.
+    #[inline]
+    pub fn options(&self) -> &'a Options {
+        self.options
+    }
+
+    /// Merge `source` into `target`: the custom function registered for `T` if there is
+    /// one, else `T`'s own [`Merge::apply`].
+    #[inline]
+    pub fn merge<T: Merge>(&mut self, target: &mut T, source: T) -> Result<(), Error> {
+        if self.options.has_custom() {
+            if let Some(f) = T::custom_fn(self.options) {
+                return self.custom(target, source, f);
+            }
+        }
+        target.apply(source, self)
+    }
+
+    /// The apply side of [`Check::custom`]: install the result the check pass computed, or
+    /// run `f` now if it could not.
+    pub fn custom<T>(
+        &mut self,
+        target: &mut T,
+        source: T,
+        f: CustomFn<'_, T>,
+    ) -> Result<(), Error> {
+        if let Some(Some(result)) = self.results.next() {
+            if let Some(result) = (f.load)(result) {
+                *target = result;
+                return Ok(());
+            }
+        }
+        f.call(target, source, self.options)
+    }
+}

@@ -1,0 +1,349 @@
+//! The error type of every merge, with the place it happened as a JSON Pointer.
+
+use std::fmt;
+
+/// The kind of a dynamic value (JSON or bson), as named in errors and used to
+/// register per-kind merge functions with [`Options::on_kind`](crate::Options::on_kind).
+///
+/// JSON integers and floats, and bson `Int32`, `Int64`, `Double` and `Decimal128`, are all
+/// [`Kind::Number`]: they never count as a type mismatch against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// JSON `null`, bson `Null` (and the deprecated bson `Undefined`).
+    Null,
+    /// `true` or `false`.
+    Bool,
+    /// Any number: JSON integers and floats; bson `Int32`, `Int64`, `Double`, `Decimal128`.
+    Number,
+    /// A string.
+    String,
+    /// A JSON array or a bson array.
+    Array,
+    /// A JSON object or a bson document.
+    Object,
+    /// bson `ObjectId`.
+    ObjectId,
+    /// bson `DateTime`.
+    DateTime,
+    /// bson `Binary`.
+    Binary,
+    /// bson `Timestamp`.
+    Timestamp,
+    /// bson `RegularExpression`.
+    Regex,
+    /// bson `JavaScriptCode` and `JavaScriptCodeWithScope`.
+    JavaScript,
+    /// bson `Symbol`.
+    Symbol,
+    /// bson `DbPointer`.
+    DbPointer,
+    /// bson `MinKey`.
+    MinKey,
+    /// bson `MaxKey`.
+    MaxKey,
+}
+
+impl Kind {
+    /// A short lowercase name with an article, as used in error messages ("an object").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "a boolean",
+            Kind::Number => "a number",
+            Kind::String => "a string",
+            Kind::Array => "an array",
+            Kind::Object => "an object",
+            Kind::ObjectId => "an ObjectId",
+            Kind::DateTime => "a DateTime",
+            Kind::Binary => "binary data",
+            Kind::Timestamp => "a Timestamp",
+            Kind::Regex => "a regular expression",
+            Kind::JavaScript => "JavaScript code",
+            Kind::Symbol => "a symbol",
+            Kind::DbPointer => "a DbPointer",
+            Kind::MinKey => "MinKey",
+            Kind::MaxKey => "MaxKey",
+        }
+    }
+
+    /// True for the kinds that are merged by recursion (arrays and objects).
+    pub fn is_container(self) -> bool {
+        matches!(self, Kind::Array | Kind::Object)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// Which broad class of failure an [`Error`] is, for mapping to an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The input could not be read at all (bad JSON, too large, not an object): HTTP 400.
+    Malformed,
+    /// The input tried to change something it may not (a protected field, a `$` key): HTTP 403.
+    Forbidden,
+    /// The input was well formed but cannot be applied (type errors, nulls on required
+    /// fields, depth): HTTP 422.
+    Unprocessable,
+}
+
+impl ErrorClass {
+    /// The HTTP status code of this class: 400, 403 or 422.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorClass::Malformed => 400,
+            ErrorClass::Forbidden => 403,
+            ErrorClass::Unprocessable => 422,
+        }
+    }
+}
+
+/// What went wrong, without the place (see [`Error::path`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Two dynamic values of different kinds met under [`Mismatch::Error`](crate::Mismatch::Error).
+    TypeMismatch {
+        /// The kind found in the target.
+        target: Kind,
+        /// The kind found in the source.
+        source: Kind,
+    },
+    /// Nesting went deeper than [`Options::max_depth`](crate::Options::max_depth).
+    DepthLimit {
+        /// The limit that was exceeded.
+        limit: usize,
+    },
+    /// A key that may not appear in a patch body (starts with `$`, contains `.` or NUL).
+    ForbiddenKey {
+        /// The offending key.
+        key: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// A patch touched a field that patches may not change (a skipped field).
+    ProtectedField {
+        /// The field's name, as it is spelled in the body.
+        field: String,
+    },
+    /// A patch named a field that the type does not have.
+    UnknownField {
+        /// The field's name, as it is spelled in the body.
+        field: String,
+    },
+    /// A `null` was given for a field that is not optional.
+    NullOnRequired,
+    /// A nested value had to be built from a patch, but required fields were missing.
+    MissingFields {
+        /// The missing fields' names.
+        fields: Vec<String>,
+    },
+    /// The body is not valid JSON (or not the expected shape).
+    Malformed {
+        /// The parser's message, with line and column where known.
+        message: String,
+    },
+    /// The body is larger than the configured limit.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The update document cannot express the change at this place.
+    Unaddressable {
+        /// Why MongoDB could not address the path.
+        reason: &'static str,
+    },
+    /// An error raised by a custom merge function, see [`Error::custom`].
+    Custom(String),
+}
+
+impl ErrorKind {
+    /// The broad class of this error, for mapping to an HTTP status.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ErrorKind::Malformed { .. } | ErrorKind::TooLarge { .. } => ErrorClass::Malformed,
+            ErrorKind::ForbiddenKey { .. } | ErrorKind::ProtectedField { .. } => {
+                ErrorClass::Forbidden
+            }
+            _ => ErrorClass::Unprocessable,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::TypeMismatch { target, source } => {
+                write!(f, "type mismatch: target is {target}, source is {source}")
+            }
+            ErrorKind::DepthLimit { limit } => write!(f, "nesting deeper than {limit} levels"),
+            ErrorKind::ForbiddenKey { key, reason } => {
+                write!(f, "forbidden key {key:?}: {reason}")
+            }
+            ErrorKind::ProtectedField { field } => {
+                write!(f, "field `{field}` is protected and cannot be patched")
+            }
+            ErrorKind::UnknownField { field } => write!(f, "unknown field `{field}`"),
+            ErrorKind::NullOnRequired => f.write_str("null is not allowed: the field is required"),
+            ErrorKind::MissingFields { fields } => {
+                write!(f, "missing required field")?;
+                if fields.len() > 1 {
+                    f.write_str("s")?;
+                }
+                for (i, name) in fields.iter().enumerate() {
+                    f.write_str(if i == 0 { " `" } else { ", `" })?;
+                    f.write_str(name)?;
+                    f.write_str("`")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Malformed { message } => write!(f, "malformed body: {message}"),
+            ErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            ErrorKind::Unaddressable { reason } => {
+                write!(f, "cannot express the change as a MongoDB update: {reason}")
+            }
+            ErrorKind::Custom(message) => f.write_str(message),
+        }
+    }
+}
+
+/// The error of a merge or a patch: what went wrong ([`Error::kind`]) and where
+/// ([`Error::path`], an RFC 6901 JSON Pointer into the target).
+///
+/// The path is built only when an error happens, as the error travels up out of the
+/// nested merges: a successful merge never pays for it.
+///
+/// ```
+/// use conjungo::{ErrorKind, Kind, Merge};
+/// use serde_json::json;
+///
+/// let mut target = json!({"a": {"b/c": 1}});
+/// let err = target.merge(json!({"a": {"b/c": "x"}})).unwrap_err();
+/// assert_eq!(err.path(), "/a/b~1c");
+/// assert_eq!(
+///     err.kind(),
+///     &ErrorKind::TypeMismatch { target: Kind::Number, source: Kind::String }
+/// );
+/// assert_eq!(target, json!({"a": {"b/c": 1}})); // untouched
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    path: String,
+}
+
+impl Error {
+    /// An error of the given kind at the root (`""`); the path grows as it travels up.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                path: String::new(),
+            }),
+        }
+    }
+
+    /// An error from a custom merge function. Its path is filled in as it travels up.
+    ///
+    /// ```
+    /// use conjungo::{Error, Merge, Options};
+    /// use std::collections::BTreeMap;
+    ///
+    /// let options = Options::default().on_type::<u8>(|t, s, _| {
+    ///     *t = t.checked_add(s).ok_or_else(|| Error::custom("u8 overflow"))?;
+    ///     Ok(())
+    /// });
+    /// let mut counts = BTreeMap::from([("a".to_string(), 200u8)]);
+    /// let err = counts
+    ///     .merge_with(BTreeMap::from([("a".to_string(), 100u8)]), &options)
+    ///     .unwrap_err();
+    /// assert_eq!(err.path(), "/a");
+    /// assert_eq!(err.to_string(), "at /a: u8 overflow");
+    /// ```
+    pub fn custom(message: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::Custom(message.to_string()))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.inner.kind
+    }
+
+    /// Where it went wrong: an RFC 6901 JSON Pointer into the target (`""` is the root;
+    /// `~` and `/` in keys are escaped as `~0` and `~1`).
+    pub fn path(&self) -> &str {
+        &self.inner.path
+    }
+
+    /// The broad class of the error, for an HTTP status.
+    pub fn class(&self) -> ErrorClass {
+        self.inner.kind.class()
+    }
+
+    /// The HTTP status that fits this error: 400, 403 or 422.
+    pub fn http_status(&self) -> u16 {
+        self.class().http_status()
+    }
+
+    /// Prefix the path with one object key (escaped per RFC 6901). Used as the error
+    /// travels up out of a nested value; hand-written `Merge` impls call it too.
+    #[must_use]
+    pub fn at_key(mut self, key: &str) -> Self {
+        let mut segment = String::with_capacity(key.len() + 1 + self.inner.path.len());
+        segment.push('/');
+        for c in key.chars() {
+            match c {
+                '~' => segment.push_str("~0"),
+                '/' => segment.push_str("~1"),
+                c => segment.push(c),
+            }
+        }
+        segment.push_str(&self.inner.path);
+        self.inner.path = segment;
+        self
+    }
+
+    /// Prefix the path with one array index.
+    #[must_use]
+    pub fn at_index(mut self, index: usize) -> Self {
+        self.inner.path = format!("/{index}{}", self.inner.path);
+        self
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.inner.kind)
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.inner.path.is_empty() {
+            write!(f, "at the root: {}", self.inner.kind)
+        } else {
+            write!(f, "at {}: {}", self.inner.path, self.inner.kind)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}

@@ -1,0 +1,54 @@
+//! `HashMap` and `BTreeMap`: deep. Keys in both merge; keys only in the source are
+//! inserted (even with overwrite off).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Display;
+use std::hash::{BuildHasher, Hash};
+
+use crate::cx::CustomFn;
+use crate::{Apply, Check, Error, Merge, Options};
+
+macro_rules! map {
+    ($map:ident<K, V $(, $s:ident)?>, $($bound:tt)*) => {
+        impl<K, V $(, $s)?> Merge for $map<K, V $(, $s)?>
+        where
+            K: $($bound)* + Display + 'static,
+            V: Merge + 'static,
+            $($s: BuildHasher + 'static,)?
+        {
+            const FALLIBLE: bool = V::FALLIBLE;
+
+            fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+                for (key, source) in source {
+                    if let Some(target) = self.get(key) {
+                        cx.merge(target, source)
+                            .map_err(|e| e.at_key(&key.to_string()))?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                for (key, source) in source {
+                    match self.get_mut(&key) {
+                        Some(target) => cx
+                            .merge(target, source)
+                            .map_err(|e| e.at_key(&key.to_string()))?,
+                        None => {
+                            self.insert(key, source);
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            #[inline]
+            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+                options.type_fn::<Self>()
+            }
+        }
+    };
+}
+
+map!(HashMap<K, V, S>, Eq + Hash);
+map!(BTreeMap<K, V>, Ord);

@@ -1,0 +1,28 @@
+//! `Merge` for std types, one module per family, and the optional integrations.
+
+mod maps;
+mod scalars;
+mod seqs;
+mod sets;
+mod tuples;
+mod wrappers;
+
+#[cfg(feature = "json")]
+mod json;
+
+/// Implements the three methods every `'static` leaf-like impl shares: custom function
+/// lookup and a `Clone` snapshot.
+macro_rules! static_clone_hooks {
+    () => {
+        #[inline]
+        fn custom_fn(options: &$crate::Options) -> Option<$crate::cx::CustomFn<'_, Self>> {
+            options.type_fn::<Self>()
+        }
+
+        #[inline]
+        fn snapshot(&self) -> Option<Self> {
+            Some(::core::clone::Clone::clone(self))
+        }
+    };
+}
+pub(crate) use static_clone_hooks;

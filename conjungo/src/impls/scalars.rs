@@ -1,0 +1,82 @@
+//! Atomic values: the source replaces the target when overwrite is on.
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use super::static_clone_hooks;
+use crate::{Apply, Error, Merge};
+
+macro_rules! scalar {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Merge for $ty {
+            #[inline]
+            fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                if cx.options().overwrite {
+                    *self = source;
+                }
+                Ok(())
+            }
+
+            static_clone_hooks!();
+        }
+    )*};
+}
+
+scalar! {
+    bool, char, (),
+    i8, i16, i32, i64, i128, isize,
+    u8, u16, u32, u64, u128, usize,
+    f32, f64,
+    String, Box<str>,
+    std::num::NonZeroI8, std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64,
+    std::num::NonZeroI128, std::num::NonZeroIsize,
+    std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
+    std::num::NonZeroU128, std::num::NonZeroUsize,
+    std::time::Duration, std::time::SystemTime,
+    std::path::PathBuf, std::ffi::OsString,
+    std::net::IpAddr, std::net::Ipv4Addr, std::net::Ipv6Addr,
+    std::net::SocketAddr, std::net::SocketAddrV4, std::net::SocketAddrV6,
+}
+
+/// Borrowed values are replaced (overwrite rule). They have no custom function: only
+/// `'static` types can be registered with `Options::on_type`.
+impl<T: ?Sized> Merge for &T {
+    #[inline]
+    fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+        if cx.options().overwrite {
+            *self = source;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        Some(*self)
+    }
+}
+
+/// Copy-on-write values are replaced (overwrite rule), like `&T`.
+impl<B: ?Sized + ToOwned> Merge for Cow<'_, B> {
+    #[inline]
+    fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+        if cx.options().overwrite {
+            *self = source;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
+/// Nothing to merge.
+impl<T: ?Sized> Merge for PhantomData<T> {
+    #[inline]
+    fn apply(&mut self, _source: Self, _cx: &mut Apply<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        Some(PhantomData)
+    }
+}

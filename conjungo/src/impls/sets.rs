@@ -1,0 +1,31 @@
+//! `HashSet` and `BTreeSet`: union.
+
+use std::collections::{BTreeSet, HashSet};
+use std::hash::{BuildHasher, Hash};
+
+use crate::cx::CustomFn;
+use crate::{Apply, Error, Merge, Options};
+
+impl<T: Eq + Hash + 'static, S: BuildHasher + 'static> Merge for HashSet<T, S> {
+    fn apply(&mut self, source: Self, _cx: &mut Apply<'_>) -> Result<(), Error> {
+        self.extend(source);
+        Ok(())
+    }
+
+    #[inline]
+    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+        options.type_fn::<Self>()
+    }
+}
+
+impl<T: Ord + 'static> Merge for BTreeSet<T> {
+    fn apply(&mut self, mut source: Self, _cx: &mut Apply<'_>) -> Result<(), Error> {
+        self.append(&mut source);
+        Ok(())
+    }
+
+    #[inline]
+    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+        options.type_fn::<Self>()
+    }
+}

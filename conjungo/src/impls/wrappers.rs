@@ -1,0 +1,90 @@
+//! `Option`, `Box`, `Rc`, `Arc`.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::static_clone_hooks;
+use crate::cx::CustomFn;
+use crate::{Apply, Check, Error, Merge, Options};
+
+/// `None` in the source keeps the target; `None` in the target takes the source (even with
+/// overwrite off); two `Some`s merge their insides.
+impl<T: Merge + 'static> Merge for Option<T> {
+    const FALLIBLE: bool = T::FALLIBLE;
+
+    #[inline]
+    fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+        match (self, source) {
+            (Some(target), Some(source)) => cx.merge(target, source),
+            _ => Ok(()),
+        }
+    }
+
+    #[inline]
+    fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+        match (self, source) {
+            (_, None) => Ok(()),
+            (Some(target), Some(source)) => cx.merge(target, source),
+            (target @ None, source) => {
+                *target = source;
+                Ok(())
+            }
+        }
+    }
+
+    #[inline]
+    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+        options.type_fn::<Self>()
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        match self {
+            None => Some(None),
+            Some(inner) => inner.snapshot().map(Some),
+        }
+    }
+}
+
+/// The inside merges.
+impl<T: Merge + 'static> Merge for Box<T> {
+    const FALLIBLE: bool = T::FALLIBLE;
+
+    #[inline]
+    fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+        cx.merge(&**self, &**source)
+    }
+
+    #[inline]
+    fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+        cx.merge(&mut **self, *source)
+    }
+
+    #[inline]
+    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+        options.type_fn::<Self>()
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        (**self).snapshot().map(Box::new)
+    }
+}
+
+macro_rules! shared {
+    ($($ptr:ident),*) => {$(
+        /// Shared pointers are replaced as a whole (overwrite rule): the value behind them
+        /// may be shared, so it is never changed in place.
+        impl<T: ?Sized + 'static> Merge for $ptr<T> {
+            #[inline]
+            fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                if cx.options().overwrite {
+                    *self = source;
+                }
+                Ok(())
+            }
+
+            static_clone_hooks!();
+        }
+    )*};
+}
+
+shared!(Rc, Arc);

@@ -1,0 +1,231 @@
+//! Merge two values of the same type into one: typed and fast like hand-written code,
+//! as flexible as Go's [`conjungo`](https://github.com/InVisionApp/conjungo), exact on
+//! RFC 7396, and atomic: a merge that fails changes nothing.
+//!
+//! ```
+//! use conjungo::{Merge, Options};
+//! use std::collections::HashMap;
+//!
+//! #[derive(Merge, Debug, PartialEq)]
+//! struct Config {
+//!     name: String,
+//!     replicas: Option<u32>,
+//!     tags: Vec<String>,
+//!     labels: HashMap<String, String>,
+//! }
+//!
+//! let mut config = Config {
+//!     name: "api".into(),
+//!     replicas: Some(2),
+//!     tags: vec!["a".into()],
+//!     labels: HashMap::from([("env".into(), "dev".into())]),
+//! };
+//! config.merge(Config {
+//!     name: "api-v2".into(),
+//!     replicas: None, // absent: kept
+//!     tags: vec!["b".into()],
+//!     labels: HashMap::from([("team".into(), "core".into())]),
+//! })?;
+//! assert_eq!(config.name, "api-v2");
+//! assert_eq!(config.replicas, Some(2));
+//! assert_eq!(config.tags, ["a", "b"]); // appended, as Go does
+//! assert_eq!(config.labels.len(), 2); // deep
+//! # Ok::<(), conjungo::Error>(())
+//! ```
+//!
+//! # Semantics
+//!
+//! For each pair (target, source), at every depth: a per-type function registered with
+//! [`Options::on_type`] wins; else the field's `#[merge(...)]` attribute (derive); else the
+//! type's rule below under the current [`Options`]. The defaults are Go conjungo's.
+//!
+//! | Target type | Rule |
+//! |---|---|
+//! | `bool`, integers, floats, `char`, `String`, `()`, bson atomic values | overwrite on: the source replaces the target; off: the target is kept |
+//! | `Option<T>` | source `None`: target kept; target `None`: source taken (even with overwrite off); both `Some`: the insides merge |
+//! | `Vec<T>`, `VecDeque<T>`, JSON/bson arrays | [`SeqStrategy`] (default `Append`, even with overwrite off) |
+//! | `HashMap`, `BTreeMap`, JSON objects, bson documents | deep: keys in both merge, keys only in the source are inserted |
+//! | `HashSet`, `BTreeSet` | union |
+//! | `Box<T>` | the inside merges; `Rc`/`Arc`: replaced (overwrite rule) |
+//! | tuples, `[T; N]` | element-wise |
+//! | derived structs / enums | field by field; an enum of another variant is replaced (overwrite rule) |
+//! | dynamic `null` in the source | [`NullStrategy`] (default `Skip`: ignored, a missing key is not added) |
+//! | dynamic `null` in the target | the source is taken |
+//! | dynamic kinds differ | [`Mismatch`] (default `Error`, naming the place); all numbers are one kind |
+//!
+//! Absence is `None`, `null` or a missing key, never a zero value: `0`, `""` and `false`
+//! are values like any other.
+//!
+//! # Atomicity
+//!
+//! When a merge returns `Err`, the target is exactly as it was before. A merge runs in two
+//! passes (see [`cx`]): a read-only [`Check`] pass finds every error conjungo's own rules
+//! can raise (kind mismatches, depth) before anything is written, and runs custom functions
+//! on copies of the values they are given; the [`Apply`] pass then moves the source in and
+//! installs the custom results. What it costs:
+//!
+//! - typed values of std types and derived types, with no custom function registered:
+//!   nothing; the check pass is compiled out;
+//! - dynamic values (JSON, bson): one read-only walk of the places where both sides have
+//!   an object, before the changes; never a copy of the target;
+//! - custom functions: their two values are copied (the types of the values
+//!   must be `Clone`, or a std container of such, for the copy to be possible). The limit:
+//!   for a value that cannot be copied (a type that is not `Clone`, or a generic derived type),
+//!   the function runs during the apply pass, and if it fails there, changes already made
+//!   elsewhere in the same merge stay made.
+//!
+//! # Features
+//!
+//! | Feature | Default | What it adds |
+//! |---|---|---|
+//! | `derive` | yes | `#[derive(Merge)]` (the [`Merge`] derive macro) |
+//! | `json` | yes | `Merge` for `serde_json::Value` and `Map`, [`json::merge_patch`] |
+//! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`) |
+
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod cx;
+mod error;
+mod impls;
+mod options;
+pub mod strategy;
+
+#[cfg(feature = "json")]
+pub mod json;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use crate::cx::{Apply, Check, CustomFn};
+pub use crate::error::{Error, ErrorClass, ErrorKind, Kind};
+pub use crate::options::{
+    DEFAULT_MAX_DEPTH, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn,
+};
+
+/// Derive [`Merge`] for a struct or an enum. See the [`conjungo_derive`] docs for
+/// every attribute.
+#[cfg(feature = "derive")]
+pub use conjungo_derive::Merge;
+
+/// Values that can be merged with another value of the same type.
+///
+/// Call [`merge`](Merge::merge) or [`merge_with`](Merge::merge_with); implement
+/// [`apply`](Merge::apply) (and [`check`](Merge::check) if merging can fail).
+///
+/// # Implementing `Merge` by hand
+///
+/// Most types derive it. By hand, forward each child to [`Apply::merge`] (and
+/// [`Check::merge`]), so that custom functions registered for the children's types are
+/// found, and prefix errors with the child's name so that their path is right:
+///
+/// ```
+/// use conjungo::{Apply, Check, Error, Merge, Options, CustomFn};
+///
+/// #[derive(Debug, Clone, PartialEq)]
+/// struct Range {
+///     low: i64,
+///     high: i64,
+/// }
+///
+/// impl Merge for Range {
+///     // `check` can fail only through the children; no custom rule of our own.
+///     fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+///         cx.merge(&self.low, &source.low).map_err(|e| e.at_key("low"))?;
+///         cx.merge(&self.high, &source.high).map_err(|e| e.at_key("high"))
+///     }
+///
+///     fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+///         // A range only ever widens.
+///         let (low, high) = (self.low.min(source.low), self.high.max(source.high));
+///         cx.merge(&mut self.low, low).map_err(|e| e.at_key("low"))?;
+///         cx.merge(&mut self.high, high).map_err(|e| e.at_key("high"))
+///     }
+///
+///     // Optional: let `Options::on_type::<Range>` reach this type, and let custom
+///     // functions run on copies so that a failing merge stays atomic.
+///     fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+///         options.type_fn::<Self>()
+///     }
+///     fn snapshot(&self) -> Option<Self> {
+///         Some(self.clone())
+///     }
+/// }
+///
+/// let mut r = Range { low: 3, high: 5 };
+/// r.merge(Range { low: 1, high: 4 }).unwrap();
+/// assert_eq!(r, Range { low: 1, high: 5 });
+/// ```
+pub trait Merge: Sized {
+    /// Whether [`check`](Merge::check) can fail with no custom function registered. When
+    /// false (the default), the check pass skips values of this type unless custom
+    /// functions are registered. Dynamic values set it (kind mismatches, depth), and so
+    /// does any type containing one.
+    const FALLIBLE: bool = false;
+
+    /// Merge `source` into `self` with [`Options::default`] (Go's `NewOptions()`).
+    fn merge(&mut self, source: Self) -> Result<(), Error> {
+        crate::merge(self, source, &Options::default())
+    }
+
+    /// Merge `source` into `self` with `options`. On `Err`, `self` is unchanged.
+    fn merge_with(&mut self, source: Self, options: &Options) -> Result<(), Error> {
+        crate::merge(self, source, options)
+    }
+
+    /// The read-only pass: return the error merging `source` into `self` would give,
+    /// without changing anything. Forward children to [`Check::merge`].
+    /// The default finds nothing to fail on.
+    fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+        let _ = (source, cx);
+        Ok(())
+    }
+
+    /// The writing pass: move `source` into `self` by this type's own rule. Forward
+    /// children to [`Apply::merge`]. Errors here are only those of custom functions
+    /// that could not run on copies in the check pass.
+    fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error>;
+
+    /// The custom function registered for this type, if any. `'static` types return
+    /// `options.type_fn::<Self>()`; the default (for types that borrow) is `None`.
+    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+        let _ = options;
+        None
+    }
+
+    /// A copy of `self`, if this type can make one: custom functions run on copies in the
+    /// check pass, which keeps a failing merge atomic. The default is `None`.
+    fn snapshot(&self) -> Option<Self> {
+        None
+    }
+}
+
+/// Merge `source` into `target` with `options`: Go's `conjungo.Merge(&target, source,
+/// opts)`, and the same as `target.merge_with(source, options)`.
+///
+/// On `Err`, `target` is exactly as it was (see "Atomicity" in the crate docs).
+///
+/// ```
+/// use conjungo::{merge, Options};
+/// use serde_json::json;
+///
+/// let mut target = json!({"A": "original", "B": 1, "D": ["unchanged", 0]});
+/// let source = json!({"A": "overwritten", "B": 2, "D": ["added", 1], "E": "inserted"});
+/// merge(&mut target, source, &Options::default().overwrite(false)).unwrap();
+/// assert_eq!(target, json!({"A": "original", "B": 1,
+///     "D": ["unchanged", 0, "added", 1], "E": "inserted"}));
+/// ```
+pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {
+    let mut apply = if T::FALLIBLE || options.has_custom() {
+        let mut check = Check::new(options);
+        check.merge(&*target, &source)?;
+        check.into_apply()
+    } else {
+        Apply::new(options)
+    };
+    apply.merge(target, source)
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

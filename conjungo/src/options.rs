@@ -1,0 +1,378 @@
+//! Merge options: the Overwrite switch, the rules for sequences, nulls and kind
+//! mismatches, the depth bound, and custom merge functions per type and per kind.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::cx::CustomFn;
+use crate::{Error, Kind};
+
+/// How sequences (`Vec`, `VecDeque`, JSON and bson arrays) are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SeqStrategy {
+    /// Source items are added after the target's (Go conjungo; even with overwrite off).
+    #[default]
+    Append,
+    /// Source items are added before the target's.
+    Prepend,
+    /// The sequence is a single value: with overwrite on the source replaces it, with
+    /// overwrite off the target is kept (RFC 7396 uses this).
+    Replace,
+    /// The target's sequence is always kept.
+    Keep,
+}
+
+/// What a `null` in a dynamic source (JSON, bson) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum NullStrategy {
+    /// Ignored: the target is kept, and a key missing from the target is not added
+    /// (Go conjungo). A whole subtree inserted where the target has nothing is taken as
+    /// it is, nulls included.
+    #[default]
+    Skip,
+    /// The key is removed from the target object (RFC 7396); a root `null` makes the
+    /// target `null`. Nulls inside inserted objects are dropped too, so no null survives.
+    Delete,
+    /// The target becomes `null` (with overwrite off, only where it had nothing).
+    Set,
+}
+
+/// What happens when two dynamic values of different kinds meet (a number and a string,
+/// an object and an array, …). Numbers of every width are one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Mismatch {
+    /// The merge fails with [`ErrorKind::TypeMismatch`](crate::ErrorKind::TypeMismatch),
+    /// naming the place; the target is left untouched (Go conjungo).
+    #[default]
+    Error,
+    /// The source replaces the target (RFC 7396).
+    Replace,
+    /// The target is kept.
+    Keep,
+}
+
+/// A custom merge function for one type, see [`Options::on_type`].
+pub type TypeFn<T> = dyn Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync;
+
+/// The default maximum nesting of dynamic merges: the same as `serde_json`'s parser limit.
+pub const DEFAULT_MAX_DEPTH: usize = 128;
+
+/// How a merge behaves. `Options::default()` is Go conjungo's `NewOptions()`: overwrite on,
+/// sequences appended, source nulls skipped, kind mismatches an error.
+///
+/// Modelled on a settings type: public documented fields (the struct is
+/// `#[non_exhaustive]`, so build it from [`Options::default`] or [`Options::merge_patch`]),
+/// builder methods that take and return `Options` by value, and custom merge functions.
+///
+/// ```
+/// use conjungo::{Merge, Options, SeqStrategy};
+///
+/// let options = Options::default().overwrite(false).seq(SeqStrategy::Replace);
+/// let mut tags = vec!["a".to_string()];
+/// tags.merge_with(vec!["b".to_string()], &options).unwrap();
+/// assert_eq!(tags, ["a"]); // replace, but overwrite is off: the target stays
+/// ```
+///
+/// `Options` is `Clone + Send + Sync + Debug`; cloning it is cheap (custom functions are
+/// shared behind an `Arc`).
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Whether a source value replaces a target value that is already there
+    /// (Go's `Overwrite`; default `true`). Absent targets (`None`, null, a missing key) are
+    /// filled either way.
+    pub overwrite: bool,
+    /// How sequences are merged (default [`SeqStrategy::Append`]).
+    pub seq: SeqStrategy,
+    /// What a source `null` does to dynamic values (default [`NullStrategy::Skip`]).
+    pub nulls: NullStrategy,
+    /// What two dynamic values of different kinds do (default [`Mismatch::Error`]).
+    pub mismatch: Mismatch,
+    /// The deepest nesting a dynamic merge or patch may reach before it fails with
+    /// [`ErrorKind::DepthLimit`](crate::ErrorKind::DepthLimit) (default
+    /// [`DEFAULT_MAX_DEPTH`]). It bounds recursion: deep input is an error, never a
+    /// stack overflow.
+    pub max_depth: usize,
+    custom: Option<Arc<Registry>>,
+}
+
+#[derive(Clone, Default)]
+struct Registry {
+    types: HashMap<TypeId, Entry>,
+    kinds: HashMap<(TypeId, Kind), Entry>,
+    defaults: HashMap<TypeId, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    name: &'static str,
+    func: Arc<dyn Any + Send + Sync>,
+}
+
+impl Entry {
+    fn new<T: 'static>(f: Box<TypeFn<T>>) -> Self {
+        Entry {
+            name: std::any::type_name::<T>(),
+            func: Arc::new(f),
+        }
+    }
+
+    fn get<T: 'static>(&self) -> Option<CustomFn<'_, T>> {
+        let f: &TypeFn<T> = self.func.downcast_ref::<Box<TypeFn<T>>>()?;
+        Some(CustomFn::new(f))
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            overwrite: true,
+            seq: SeqStrategy::Append,
+            nulls: NullStrategy::Skip,
+            mismatch: Mismatch::Error,
+            max_depth: DEFAULT_MAX_DEPTH,
+            custom: None,
+        }
+    }
+}
+
+impl Options {
+    /// Go conjungo's defaults; the same as [`Options::default`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Exact RFC 7396 JSON Merge Patch: overwrite on, nulls delete, arrays replace, a
+    /// kind change replaces. `conjungo::merge` on JSON values with these options gives
+    /// exactly [`json::merge_patch`](crate::json::merge_patch).
+    ///
+    /// ```
+    /// use conjungo::{Merge, Options};
+    /// use serde_json::json;
+    ///
+    /// let mut doc = json!({"title": "Goodbye!", "author": {"given": "John", "family": "Doe"},
+    ///                      "tags": ["example", "sample"], "content": "x"});
+    /// doc.merge_with(
+    ///     json!({"title": "Hello!", "phoneNumber": "+01-123-456-7890",
+    ///            "author": {"family": null}, "tags": ["example"]}),
+    ///     &Options::merge_patch(),
+    /// ).unwrap();
+    /// assert_eq!(doc, json!({"title": "Hello!", "author": {"given": "John"},
+    ///     "tags": ["example"], "content": "x", "phoneNumber": "+01-123-456-7890"}));
+    /// ```
+    pub fn merge_patch() -> Self {
+        Options {
+            overwrite: true,
+            seq: SeqStrategy::Replace,
+            nulls: NullStrategy::Delete,
+            mismatch: Mismatch::Replace,
+            ..Options::default()
+        }
+    }
+
+    /// Whether source values replace target values that are already there.
+    #[must_use]
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// How sequences are merged.
+    #[must_use]
+    pub fn seq(mut self, seq: SeqStrategy) -> Self {
+        self.seq = seq;
+        self
+    }
+
+    /// What a source `null` does to dynamic values.
+    #[must_use]
+    pub fn nulls(mut self, nulls: NullStrategy) -> Self {
+        self.nulls = nulls;
+        self
+    }
+
+    /// What two dynamic values of different kinds do.
+    #[must_use]
+    pub fn mismatch(mut self, mismatch: Mismatch) -> Self {
+        self.mismatch = mismatch;
+        self
+    }
+
+    /// The deepest nesting a dynamic merge may reach (an error beyond it).
+    #[must_use]
+    pub fn max_depth(mut self, max_depth: usize) -> Self {
+        self.max_depth = max_depth;
+        self
+    }
+
+    fn registry(&mut self) -> &mut Registry {
+        Arc::make_mut(self.custom.get_or_insert_with(Default::default))
+    }
+
+    /// Merge every `T` reached, at any depth, with `f` instead of `T`'s own rule
+    /// (Go's `SetTypeMergeFunc`). A later call for the same `T` replaces the earlier one.
+    ///
+    /// `f` sees the target, the source (moved in) and these options. If it returns an
+    /// error, the whole merge returns it, with the path of the place filled in, and the
+    /// target is left exactly as it was: conjungo runs `f` on copies during its validation
+    /// pass and only installs the result once everything succeeded (see the crate docs,
+    /// "Atomicity"). Only `'static` types can have a custom function; values of types with
+    /// borrowed lifetimes always use their own rule.
+    ///
+    /// ```
+    /// use conjungo::{Merge, Options};
+    /// use std::collections::HashMap;
+    ///
+    /// // Go's example: add integers instead of replacing them.
+    /// let options = Options::default().on_type::<i64>(|t, s, _| {
+    ///     *t += s;
+    ///     Ok(())
+    /// });
+    /// let mut totals = HashMap::from([("a", 1i64), ("b", 2)]);
+    /// totals.merge_with(HashMap::from([("a", 10), ("c", 5)]), &options).unwrap();
+    /// assert_eq!(totals, HashMap::from([("a", 11), ("b", 2), ("c", 5)]));
+    /// ```
+    #[must_use]
+    pub fn on_type<T: 'static>(
+        mut self,
+        f: impl Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Self {
+        let entry = Entry::new::<T>(Box::new(f));
+        self.registry().types.insert(TypeId::of::<T>(), entry);
+        self
+    }
+
+    /// Merge two dynamic values (`serde_json::Value`, `bson::Bson`) of the same
+    /// [`Kind`] with `f` instead of the built-in rule (Go's `SetKindMergeFunc`). `f` is
+    /// called only after nulls and kind mismatches have been handled, so both sides are of
+    /// `kind`. A per-type function ([`Options::on_type`]) for the value type wins over this.
+    ///
+    /// ```
+    /// use conjungo::{Kind, Merge, Options};
+    /// use serde_json::{json, Value};
+    ///
+    /// // Concatenate strings instead of replacing them.
+    /// let options = Options::default().on_kind::<Value>(Kind::String, |t, s, _| {
+    ///     if let (Value::String(t), Value::String(s)) = (t, s) {
+    ///         t.push_str(&s);
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let mut v = json!({"greeting": "hello"});
+    /// v.merge_with(json!({"greeting": ", world"}), &options).unwrap();
+    /// assert_eq!(v, json!({"greeting": "hello, world"}));
+    /// ```
+    #[must_use]
+    pub fn on_kind<V: 'static>(
+        mut self,
+        kind: Kind,
+        f: impl Fn(&mut V, V, &Options) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Self {
+        let entry = Entry::new::<V>(Box::new(f));
+        self.registry()
+            .kinds
+            .insert((TypeId::of::<V>(), kind), entry);
+        self
+    }
+
+    /// Merge two dynamic values of the same non-container kind (anything but arrays and
+    /// objects) that has no [`on_kind`](Options::on_kind) function with `f` (Go's
+    /// `SetDefaultMergeFunc`, whose default is "source if overwrite, else target").
+    ///
+    /// ```
+    /// use conjungo::{Merge, Options};
+    /// use serde_json::{json, Value};
+    ///
+    /// // Keep the larger of two scalars compared as text; objects still merge deeply.
+    /// let options = Options::default().on_default::<Value>(|t, s, _| {
+    ///     if s.to_string() > t.to_string() {
+    ///         *t = s;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// let mut v = json!({"a": "b", "n": {"x": "z"}});
+    /// v.merge_with(json!({"a": "a", "n": {"x": "zz"}}), &options).unwrap();
+    /// assert_eq!(v, json!({"a": "b", "n": {"x": "zz"}}));
+    /// ```
+    #[must_use]
+    pub fn on_default<V: 'static>(
+        mut self,
+        f: impl Fn(&mut V, V, &Options) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Self {
+        let entry = Entry::new::<V>(Box::new(f));
+        self.registry().defaults.insert(TypeId::of::<V>(), entry);
+        self
+    }
+
+    /// True when any custom function (per type, per kind or default) is registered.
+    #[inline]
+    pub fn has_custom(&self) -> bool {
+        self.custom.is_some()
+    }
+
+    /// The custom function registered for `T`, if any. One branch when none is registered.
+    #[inline]
+    pub fn type_fn<T: 'static>(&self) -> Option<CustomFn<'_, T>> {
+        match &self.custom {
+            None => None,
+            Some(registry) => lookup_type(registry, TypeId::of::<T>())?.get::<T>(),
+        }
+    }
+
+    /// The function that merges two dynamic values of type `V` and kind `kind`, if any:
+    /// the [`on_kind`](Options::on_kind) one, else (for non-container kinds) the
+    /// [`on_default`](Options::on_default) one.
+    #[inline]
+    pub fn kind_fn<V: 'static>(&self, kind: Kind) -> Option<CustomFn<'_, V>> {
+        let registry = self.custom.as_deref()?;
+        let id = TypeId::of::<V>();
+        if let Some(entry) = registry.kinds.get(&(id, kind)) {
+            return entry.get::<V>();
+        }
+        if kind.is_container() {
+            return None;
+        }
+        registry.defaults.get(&id)?.get::<V>()
+    }
+}
+
+#[inline(never)]
+fn lookup_type(registry: &Registry, id: TypeId) -> Option<&Entry> {
+    if registry.types.is_empty() {
+        None
+    } else {
+        registry.types.get(&id)
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Options");
+        d.field("overwrite", &self.overwrite)
+            .field("seq", &self.seq)
+            .field("nulls", &self.nulls)
+            .field("mismatch", &self.mismatch)
+            .field("max_depth", &self.max_depth);
+        if let Some(registry) = &self.custom {
+            let mut types: Vec<_> = registry.types.values().map(|e| e.name).collect();
+            types.sort_unstable();
+            let mut kinds: Vec<_> = registry
+                .kinds
+                .iter()
+                .map(|((_, kind), e)| format!("{}:{kind:?}", e.name))
+                .collect();
+            kinds.sort_unstable();
+            let mut defaults: Vec<_> = registry.defaults.values().map(|e| e.name).collect();
+            defaults.sort_unstable();
+            d.field("on_type", &types)
+                .field("on_kind", &kinds)
+                .field("on_default", &defaults);
+        }
+        d.finish()
+    }
+}

@@ -1,0 +1,155 @@
+//! Merge strategies as free functions with one signature,
+//! `fn(&mut T, T, &Options) -> Result<(), Error>`, so that a custom strategy is just a path
+//! (`#[merge(with = path)]`) and the built-in ones can be called by hand too.
+//!
+//! ```
+//! use conjungo::{strategy, Options};
+//!
+//! let mut tags = vec!["a", "b"];
+//! strategy::seq::union(&mut tags, vec!["b", "c"], &Options::default()).unwrap();
+//! assert_eq!(tags, ["a", "b", "c"]);
+//! ```
+
+use crate::{Error, Options};
+
+/// The source wins, always (no recursion, no overwrite check).
+#[inline]
+pub fn replace<T>(target: &mut T, source: T, _options: &Options) -> Result<(), Error> {
+    *target = source;
+    Ok(())
+}
+
+/// The target wins, always.
+#[inline]
+pub fn keep<T>(_target: &mut T, _source: T, _options: &Options) -> Result<(), Error> {
+    Ok(())
+}
+
+/// The source wins when [`Options::overwrite`] is on (the rule of atomic values), for
+/// any type, without recursion.
+#[inline]
+pub fn overwrite<T>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {
+    if options.overwrite {
+        *target = source;
+    }
+    Ok(())
+}
+
+/// Strategies for sequences (`Vec`, `VecDeque`).
+pub mod seq {
+    use std::collections::VecDeque;
+
+    use crate::{Error, Options};
+
+    /// A sequence the sequence strategies work on: `Vec<T>` and `VecDeque<T>`.
+    pub trait Seq: Sized {
+        /// The item type.
+        type Item;
+        /// Add `other`'s items after ours.
+        fn append_seq(&mut self, other: Self);
+        /// Add `other`'s items before ours.
+        fn prepend_seq(&mut self, other: Self);
+        /// How many items there are.
+        fn seq_len(&self) -> usize;
+        /// The item at `index`.
+        fn seq_get(&self, index: usize) -> Option<&Self::Item>;
+        /// The item at `index`, mutably.
+        fn seq_get_mut(&mut self, index: usize) -> Option<&mut Self::Item>;
+        /// Add one item at the end.
+        fn seq_push(&mut self, item: Self::Item);
+        /// The items, by value, in order.
+        fn seq_into_iter(self) -> impl Iterator<Item = Self::Item>;
+        /// The items, by reference, in order.
+        fn seq_iter(&self) -> impl Iterator<Item = &Self::Item>;
+    }
+
+    impl<T> Seq for Vec<T> {
+        type Item = T;
+        #[inline]
+        fn append_seq(&mut self, mut other: Self) {
+            self.append(&mut other);
+        }
+        #[inline]
+        fn prepend_seq(&mut self, mut other: Self) {
+            std::mem::swap(self, &mut other);
+            self.append(&mut other);
+        }
+        fn seq_len(&self) -> usize {
+            self.len()
+        }
+        fn seq_get(&self, index: usize) -> Option<&T> {
+            self.get(index)
+        }
+        fn seq_get_mut(&mut self, index: usize) -> Option<&mut T> {
+            self.get_mut(index)
+        }
+        fn seq_push(&mut self, item: T) {
+            self.push(item);
+        }
+        fn seq_into_iter(self) -> impl Iterator<Item = T> {
+            self.into_iter()
+        }
+        fn seq_iter(&self) -> impl Iterator<Item = &T> {
+            self.iter()
+        }
+    }
+
+    impl<T> Seq for VecDeque<T> {
+        type Item = T;
+        #[inline]
+        fn append_seq(&mut self, mut other: Self) {
+            self.append(&mut other);
+        }
+        #[inline]
+        fn prepend_seq(&mut self, mut other: Self) {
+            std::mem::swap(self, &mut other);
+            self.append(&mut other);
+        }
+        fn seq_len(&self) -> usize {
+            self.len()
+        }
+        fn seq_get(&self, index: usize) -> Option<&T> {
+            self.get(index)
+        }
+        fn seq_get_mut(&mut self, index: usize) -> Option<&mut T> {
+            self.get_mut(index)
+        }
+        fn seq_push(&mut self, item: T) {
+            self.push_back(item);
+        }
+        fn seq_into_iter(self) -> impl Iterator<Item = T> {
+            self.into_iter()
+        }
+        fn seq_iter(&self) -> impl Iterator<Item = &T> {
+            self.iter()
+        }
+    }
+
+    /// Source items after the target's.
+    #[inline]
+    pub fn append<S: Seq>(target: &mut S, source: S, _options: &Options) -> Result<(), Error> {
+        target.append_seq(source);
+        Ok(())
+    }
+
+    /// Source items before the target's.
+    #[inline]
+    pub fn prepend<S: Seq>(target: &mut S, source: S, _options: &Options) -> Result<(), Error> {
+        target.prepend_seq(source);
+        Ok(())
+    }
+
+    /// Source items not already present are appended, in order (a source item equal to
+    /// an earlier one is not added twice). Quadratic: meant for short lists (tags, roles).
+    pub fn union<S: Seq>(target: &mut S, source: S, _options: &Options) -> Result<(), Error>
+    where
+        S::Item: PartialEq,
+    {
+        for item in source.seq_into_iter() {
+            if !target.seq_iter().any(|have| *have == item) {
+                target.seq_push(item);
+            }
+        }
+        Ok(())
+    }
+}

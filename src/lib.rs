@@ -1,0 +1,1 @@
+//! Tests, benches and examples of the conjungo workspace.
