@@ -1,1 +1,3 @@
-//! Tests, benches and examples of the conjungo workspace.
+//! Integration tests, benches and examples of the conjungo workspace. This crate is not
+//! published; its doctests run the README's examples.
+#![doc = include_str!("../README.md")]

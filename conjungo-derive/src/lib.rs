@@ -1,1 +1,189 @@
-use proc_macro::TokenStream; #[proc_macro_derive(Merge, attributes(merge))] pub fn derive_merge(_i: TokenStream) -> TokenStream { TokenStream::new() }
+//! `#[derive(Merge)]` for [conjungo](https://docs.rs/conjungo). Use it through
+//! `conjungo::Merge` (feature `derive`, on by default).
+//!
+//! # Field attributes
+//!
+//! A field without attributes merges by its type's rule (see the conjungo crate docs).
+//! `#[merge(...)]` on a field changes that; one strategy per field:
+//!
+//! | Attribute | Effect |
+//! |---|---|
+//! | `skip` | never touched: the source's value is dropped |
+//! | `replace` | the source wins, always, without recursion (even with overwrite off) |
+//! | `keep` | the target wins, unless it is absent (`None`) |
+//! | `append` | sequence: source items after the target's |
+//! | `prepend` | sequence: source items before the target's |
+//! | `union` | sequence: source items not already present are appended |
+//! | `by_key = field` | sequence of structs: an item whose `field` equals a target item's merges into it, in place; the others are appended |
+//! | `with = path` | `path: fn(&mut T, T, &Options) -> Result<(), Error>` merges the field |
+//!
+//! Strategies see through `Option` (written `Option<...>`): an absent source keeps the
+//! target, an absent target takes the source, and two values go to the strategy. `with`
+//! gets the field's type as written, `Option` included.
+//!
+//! ```
+//! use conjungo::{Error, Merge, Options};
+//!
+//! fn longest(t: &mut String, s: String, _: &Options) -> Result<(), Error> {
+//!     if s.len() > t.len() {
+//!         *t = s;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! #[derive(Merge, Debug, PartialEq)]
+//! struct Endpoint {
+//!     name: String,
+//!     port: u16,
+//! }
+//!
+//! #[derive(Merge, Debug, PartialEq)]
+//! struct Service {
+//!     #[merge(skip)]
+//!     id: u64,
+//!     #[merge(keep)]
+//!     owner: Option<String>,
+//!     #[merge(union)]
+//!     tags: Vec<String>,
+//!     #[merge(prepend)]
+//!     history: Vec<u32>,
+//!     #[merge(append)]
+//!     extra: Option<Vec<String>>,
+//!     #[merge(by_key = name)]
+//!     endpoints: Vec<Endpoint>,
+//!     #[merge(with = longest)]
+//!     description: String,
+//!     #[merge(replace)]
+//!     limits: Vec<u32>,
+//! }
+//!
+//! let mut svc = Service {
+//!     id: 1,
+//!     owner: Some("ann".into()),
+//!     tags: vec!["a".into(), "b".into()],
+//!     history: vec![1],
+//!     extra: None,
+//!     endpoints: vec![Endpoint { name: "http".into(), port: 80 }],
+//!     description: "short".into(),
+//!     limits: vec![1, 2, 3],
+//! };
+//! svc.merge(Service {
+//!     id: 2,
+//!     owner: Some("bob".into()),
+//!     tags: vec!["b".into(), "c".into()],
+//!     history: vec![2],
+//!     extra: Some(vec!["x".into()]),
+//!     endpoints: vec![
+//!         Endpoint { name: "http".into(), port: 8080 },
+//!         Endpoint { name: "grpc".into(), port: 9090 },
+//!     ],
+//!     description: "a longer one".into(),
+//!     limits: vec![9],
+//! })?;
+//! assert_eq!(svc.id, 1);
+//! assert_eq!(svc.owner.as_deref(), Some("ann"));
+//! assert_eq!(svc.tags, ["a", "b", "c"]);
+//! assert_eq!(svc.history, [2, 1]);
+//! assert_eq!(svc.extra, Some(vec!["x".to_string()]));
+//! assert_eq!(svc.endpoints, [
+//!     Endpoint { name: "http".into(), port: 8080 },
+//!     Endpoint { name: "grpc".into(), port: 9090 },
+//! ]);
+//! assert_eq!(svc.description, "a longer one");
+//! assert_eq!(svc.limits, [9]);
+//! # Ok::<(), conjungo::Error>(())
+//! ```
+//!
+//! # Container attributes
+//!
+//! | Attribute | Effect |
+//! |---|---|
+//! | `crate = path` | where conjungo is (default `::conjungo`), for re-exports |
+//! | `replace` | the whole value is atomic: replaced by the overwrite rule, never merged field by field |
+//! | `patch` / `patch = Name` | also generate a patch type (`<Type>Patch` by default) |
+//!
+//! ```
+//! use conjungo::Merge;
+//!
+//! #[derive(Merge, Debug, PartialEq)]
+//! #[merge(replace)]
+//! struct Version(u32, u32);
+//!
+//! let mut v = Version(1, 2);
+//! v.merge(Version(2, 0)).unwrap();
+//! assert_eq!(v, Version(2, 0));
+//! ```
+//!
+//! # Enums, generics, lifetimes
+//!
+//! Enum values of the same variant merge field by field; a value of another variant
+//! replaces the target by the overwrite rule. Type parameters get `'static` and, where a
+//! field on the default path uses them, `FieldType: Merge` bounds. Types with lifetime
+//! parameters derive too (their borrowed fields, `&'a T` or `Cow<'a, T>`, are replaced),
+//! but cannot be the target of `Options::on_type`.
+//!
+//! ```
+//! use conjungo::Merge;
+//!
+//! #[derive(Merge, Debug, PartialEq)]
+//! enum Auth {
+//!     None,
+//!     Basic { user: String, password: Option<String> },
+//! }
+//!
+//! let mut auth = Auth::Basic { user: "a".into(), password: Some("p".into()) };
+//! auth.merge(Auth::Basic { user: "b".into(), password: None }).unwrap();
+//! assert_eq!(auth, Auth::Basic { user: "b".into(), password: Some("p".into()) });
+//! auth.merge(Auth::None).unwrap();
+//! assert_eq!(auth, Auth::None);
+//!
+//! #[derive(Merge)]
+//! struct View<'a> {
+//!     name: &'a str,
+//!     count: u32,
+//! }
+//! let mut view = View { name: "a", count: 1 };
+//! let name = String::from("b");
+//! view.merge(View { name: &name, count: 2 }).unwrap();
+//! assert_eq!((view.name, view.count), ("b", 2));
+//! ```
+//!
+//! Misuse is a compile error on the offending tokens, all of them at once.
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod valid;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Derive `conjungo::Merge`. See the [crate docs](crate) for the attributes.
+#[proc_macro_derive(Merge, attributes(merge))]
+pub fn derive_merge(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive(&input).into()
+}
+
+fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
+    let cx = ctxt::Ctxt::default();
+    let cont = ast::from_ast(&cx, input);
+    if let Some(cont) = &cont {
+        valid::check(&cx, cont);
+    }
+    match (cx.check(), cont) {
+        (Ok(()), Some(cont)) => expand::expand(&cont),
+        (result, cont) => {
+            let mut tokens = result.err().map(|e| e.to_compile_error()).unwrap_or_default();
+            if !matches!(input.data, syn::Data::Union(_)) {
+                let krate = cont
+                    .as_ref()
+                    .map(expand::krate)
+                    .unwrap_or_else(|| syn::parse_quote!(::conjungo));
+                tokens.extend(expand::fallback(&input.ident, &input.generics, &krate));
+            }
+            tokens
+        }
+    }
+}

@@ -6,19 +6,19 @@ pub use std;
 use crate::strategy::seq::Seq;
 use crate::{Apply, Check, Error, Merge, Options};
 
-/// Autoref probe: `(&Probe(&value)).snapshot()` is `Some(clone)` for `Clone` types (of
+/// Autoref probe: `(&Probe(&value)).__conjungo_snapshot()` is `Some(clone)` for `Clone` types (of
 /// concrete type at the call site), `None` otherwise.
 pub struct Probe<'a, T>(pub &'a T);
 
 /// The `Clone` arm of the probe.
 pub trait ViaClone<T> {
     /// A copy.
-    fn snapshot(&self) -> Option<T>;
+    fn __conjungo_snapshot(&self) -> Option<T>;
 }
 
 impl<T: Clone> ViaClone<T> for Probe<'_, T> {
     #[inline]
-    fn snapshot(&self) -> Option<T> {
+    fn __conjungo_snapshot(&self) -> Option<T> {
         Some(self.0.clone())
     }
 }
@@ -26,12 +26,12 @@ impl<T: Clone> ViaClone<T> for Probe<'_, T> {
 /// The fallback arm of the probe.
 pub trait ViaNothing<T> {
     /// No copy.
-    fn snapshot(&self) -> Option<T>;
+    fn __conjungo_snapshot(&self) -> Option<T>;
 }
 
 impl<T> ViaNothing<T> for &Probe<'_, T> {
     #[inline]
-    fn snapshot(&self) -> Option<T> {
+    fn __conjungo_snapshot(&self) -> Option<T> {
         None
     }
 }

@@ -225,7 +225,3 @@ pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(
     };
     apply.merge(target, source)
 }
-
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;

@@ -1,0 +1,265 @@
+//! Typed `#[merge(...)]` attribute values, each with the span of its tokens.
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitStr, Member, Path, Token};
+
+use crate::ctxt::Ctxt;
+
+/// A field's merge strategy and where it was written.
+#[derive(Clone)]
+pub struct Strategy {
+    pub kind: StrategyKind,
+    /// The span of the attribute's name (`append`, `with`, …): errors point here.
+    pub span: Span,
+}
+
+#[derive(Clone)]
+pub enum StrategyKind {
+    Skip,
+    Replace,
+    Keep,
+    Append,
+    Prepend,
+    Union,
+    ByKey(Member),
+    With(Path),
+}
+
+impl StrategyKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StrategyKind::Skip => "skip",
+            StrategyKind::Replace => "replace",
+            StrategyKind::Keep => "keep",
+            StrategyKind::Append => "append",
+            StrategyKind::Prepend => "prepend",
+            StrategyKind::Union => "union",
+            StrategyKind::ByKey(_) => "by_key",
+            StrategyKind::With(_) => "with",
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct FieldAttrs {
+    pub strategy: Option<Strategy>,
+}
+
+#[derive(Default)]
+pub struct ContainerAttrs {
+    /// `crate = path`.
+    pub krate: Option<Path>,
+    /// `replace`: the whole value is atomic.
+    pub replace: Option<Span>,
+    /// `patch` or `patch = Name`.
+    pub patch: Option<(Span, Option<Ident>)>,
+}
+
+const FIELD_ATTRS: &str =
+    "`skip`, `replace`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
+const CONTAINER_ATTRS: &str = "`crate = path`, `replace`, `patch`, `patch = Name`";
+
+fn merge_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("merge"))
+}
+
+/// Consume whatever value follows an attribute name we reject, so that parsing can go on
+/// to report the next problem too.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let _ = meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
+}
+
+fn no_value(cx: &Ctxt, meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+        let span = meta.input.span();
+        skip_value(meta)?;
+        cx.error(span, format!("`{name}` takes no value"));
+    }
+    Ok(())
+}
+
+/// `name = path` or `name = "path"`.
+fn path_value(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Path> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error(format!("`{name}` needs a value: `{name} = path`")));
+    }
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        lit.parse::<Path>()
+            .map_err(|_| syn::Error::new(lit.span(), format!("`{name}` expects a path")))
+    } else {
+        input.parse::<Path>().map_err(|e| {
+            syn::Error::new(e.span(), format!("`{name}` expects a path"))
+        })
+    }
+}
+
+/// `by_key = field`, `by_key = "field"` or `by_key = 0`.
+fn member_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Member> {
+    if !meta.input.peek(Token![=]) {
+        return Err(meta.error("`by_key` needs a value: `by_key = field`"));
+    }
+    let input = meta.value()?;
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        lit.parse::<Member>()
+            .map_err(|_| syn::Error::new(lit.span(), "`by_key` expects a field name"))
+    } else {
+        input
+            .parse::<Member>()
+            .map_err(|e| syn::Error::new(e.span(), "`by_key` expects a field name"))
+    }
+}
+
+pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut out = FieldAttrs::default();
+    for attr in merge_attrs(attrs) {
+        if let Err(e) = list_only(attr) {
+            cx.syn_error(e);
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
+            let Some(ident) = meta.path.get_ident() else {
+                cx.error(span, format!("unknown merge attribute; expected one of {FIELD_ATTRS}"));
+                return skip_value(&meta);
+            };
+            let kind = match ident.to_string().as_str() {
+                "skip" => StrategyKind::Skip,
+                "replace" => StrategyKind::Replace,
+                "keep" => StrategyKind::Keep,
+                "append" => StrategyKind::Append,
+                "prepend" => StrategyKind::Prepend,
+                "union" => StrategyKind::Union,
+                "by_key" => StrategyKind::ByKey(member_value(&meta)?),
+                "with" => StrategyKind::With(path_value(&meta, "with")?),
+                other => {
+                    cx.error(
+                        span,
+                        format!("unknown merge attribute `{other}`; expected one of {FIELD_ATTRS}"),
+                    );
+                    return skip_value(&meta);
+                }
+            };
+            if !matches!(kind, StrategyKind::ByKey(_) | StrategyKind::With(_)) {
+                no_value(cx, &meta, kind.name())?;
+            }
+            match &out.strategy {
+                Some(prev) if prev.kind.name() == kind.name() => {
+                    cx.error(span, format!("duplicate merge attribute `{}`", kind.name()));
+                }
+                Some(prev) => cx.error(
+                    span,
+                    format!(
+                        "conflicting merge strategies `{}` and `{}`: a field takes one",
+                        prev.kind.name(),
+                        kind.name()
+                    ),
+                ),
+                None => out.strategy = Some(Strategy { kind, span }),
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+    out
+}
+
+pub fn container_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
+    let mut out = ContainerAttrs::default();
+    for attr in merge_attrs(attrs) {
+        if let Err(e) = list_only(attr) {
+            cx.syn_error(e);
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let span = meta.path.span();
+            if meta.path.is_ident("crate") {
+                let path = path_value(&meta, "crate")?;
+                if out.krate.replace(path).is_some() {
+                    cx.error(span, "duplicate merge attribute `crate`");
+                }
+            } else if meta.path.is_ident("replace") {
+                no_value(cx, &meta, "replace")?;
+                if out.replace.replace(span).is_some() {
+                    cx.error(span, "duplicate merge attribute `replace`");
+                }
+            } else if meta.path.is_ident("patch") {
+                let name = if meta.input.peek(Token![=]) {
+                    let input = meta.value()?;
+                    if input.peek(LitStr) {
+                        let lit: LitStr = input.parse()?;
+                        Some(lit.parse::<Ident>().map_err(|_| {
+                            syn::Error::new(lit.span(), "`patch` expects a type name")
+                        })?)
+                    } else {
+                        Some(input.parse::<Ident>().map_err(|e| {
+                            syn::Error::new(e.span(), "`patch` expects a type name")
+                        })?)
+                    }
+                } else {
+                    no_value(cx, &meta, "patch")?;
+                    None
+                };
+                if out.patch.replace((span, name)).is_some() {
+                    cx.error(span, "duplicate merge attribute `patch`");
+                }
+            } else {
+                let shown = meta
+                    .path
+                    .get_ident()
+                    .map(|i| format!("unknown merge attribute `{i}`"))
+                    .unwrap_or_else(|| "unknown merge attribute".to_owned());
+                let field_level = meta.path.get_ident().is_some_and(|i| {
+                    matches!(
+                        i.to_string().as_str(),
+                        "skip" | "keep" | "append" | "prepend" | "union" | "by_key" | "with"
+                    )
+                });
+                let hint = if field_level {
+                    "; it belongs on a field".to_owned()
+                } else {
+                    format!("; expected one of {CONTAINER_ATTRS}")
+                };
+                cx.error(span, format!("{shown} on a type{hint}"));
+                skip_value(&meta)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            cx.syn_error(e);
+        }
+    }
+    out
+}
+
+/// `#[merge]` and `#[merge = ...]` are errors: the attribute takes a list.
+fn list_only(attr: &Attribute) -> syn::Result<()> {
+    match &attr.meta {
+        syn::Meta::List(_) => Ok(()),
+        other => Err(syn::Error::new(
+            other.span(),
+            "expected `#[merge(...)]` with a list of attributes",
+        )),
+    }
+}
+
+/// Attributes `#[merge(...)]` on an enum variant: none exist yet.
+pub fn variant_attrs(cx: &Ctxt, attrs: &[Attribute]) {
+    for attr in merge_attrs(attrs) {
+        cx.error(
+            attr.span(),
+            "`#[merge(...)]` attributes are not supported on enum variants; put them on fields",
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! Code generation, reading only the model.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::visit::Visit;
+use syn::{Ident, Member, Path, Type};
+
+use crate::ast::{Container, Data, Field, Style, Variant, option_inner};
+use crate::attr::StrategyKind;
+
+pub fn krate(cont: &Container<'_>) -> Path {
+    cont.attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::conjungo))
+}
+
+/// Whether a type mentions one of the container's type parameters.
+fn mentions(ty: &Type, params: &[&Ident]) -> bool {
+    struct Finder<'p> {
+        params: &'p [&'p Ident],
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if let Some(first) = path.segments.first() {
+                if path.leading_colon.is_none() && self.params.iter().any(|p| first.ident == **p)
+                {
+                    self.found = true;
+                }
+            }
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut finder = Finder {
+        params,
+        found: false,
+    };
+    finder.visit_type(ty);
+    finder.found
+}
+
+/// How one field is read on each side.
+struct Access {
+    /// The target place (an lvalue expression or a `&mut` binding).
+    target: TokenStream,
+    /// The source binding (by value in apply, by reference in check).
+    source: TokenStream,
+    /// True when `target` / `source` are already references (enum bindings).
+    by_ref: bool,
+}
+
+fn error_path(field: &Field<'_>) -> TokenStream {
+    match &field.member {
+        Member::Named(_) => {
+            let name = &field.name;
+            quote!(at_key(#name))
+        }
+        Member::Unnamed(index) => {
+            let i = index.index as usize;
+            quote!(at_index(#i))
+        }
+    }
+}
+
+struct Gen<'c> {
+    krate: Path,
+    cont: &'c Container<'c>,
+}
+
+impl Gen<'_> {
+    /// The check-pass statement of one field, or nothing.
+    fn check_field(&self, field: &Field<'_>, access: &Access, prefix: &TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        let at = error_path(field);
+        let (t, s) = (&access.target, &access.source);
+        let (t, s) = if access.by_ref {
+            (quote!(#t), quote!(#s))
+        } else {
+            (quote!(&#t), quote!(&#s))
+        };
+        let call = match field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
+            None => quote!(__cx.merge(#t, #s)),
+            Some((StrategyKind::ByKey(key), span)) => {
+                let f = if option_inner(field.ty).is_some() {
+                    quote_spanned!(span=> #krate::__private::by_key_check_option)
+                } else {
+                    quote_spanned!(span=> #krate::__private::by_key_check)
+                };
+                quote!(#f(#t, #s, __cx, |__item| &__item.#key))
+            }
+            Some((StrategyKind::With(path), span)) => {
+                let ty = field.ty;
+                let call = quote_spanned!(span=> #path(__t, __s, __o));
+                quote!({
+                    let __f = |__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call;
+                    __cx.custom(
+                        (&#krate::__private::Probe(#t)).__conjungo_snapshot(),
+                        (&#krate::__private::Probe(#s)).__conjungo_snapshot(),
+                        #krate::CustomFn::new(&__f),
+                    )
+                })
+            }
+            Some(_) => return TokenStream::new(),
+        };
+        quote!(#call.map_err(|__e| __e.#at #prefix)?;)
+    }
+
+    /// The apply-pass statement of one field.
+    fn apply_field(&self, field: &Field<'_>, access: &Access, prefix: &TokenStream) -> TokenStream {
+        let krate = &self.krate;
+        let at = error_path(field);
+        let (t, s) = (&access.target, &access.source);
+        let t = if access.by_ref { quote!(#t) } else { quote!(&mut #t) };
+        let through_option = option_inner(field.ty).is_some();
+        let strategy_call = |span: Span, f: TokenStream| {
+            if through_option {
+                let f = quote_spanned!(span=> #f);
+                quote!(#krate::__private::through_option(#t, #s, __cx.options(), #f))
+            } else {
+                quote_spanned!(span=> #f(#t, #s, __cx.options()))
+            }
+        };
+        let call = match field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
+            None => quote!(__cx.merge(#t, #s)),
+            Some((StrategyKind::Skip, _)) => return TokenStream::new(),
+            Some((StrategyKind::Replace, span)) => {
+                strategy_call(span, quote!(#krate::strategy::replace))
+            }
+            Some((StrategyKind::Keep, span)) => strategy_call(span, quote!(#krate::strategy::keep)),
+            Some((StrategyKind::Append, span)) => {
+                strategy_call(span, quote!(#krate::strategy::seq::append))
+            }
+            Some((StrategyKind::Prepend, span)) => {
+                strategy_call(span, quote!(#krate::strategy::seq::prepend))
+            }
+            Some((StrategyKind::Union, span)) => {
+                strategy_call(span, quote!(#krate::strategy::seq::union))
+            }
+            Some((StrategyKind::ByKey(key), span)) => {
+                let f = if through_option {
+                    quote_spanned!(span=> #krate::__private::by_key_apply_option)
+                } else {
+                    quote_spanned!(span=> #krate::__private::by_key_apply)
+                };
+                quote!(#f(#t, #s, __cx, |__item| &__item.#key))
+            }
+            Some((StrategyKind::With(path), span)) => {
+                let ty = field.ty;
+                let call = quote_spanned!(span=> #path(__t, __s, __o));
+                quote!({
+                    let __f = |__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call;
+                    __cx.custom(#t, #s, #krate::CustomFn::new(&__f))
+                })
+            }
+        };
+        quote!(#call.map_err(|__e| __e.#at #prefix)?;)
+    }
+
+    /// `FALLIBLE` of one field: whether its check can fail with no custom function.
+    fn fallible(&self, field: &Field<'_>) -> TokenStream {
+        let krate = &self.krate;
+        let ty = field.ty;
+        match field.strategy.as_ref().map(|s| &s.kind) {
+            None => quote!(<#ty as #krate::Merge>::FALLIBLE),
+            Some(StrategyKind::With(_)) => quote!(true),
+            Some(StrategyKind::ByKey(_)) => {
+                let seq = option_inner(ty).unwrap_or(ty);
+                quote!(<<#seq as #krate::strategy::seq::Seq>::Item as #krate::Merge>::FALLIBLE)
+            }
+            Some(_) => quote!(false),
+        }
+    }
+}
+
+fn bindings(fields: &[Field<'_>], prefix: &str) -> Vec<Ident> {
+    (0..fields.len())
+        .map(|i| format_ident!("__{}{}", prefix, i))
+        .collect()
+}
+
+/// A pattern binding every field of a struct or variant to `names` (`_` for skipped
+/// fields when `skip_skipped`).
+fn pattern(path: TokenStream, style: Style, fields: &[Field<'_>], names: &[Ident], skip_skipped: bool) -> TokenStream {
+    let bind = |f: &Field<'_>, n: &Ident| {
+        if skip_skipped && f.is_skipped() {
+            quote!(_)
+        } else {
+            quote!(#n)
+        }
+    };
+    match style {
+        Style::Unit => path,
+        Style::Tuple => {
+            let items = fields.iter().zip(names).map(|(f, n)| bind(f, n));
+            quote!(#path(#(#items),*))
+        }
+        Style::Named => {
+            let items = fields.iter().zip(names).map(|(f, n)| {
+                let m = &f.member;
+                let b = bind(f, n);
+                quote!(#m: #b)
+            });
+            quote!(#path { #(#items),* })
+        }
+    }
+}
+
+pub fn expand(cont: &Container<'_>) -> TokenStream {
+    let g = Gen {
+        krate: krate(cont),
+        cont,
+    };
+    let krate = &g.krate;
+    let ident = cont.ident;
+    let ok = quote!(::core::result::Result::Ok(()));
+    let result = quote!(::core::result::Result<(), #krate::Error>);
+
+    let type_params: Vec<&Ident> = cont.generics.type_params().map(|p| &p.ident).collect();
+    let has_lifetimes = cont.generics.lifetimes().next().is_some();
+
+    // Bounds: `'static` on type parameters (so that `Options::on_type` can find the type),
+    // and `FieldType: Merge` for fields on the default path that mention a parameter.
+    let mut generics = cont.generics.clone();
+    {
+        let where_clause = generics.make_where_clause();
+        if !has_lifetimes {
+            for p in &type_params {
+                where_clause.predicates.push(syn::parse_quote!(#p: 'static));
+            }
+        }
+        let all_fields: Vec<&Field<'_>> = match &cont.data {
+            Data::Struct(_, fields) => fields.iter().collect(),
+            Data::Enum(variants) => variants.iter().flat_map(|v| &v.fields).collect(),
+        };
+        if cont.attrs.replace.is_none() {
+            for field in all_fields {
+                if field.strategy.is_none() && mentions(field.ty, &type_params) {
+                    let ty = field.ty;
+                    where_clause
+                        .predicates
+                        .push(syn::parse_quote!(#ty: #krate::Merge));
+                }
+            }
+        }
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+
+    let (fallible, check_body, apply_body) = if cont.attrs.replace.is_some() {
+        (
+            quote!(false),
+            quote!(#ok),
+            quote! {
+                if __cx.options().overwrite {
+                    *self = __source;
+                }
+                #ok
+            },
+        )
+    } else {
+        match &cont.data {
+            Data::Struct(style, fields) => expand_struct(&g, *style, fields),
+            Data::Enum(variants) => expand_enum(&g, variants),
+        }
+    };
+
+    let hooks = if has_lifetimes {
+        TokenStream::new()
+    } else {
+        quote! {
+            #[inline]
+            fn custom_fn(
+                __options: &#krate::Options,
+            ) -> ::core::option::Option<#krate::CustomFn<'_, Self>> {
+                __options.type_fn::<Self>()
+            }
+
+            #[inline]
+            fn snapshot(&self) -> ::core::option::Option<Self> {
+                #[allow(unused_imports)]
+                use #krate::__private::{ViaClone as _, ViaNothing as _};
+                (&#krate::__private::Probe(self)).__conjungo_snapshot()
+            }
+        }
+    };
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #[allow(unused_imports)]
+            use #krate::__private::{ViaClone as _, ViaNothing as _};
+
+            #[automatically_derived]
+            impl #impl_generics #krate::Merge for #ident #ty_generics #where_clause {
+                const FALLIBLE: bool = #fallible;
+
+                #[allow(unused_variables)]
+                fn check(&self, __source: &Self, __cx: &mut #krate::Check<'_>) -> #result {
+                    #check_body
+                }
+
+                #[allow(unused_variables)]
+                fn apply(&mut self, __source: Self, __cx: &mut #krate::Apply<'_>) -> #result {
+                    #apply_body
+                }
+
+                #hooks
+            }
+        };
+    }
+}
+
+fn expand_struct(
+    g: &Gen<'_>,
+    style: Style,
+    fields: &[Field<'_>],
+) -> (TokenStream, TokenStream, TokenStream) {
+    let ok = quote!(::core::result::Result::Ok(()));
+    let fallible = fields.iter().map(|f| g.fallible(f));
+    let fallible = quote!(false #(|| #fallible)*);
+    let none = TokenStream::new();
+
+    let checks = fields.iter().map(|f| {
+        let m = &f.member;
+        let access = Access {
+            target: quote!(self.#m),
+            source: quote!(__source.#m),
+            by_ref: false,
+        };
+        g.check_field(f, &access, &none)
+    });
+    let check_body = quote! {
+        #(#checks)*
+        #ok
+    };
+
+    let names = bindings(fields, "s");
+    let destructure = if style == Style::Unit || fields.is_empty() {
+        TokenStream::new()
+    } else {
+        let pat = pattern(quote!(Self), style, fields, &names, true);
+        quote!(let #pat = __source;)
+    };
+    let applies = fields.iter().zip(&names).map(|(f, n)| {
+        let m = &f.member;
+        let access = Access {
+            target: quote!(self.#m),
+            source: quote!(#n),
+            by_ref: false,
+        };
+        g.apply_field(f, &access, &none)
+    });
+    let apply_body = quote! {
+        #destructure
+        #(#applies)*
+        #ok
+    };
+    (fallible, check_body, apply_body)
+}
+
+fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStream, TokenStream) {
+    let ok = quote!(::core::result::Result::Ok(()));
+    let all: Vec<&Field<'_>> = variants.iter().flat_map(|v| &v.fields).collect();
+    let fallible = all.iter().map(|f| g.fallible(f));
+    let fallible = quote!(false #(|| #fallible)*);
+    let _ = g.cont;
+
+    let mut check_arms = Vec::new();
+    let mut apply_arms = Vec::new();
+    for variant in variants {
+        let vident = variant.ident;
+        let vname = &variant.name;
+        let prefix = quote!(.at_key(#vname));
+        let tnames = bindings(&variant.fields, "t");
+        let snames = bindings(&variant.fields, "s");
+        let tpat = pattern(quote!(Self::#vident), variant.style, &variant.fields, &tnames, true);
+        let spat = pattern(quote!(Self::#vident), variant.style, &variant.fields, &snames, true);
+
+        let checks = variant.fields.iter().zip(tnames.iter().zip(&snames)).map(|(f, (t, s))| {
+            let access = Access {
+                target: quote!(#t),
+                source: quote!(#s),
+                by_ref: true,
+            };
+            g.check_field(f, &access, &prefix)
+        });
+        check_arms.push(quote! {
+            (#tpat, #spat) => { #(#checks)* }
+        });
+
+        let applies = variant.fields.iter().zip(tnames.iter().zip(&snames)).map(|(f, (t, s))| {
+            let access = Access {
+                target: quote!(#t),
+                source: quote!(#s),
+                by_ref: true,
+            };
+            g.apply_field(f, &access, &prefix)
+        });
+        apply_arms.push(quote! {
+            (#tpat, #spat) => { #(#applies)* }
+        });
+    }
+
+    let check_body = quote! {
+        #[allow(unreachable_patterns)]
+        match (self, __source) {
+            #(#check_arms)*
+            _ => {}
+        }
+        #ok
+    };
+    let apply_body = quote! {
+        if ::core::mem::discriminant(self) != ::core::mem::discriminant(&__source) {
+            if __cx.options().overwrite {
+                *self = __source;
+            }
+            return #ok;
+        }
+        #[allow(unreachable_patterns)]
+        match (self, __source) {
+            #(#apply_arms)*
+            _ => {}
+        }
+        #ok
+    };
+    (fallible, check_body, apply_body)
+}
+
+/// What is emitted when the input has errors: the errors, plus an impl that keeps call
+/// sites from piling up errors of their own.
+pub fn fallback(cont_ident: &Ident, generics: &syn::Generics, krate: &Path) -> TokenStream {
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::Merge for #cont_ident #ty_generics #where_clause {
+                fn apply(
+                    &mut self,
+                    _: Self,
+                    _: &mut #krate::Apply<'_>,
+                ) -> ::core::result::Result<(), #krate::Error> {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,41 @@
+//! Rules across attributes, checked on the model before expansion.
+
+use crate::ast::{Container, Data, Style};
+use crate::ctxt::Ctxt;
+
+pub fn check(cx: &Ctxt, cont: &Container<'_>) {
+    let fields: Vec<_> = match &cont.data {
+        Data::Struct(_, fields) => fields.iter().collect(),
+        Data::Enum(variants) => variants.iter().flat_map(|v| &v.fields).collect(),
+    };
+
+    if cont.attrs.replace.is_some() {
+        for field in &fields {
+            if let Some(strategy) = &field.strategy {
+                cx.error(
+                    strategy.span,
+                    format!(
+                        "`{}` has no effect: the container is `#[merge(replace)]`, so the whole \
+                         value is replaced",
+                        strategy.kind.name()
+                    ),
+                );
+            }
+        }
+    }
+
+    if let Some((span, _)) = &cont.attrs.patch {
+        let named = matches!(&cont.data, Data::Struct(Style::Named, _));
+        if !named {
+            cx.error(
+                *span,
+                "`patch` needs a struct with named fields: a patch names the fields it changes",
+            );
+        } else if cont.attrs.replace.is_some() {
+            cx.error(
+                *span,
+                "`patch` and `replace` do not go together: a replaced value has no fields to patch",
+            );
+        }
+    }
+}
