@@ -40,6 +40,12 @@ fn mentions(ty: &Type, params: &[&Ident]) -> bool {
     finder.found
 }
 
+/// Whether a type mentions `Self`.
+fn mentions_self(ty: &Type) -> bool {
+    let this = Ident::new("Self", Span::call_site());
+    mentions(ty, &[&this])
+}
+
 /// How one field is read on each side.
 struct Access {
     /// The target place (an lvalue expression or a `&mut` binding).
@@ -158,9 +164,17 @@ impl Gen<'_> {
     }
 
     /// `FALLIBLE` of one field: whether its check can fail with no custom function.
+    ///
+    /// A field whose type names the container itself (`children: HashMap<String, Self>`)
+    /// adds nothing the other fields do not (and asking would be a cycle), so it counts
+    /// as `false`.
     fn fallible(&self, field: &Field<'_>) -> TokenStream {
         let krate = &self.krate;
         let ty = field.ty;
+        let own: [&Ident; 1] = [self.cont.ident];
+        if mentions(ty, &own) || mentions_self(ty) {
+            return quote!(false);
+        }
         match field.strategy.as_ref().map(|s| &s.kind) {
             None => quote!(<#ty as #krate::Merge>::FALLIBLE),
             Some(StrategyKind::With(_)) => quote!(true),
@@ -364,7 +378,6 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
     let all: Vec<&Field<'_>> = variants.iter().flat_map(|v| &v.fields).collect();
     let fallible = all.iter().map(|f| g.fallible(f));
     let fallible = quote!(false #(|| #fallible)*);
-    let _ = g.cont;
 
     let mut check_arms = Vec::new();
     let mut apply_arms = Vec::new();

@@ -1,0 +1,173 @@
+//! Atomicity: when a merge returns `Err`, the target is exactly as it was, including
+//! when other keys of the same map were merged before the failing one (Go breaks this).
+
+use std::collections::{BTreeMap, HashMap};
+
+use conjungo::{Error, Merge, Options};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn failing_on_negative() -> Options {
+    Options::default().on_type::<i64>(|t, s, _| {
+        if s < 0 {
+            return Err(Error::custom(format!("negative: {s}")));
+        }
+        *t += s;
+        Ok(())
+    })
+}
+
+#[test]
+fn map_failing_after_other_keys_were_merged() {
+    // BTreeMap order: "a" and "b" merge before "c" fails.
+    let mut target = BTreeMap::from([("a", 1i64), ("b", 2), ("c", 3)]);
+    let before = target.clone();
+    let source = BTreeMap::from([("a", 10), ("b", 20), ("c", -1), ("d", 4)]);
+    let err = target.merge_with(source, &failing_on_negative()).unwrap_err();
+    assert_eq!(err.path(), "/c");
+    assert_eq!(err.to_string(), "at /c: negative: -1");
+    assert_eq!(target, before);
+}
+
+#[test]
+fn nested_maps_failing_deep() {
+    let mut target: HashMap<String, HashMap<String, i64>> = HashMap::from([
+        ("x".into(), HashMap::from([("1".into(), 1)])),
+        ("y".into(), HashMap::from([("1".into(), 1), ("2".into(), 2)])),
+    ]);
+    let before = target.clone();
+    let source = HashMap::from([
+        ("x".into(), HashMap::from([("1".into(), 5), ("new".into(), 5)])),
+        ("y".into(), HashMap::from([("2".into(), -7)])),
+        ("z".into(), HashMap::from([("9".into(), 9)])),
+    ]);
+    let err = target.merge_with(source, &failing_on_negative()).unwrap_err();
+    assert_eq!(err.path(), "/y/2");
+    assert_eq!(target, before);
+}
+
+#[test]
+fn json_objects_type_mismatch_after_other_changes() {
+    let mut target = json!({"a": 1, "b": {"c": [1], "d": "x"}, "z": {"deep": {"n": 1}}});
+    let before = target.clone();
+    let source = json!({"a": 2, "b": {"c": [2], "e": "new"}, "z": {"deep": {"n": "str"}}, "w": 1});
+    let err = target.merge(source).unwrap_err();
+    assert_eq!(err.path(), "/z/deep/n");
+    assert_eq!(target, before);
+}
+
+#[test]
+fn failing_custom_function_in_a_derived_struct() {
+    #[derive(Merge, Debug, Clone, PartialEq)]
+    struct Account {
+        name: String,
+        tags: Vec<String>,
+        balance: i64,
+    }
+    let mut target = Account { name: "a".into(), tags: vec!["x".into()], balance: 5 };
+    let before = target.clone();
+    let err = target
+        .merge_with(
+            Account { name: "b".into(), tags: vec!["y".into()], balance: -3 },
+            &failing_on_negative(),
+        )
+        .unwrap_err();
+    assert_eq!(err.path(), "/balance");
+    assert_eq!(target, before);
+}
+
+#[test]
+fn failing_kind_function_on_json() {
+    let options = Options::default().on_kind::<Value>(conjungo::Kind::String, |t, s, _| {
+        if s == "bad" {
+            return Err(Error::custom("bad string"));
+        }
+        *t = s;
+        Ok(())
+    });
+    let mut target = json!({"a": "1", "b": {"c": "2"}, "d": [1]});
+    let before = target.clone();
+    let err = target
+        .merge_with(json!({"a": "ok", "b": {"c": "bad"}, "d": [2]}), &options)
+        .unwrap_err();
+    assert_eq!(err.path(), "/b/c");
+    assert_eq!(target, before);
+}
+
+#[test]
+fn failing_with_attribute_function() {
+    fn no_shrink(t: &mut Vec<u8>, s: Vec<u8>, _: &Options) -> Result<(), Error> {
+        if s.len() < t.len() {
+            return Err(Error::custom("would shrink"));
+        }
+        *t = s;
+        Ok(())
+    }
+    #[derive(Merge, Debug, Clone, PartialEq)]
+    struct Blob {
+        name: String,
+        #[merge(with = no_shrink)]
+        data: Vec<u8>,
+    }
+    let mut target = Blob { name: "a".into(), data: vec![1, 2, 3] };
+    let before = target.clone();
+    let err = target.merge(Blob { name: "b".into(), data: vec![1] }).unwrap_err();
+    assert_eq!(err.path(), "/data");
+    assert_eq!(target, before);
+    target.merge(Blob { name: "b".into(), data: vec![4, 5, 6, 7] }).unwrap();
+    assert_eq!(target, Blob { name: "b".into(), data: vec![4, 5, 6, 7] });
+}
+
+#[test]
+fn custom_functions_are_called_once_per_site() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let options = Options::default().on_type::<i64>(move |t, s, _| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        *t += s;
+        Ok(())
+    });
+    let mut target = BTreeMap::from([("a", 1i64), ("b", 2)]);
+    target.merge_with(BTreeMap::from([("a", 1), ("b", 1), ("c", 1)]), &options).unwrap();
+    assert_eq!(target, BTreeMap::from([("a", 2), ("b", 3), ("c", 1)]));
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "once for a, once for b; c is inserted");
+}
+
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-5i64..5).prop_map(|n| json!(n)),
+        "[a-c]{0,2}".prop_map(Value::String),
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map("[a-d]", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Whatever the inputs, a failing merge leaves the target exactly as it was.
+    #[test]
+    fn json_merge_error_leaves_target_untouched(
+        target in json_value(),
+        source in json_value(),
+        overwrite in any::<bool>(),
+    ) {
+        let mut merged = target.clone();
+        let options = Options::default().overwrite(overwrite);
+        if merged.merge_with(source, &options).is_err() {
+            prop_assert_eq!(merged, target);
+        }
+    }
+}
