@@ -45,6 +45,8 @@ pub struct Field<'a> {
     /// The serde deserialize name: how a patch body spells the field.
     pub de_name: String,
     pub strategy: Option<Strategy>,
+    /// The only field of a tuple struct or variant: serde writes it without a wrapper.
+    pub newtype: bool,
     /// `#[serde(skip)]` / `skip_deserializing`: a patch cannot set it.
     pub serde_skip: bool,
     /// `#[serde(flatten)]`.
@@ -114,6 +116,7 @@ fn fields_from<'a>(cx: &Ctxt, fields: &'a syn::Fields, names: Option<&SerdeNames
                 name,
                 de_name,
                 strategy: attr::field_attrs(cx, &field.attrs).strategy,
+                newtype: matches!(fields, syn::Fields::Unnamed(u) if u.unnamed.len() == 1),
                 serde_skip,
                 serde_flatten,
                 span: field.span(),

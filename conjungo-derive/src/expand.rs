@@ -56,16 +56,25 @@ struct Access {
     by_ref: bool,
 }
 
-fn error_path(field: &Field<'_>) -> TokenStream {
-    match &field.member {
-        Member::Named(_) => {
+/// `call?`, with errors prefixed by the field's JSON Pointer segment (the serde name, the
+/// index of a tuple field, or nothing for the one field of a newtype, which serde writes
+/// as its inside) and then by `prefix` (an enum variant's segment).
+fn propagate(field: &Field<'_>, call: TokenStream, prefix: &TokenStream) -> TokenStream {
+    let at = match (&field.member, field.newtype) {
+        (_, true) => TokenStream::new(),
+        (Member::Named(_), false) => {
             let name = &field.name;
-            quote!(at_key(#name))
+            quote!(.at_key(#name))
         }
-        Member::Unnamed(index) => {
+        (Member::Unnamed(index), false) => {
             let i = index.index as usize;
-            quote!(at_index(#i))
+            quote!(.at_index(#i))
         }
+    };
+    if at.is_empty() && prefix.is_empty() {
+        quote!(#call?;)
+    } else {
+        quote!(#call.map_err(|__e| __e #at #prefix)?;)
     }
 }
 
@@ -78,7 +87,6 @@ impl Gen<'_> {
     /// The check-pass statement of one field, or nothing.
     fn check_field(&self, field: &Field<'_>, access: &Access, prefix: &TokenStream) -> TokenStream {
         let krate = &self.krate;
-        let at = error_path(field);
         let (t, s) = (&access.target, &access.source);
         let (t, s) = if access.by_ref {
             (quote!(#t), quote!(#s))
@@ -109,13 +117,12 @@ impl Gen<'_> {
             }
             Some(_) => return TokenStream::new(),
         };
-        quote!(#call.map_err(|__e| __e.#at #prefix)?;)
+        propagate(field, call, prefix)
     }
 
     /// The apply-pass statement of one field.
     fn apply_field(&self, field: &Field<'_>, access: &Access, prefix: &TokenStream) -> TokenStream {
         let krate = &self.krate;
-        let at = error_path(field);
         let (t, s) = (&access.target, &access.source);
         let t = if access.by_ref { quote!(#t) } else { quote!(&mut #t) };
         let through_option = option_inner(field.ty).is_some();
@@ -160,7 +167,7 @@ impl Gen<'_> {
                 })
             }
         };
-        quote!(#call.map_err(|__e| __e.#at #prefix)?;)
+        propagate(field, call, prefix)
     }
 
     /// `FALLIBLE` of one field: whether its check can fail with no custom function.
