@@ -258,7 +258,7 @@ fn list_only(attr: &Attribute) -> syn::Result<()> {
 pub fn variant_attrs(cx: &Ctxt, attrs: &[Attribute]) {
     for attr in merge_attrs(attrs) {
         cx.error(
-            attr.span(),
+            attr.meta.path().span(),
             "`#[merge(...)]` attributes are not supported on enum variants; put them on fields",
         );
     }

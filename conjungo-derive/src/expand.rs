@@ -40,6 +40,24 @@ fn mentions(ty: &Type, params: &[&Ident]) -> bool {
     finder.found
 }
 
+/// The same tokens with every span set to `span`, so that errors about them (a strategy
+/// function whose bounds do not hold) land on the user's attribute.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 /// Whether a type mentions `Self`.
 fn mentions_self(ty: &Type) -> bool {
     let this = Ident::new("Self", Span::call_site());
@@ -97,9 +115,9 @@ impl Gen<'_> {
             None => quote!(__cx.merge(#t, #s)),
             Some((StrategyKind::ByKey(key), span)) => {
                 let f = if option_inner(field.ty).is_some() {
-                    quote_spanned!(span=> #krate::__private::by_key_check_option)
+                    respan(quote!(#krate::__private::by_key_check_option), span)
                 } else {
-                    quote_spanned!(span=> #krate::__private::by_key_check)
+                    respan(quote!(#krate::__private::by_key_check), span)
                 };
                 quote!(#f(#t, #s, __cx, |__item| &__item.#key))
             }
@@ -127,8 +145,8 @@ impl Gen<'_> {
         let t = if access.by_ref { quote!(#t) } else { quote!(&mut #t) };
         let through_option = option_inner(field.ty).is_some();
         let strategy_call = |span: Span, f: TokenStream| {
+            let f = respan(f, span);
             if through_option {
-                let f = quote_spanned!(span=> #f);
                 quote!(#krate::__private::through_option(#t, #s, __cx.options(), #f))
             } else {
                 quote_spanned!(span=> #f(#t, #s, __cx.options()))
@@ -152,9 +170,9 @@ impl Gen<'_> {
             }
             Some((StrategyKind::ByKey(key), span)) => {
                 let f = if through_option {
-                    quote_spanned!(span=> #krate::__private::by_key_apply_option)
+                    respan(quote!(#krate::__private::by_key_apply_option), span)
                 } else {
-                    quote_spanned!(span=> #krate::__private::by_key_apply)
+                    respan(quote!(#krate::__private::by_key_apply), span)
                 };
                 quote!(#f(#t, #s, __cx, |__item| &__item.#key))
             }

@@ -42,6 +42,10 @@ pub mod seq {
     use crate::{Error, Options};
 
     /// A sequence the sequence strategies work on: `Vec<T>` and `VecDeque<T>`.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a sequence: `append`, `prepend`, `union` and `by_key` need a `Vec` or a `VecDeque`",
+        label = "this strategy needs a `Vec` or a `VecDeque`"
+    )]
     pub trait Seq: Sized {
         /// The item type.
         type Item;

@@ -1,0 +1,9 @@
+use conjungo::Merge;
+
+#[derive(Merge)]
+struct S {
+    #[merge(append)]
+    name: String,
+}
+
+fn main() {}

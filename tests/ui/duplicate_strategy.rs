@@ -1,0 +1,10 @@
+use conjungo::Merge;
+
+#[derive(Merge)]
+struct S {
+    #[merge(skip)]
+    #[merge(skip)]
+    id: u64,
+}
+
+fn main() {}

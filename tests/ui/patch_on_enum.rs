@@ -1,0 +1,9 @@
+use conjungo::Merge;
+
+#[derive(Merge)]
+#[merge(patch)]
+enum E {
+    A { x: u8 },
+}
+
+fn main() {}

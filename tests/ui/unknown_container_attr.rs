@@ -1,0 +1,9 @@
+use conjungo::Merge;
+
+#[derive(Merge)]
+#[merge(rename_all = "camelCase")]
+struct S {
+    id: u64,
+}
+
+fn main() {}
