@@ -23,7 +23,9 @@ fn map_failing_after_other_keys_were_merged() {
     let mut target = BTreeMap::from([("a", 1i64), ("b", 2), ("c", 3)]);
     let before = target.clone();
     let source = BTreeMap::from([("a", 10), ("b", 20), ("c", -1), ("d", 4)]);
-    let err = target.merge_with(source, &failing_on_negative()).unwrap_err();
+    let err = target
+        .merge_with(source, &failing_on_negative())
+        .unwrap_err();
     assert_eq!(err.path(), "/c");
     assert_eq!(err.to_string(), "at /c: negative: -1");
     assert_eq!(target, before);
@@ -33,15 +35,23 @@ fn map_failing_after_other_keys_were_merged() {
 fn nested_maps_failing_deep() {
     let mut target: HashMap<String, HashMap<String, i64>> = HashMap::from([
         ("x".into(), HashMap::from([("1".into(), 1)])),
-        ("y".into(), HashMap::from([("1".into(), 1), ("2".into(), 2)])),
+        (
+            "y".into(),
+            HashMap::from([("1".into(), 1), ("2".into(), 2)]),
+        ),
     ]);
     let before = target.clone();
     let source = HashMap::from([
-        ("x".into(), HashMap::from([("1".into(), 5), ("new".into(), 5)])),
+        (
+            "x".into(),
+            HashMap::from([("1".into(), 5), ("new".into(), 5)]),
+        ),
         ("y".into(), HashMap::from([("2".into(), -7)])),
         ("z".into(), HashMap::from([("9".into(), 9)])),
     ]);
-    let err = target.merge_with(source, &failing_on_negative()).unwrap_err();
+    let err = target
+        .merge_with(source, &failing_on_negative())
+        .unwrap_err();
     assert_eq!(err.path(), "/y/2");
     assert_eq!(target, before);
 }
@@ -64,11 +74,19 @@ fn failing_custom_function_in_a_derived_struct() {
         tags: Vec<String>,
         balance: i64,
     }
-    let mut target = Account { name: "a".into(), tags: vec!["x".into()], balance: 5 };
+    let mut target = Account {
+        name: "a".into(),
+        tags: vec!["x".into()],
+        balance: 5,
+    };
     let before = target.clone();
     let err = target
         .merge_with(
-            Account { name: "b".into(), tags: vec!["y".into()], balance: -3 },
+            Account {
+                name: "b".into(),
+                tags: vec!["y".into()],
+                balance: -3,
+            },
             &failing_on_negative(),
         )
         .unwrap_err();
@@ -109,13 +127,32 @@ fn failing_with_attribute_function() {
         #[merge(with = no_shrink)]
         data: Vec<u8>,
     }
-    let mut target = Blob { name: "a".into(), data: vec![1, 2, 3] };
+    let mut target = Blob {
+        name: "a".into(),
+        data: vec![1, 2, 3],
+    };
     let before = target.clone();
-    let err = target.merge(Blob { name: "b".into(), data: vec![1] }).unwrap_err();
+    let err = target
+        .merge(Blob {
+            name: "b".into(),
+            data: vec![1],
+        })
+        .unwrap_err();
     assert_eq!(err.path(), "/data");
     assert_eq!(target, before);
-    target.merge(Blob { name: "b".into(), data: vec![4, 5, 6, 7] }).unwrap();
-    assert_eq!(target, Blob { name: "b".into(), data: vec![4, 5, 6, 7] });
+    target
+        .merge(Blob {
+            name: "b".into(),
+            data: vec![4, 5, 6, 7],
+        })
+        .unwrap();
+    assert_eq!(
+        target,
+        Blob {
+            name: "b".into(),
+            data: vec![4, 5, 6, 7]
+        }
+    );
 }
 
 #[test]
@@ -130,9 +167,15 @@ fn custom_functions_are_called_once_per_site() {
         Ok(())
     });
     let mut target = BTreeMap::from([("a", 1i64), ("b", 2)]);
-    target.merge_with(BTreeMap::from([("a", 1), ("b", 1), ("c", 1)]), &options).unwrap();
+    target
+        .merge_with(BTreeMap::from([("a", 1), ("b", 1), ("c", 1)]), &options)
+        .unwrap();
     assert_eq!(target, BTreeMap::from([("a", 2), ("b", 3), ("c", 1)]));
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "once for a, once for b; c is inserted");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "once for a, once for b; c is inserted"
+    );
 }
 
 fn json_leaf() -> impl Strategy<Value = Value> {

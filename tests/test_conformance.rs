@@ -11,7 +11,10 @@ fn go_conjungo_oracle() {
     assert_eq!(cases.len(), 100);
     let (mut ok_cases, mut err_cases) = (0, 0);
     for (i, case) in cases.iter().enumerate() {
-        let overwrite = case.get("overwrite").and_then(|v| v.as_bool()).unwrap_or(true);
+        let overwrite = case
+            .get("overwrite")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
         let options = Options::default().overwrite(overwrite);
         let mut target = case["target"].clone();
         let before = target.clone();
@@ -19,7 +22,10 @@ fn go_conjungo_oracle() {
         let expect = &case["expect"];
         if let Some(merged) = expect.get("ok") {
             ok_cases += 1;
-            assert!(result.is_ok(), "case {i}: unexpected error {result:?}\n{case}");
+            assert!(
+                result.is_ok(),
+                "case {i}: unexpected error {result:?}\n{case}"
+            );
             assert!(
                 json_eq(&target, merged),
                 "case {i}: got {target}\nexpected {merged}\n{case}"
@@ -33,12 +39,20 @@ fn go_conjungo_oracle() {
             let go = expect["err"].as_str().unwrap();
             let go_path: String = go
                 .split(": ")
-                .filter_map(|p| p.strip_prefix("key '")?.strip_suffix('\'').map(|k| format!("/{k}")))
+                .filter_map(|p| {
+                    p.strip_prefix("key '")?
+                        .strip_suffix('\'')
+                        .map(|k| format!("/{k}"))
+                })
                 .collect();
             for path in [err.path(), go_path.as_str()] {
                 let (t, s) = (case["target"].pointer(path), case["source"].pointer(path));
                 let (t, s) = (t.expect(path), s.expect(path));
-                assert_ne!(json::kind(t), json::kind(s), "case {i}: {path} is no mismatch");
+                assert_ne!(
+                    json::kind(t),
+                    json::kind(s),
+                    "case {i}: {path} is no mismatch"
+                );
             }
         }
     }

@@ -41,9 +41,15 @@ fn svc(n: i64) -> Service {
         tier: n,
         public: n % 2 == 0,
         tags: (0..3).map(|i| format!("t{i}-{n}")).collect(),
-        labels: (0..8).map(|i| (format!("l{i}"), format!("v{i}-{n}"))).collect(),
+        labels: (0..8)
+            .map(|i| (format!("l{i}"), format!("v{i}-{n}")))
+            .collect(),
         endpoints: (0..2)
-            .map(|i| Endpoint { name: format!("e{i}"), url: format!("http://h{i}/{n}"), port: 8000 + n })
+            .map(|i| Endpoint {
+                name: format!("e{i}"),
+                url: format!("http://h{i}/{n}"),
+                port: 8000 + n,
+            })
             .collect(),
         deploy: Some(Deploy {
             replicas: n,
@@ -72,7 +78,8 @@ fn service_workload_merges_as_design_says() {
     assert_eq!(t.notes, None);
 
     let mut t = svc(1);
-    t.merge_with(svc(2), &Options::default().overwrite(false)).unwrap();
+    t.merge_with(svc(2), &Options::default().overwrite(false))
+        .unwrap();
     assert_eq!(t.name, "svc-1");
     assert_eq!(t.tags.len(), 6, "Go appends even with overwrite off");
     assert_eq!(t.labels["l3"], "v3-1");
@@ -103,14 +110,28 @@ fn enums_same_variant_fieldwise_other_variant_by_overwrite() {
         Path(String, Vec<String>),
         Inline,
     }
-    let mut s = Source::Git { url: "a".into(), rev: Some("r".into()) };
-    s.merge(Source::Git { url: "b".into(), rev: None }).unwrap();
-    assert_eq!(s, Source::Git { url: "b".into(), rev: Some("r".into()) });
+    let mut s = Source::Git {
+        url: "a".into(),
+        rev: Some("r".into()),
+    };
+    s.merge(Source::Git {
+        url: "b".into(),
+        rev: None,
+    })
+    .unwrap();
+    assert_eq!(
+        s,
+        Source::Git {
+            url: "b".into(),
+            rev: Some("r".into())
+        }
+    );
     let mut p = Source::Path("x".into(), vec!["1".into()]);
     p.merge(Source::Path("y".into(), vec!["2".into()])).unwrap();
     assert_eq!(p, Source::Path("y".into(), vec!["1".into(), "2".into()]));
     let mut s2 = s.clone();
-    s2.merge_with(Source::Inline, &Options::default().overwrite(false)).unwrap();
+    s2.merge_with(Source::Inline, &Options::default().overwrite(false))
+        .unwrap();
     assert_eq!(s2, s);
     s2.merge(Source::Inline).unwrap();
     assert_eq!(s2, Source::Inline);
@@ -128,17 +149,45 @@ fn generics_with_inferred_bounds() {
         #[merge(replace)]
         last: Option<U>,
     }
-    let mut l = Layer { value: Some(1), items: vec!['a'], last: Some('x') };
-    l.merge(Layer { value: None, items: vec!['b'], last: Some('y') }).unwrap();
-    assert_eq!(l, Layer { value: Some(1), items: vec!['a', 'b'], last: Some('y') });
+    let mut l = Layer {
+        value: Some(1),
+        items: vec!['a'],
+        last: Some('x'),
+    };
+    l.merge(Layer {
+        value: None,
+        items: vec!['b'],
+        last: Some('y'),
+    })
+    .unwrap();
+    assert_eq!(
+        l,
+        Layer {
+            value: Some(1),
+            items: vec!['a', 'b'],
+            last: Some('y')
+        }
+    );
 
     // on_type reaches a generic instantiation.
     let options = Options::default().on_type::<Layer<i32, char>>(|t, _, _| {
         t.value = -1;
         Ok(())
     });
-    let mut l = Layer { value: 1, items: vec![], last: None };
-    l.merge_with(Layer { value: 2, items: vec!['z'], last: None }, &options).unwrap();
+    let mut l = Layer {
+        value: 1,
+        items: vec![],
+        last: None,
+    };
+    l.merge_with(
+        Layer {
+            value: 2,
+            items: vec!['z'],
+            last: None,
+        },
+        &options,
+    )
+    .unwrap();
     assert_eq!(l.value, -1);
     assert!(l.items.is_empty());
 }
@@ -152,8 +201,17 @@ fn lifetimes() {
         count: u32,
     }
     let (a, b) = (String::from("a"), String::from("b"));
-    let mut x = Borrowed { name: &a, alias: "x".into(), count: 1 };
-    x.merge(Borrowed { name: &b, alias: "y".into(), count: 2 }).unwrap();
+    let mut x = Borrowed {
+        name: &a,
+        alias: "x".into(),
+        count: 1,
+    };
+    x.merge(Borrowed {
+        name: &b,
+        alias: "y".into(),
+        count: 2,
+    })
+    .unwrap();
     assert_eq!((x.name, &*x.alias, x.count), ("b", "y", 2));
 }
 
@@ -268,7 +326,11 @@ fn by_key_merges_in_place_and_appends_the_rest() {
     .unwrap();
     assert_eq!(
         t.ports,
-        [port("http", Some(80), &["a"]), port("grpc", Some(90), &["b"]), port("admin", Some(1), &[])]
+        [
+            port("http", Some(80), &["a"]),
+            port("grpc", Some(90), &["b"]),
+            port("admin", Some(1), &[])
+        ]
     );
     assert_eq!(t.extra, Some(vec![port("x", None, &[])]));
 
@@ -276,7 +338,13 @@ fn by_key_merges_in_place_and_appends_the_rest() {
     let options = Options::default().on_type::<u16>(|_, _, _| Err(Error::custom("no")));
     let before = t.clone();
     let err = t
-        .merge_with(Svc { ports: vec![port("admin", Some(2), &[])], extra: None }, &options)
+        .merge_with(
+            Svc {
+                ports: vec![port("admin", Some(2), &[])],
+                extra: None,
+            },
+            &options,
+        )
         .unwrap_err();
     assert_eq!(err.path(), "/ports/2/number");
     assert_eq!(t, before);
@@ -295,9 +363,29 @@ fn container_replace() {
         host: String,
         creds: Credentials,
     }
-    let mut c = Conn { host: "h".into(), creds: Credentials { user: "a".into(), token: Some("t".into()) } };
-    c.merge(Conn { host: "h2".into(), creds: Credentials { user: "b".into(), token: None } }).unwrap();
-    assert_eq!(c.creds, Credentials { user: "b".into(), token: None }, "no field-wise merge");
+    let mut c = Conn {
+        host: "h".into(),
+        creds: Credentials {
+            user: "a".into(),
+            token: Some("t".into()),
+        },
+    };
+    c.merge(Conn {
+        host: "h2".into(),
+        creds: Credentials {
+            user: "b".into(),
+            token: None,
+        },
+    })
+    .unwrap();
+    assert_eq!(
+        c.creds,
+        Credentials {
+            user: "b".into(),
+            token: None
+        },
+        "no field-wise merge"
+    );
 }
 
 #[test]
@@ -319,18 +407,36 @@ fn recursive_types() {
         left: Expr,
         right: Expr,
     }
-    let leaf = |v| Node { value: v, children: BTreeMap::new(), next: None };
-    let mut n = Node { value: 1, children: [("a".into(), leaf(1))].into(), next: Some(Box::new(leaf(5))) };
-    n.merge(Node { value: 2, children: [("a".into(), leaf(3)), ("b".into(), leaf(4))].into(), next: None })
-        .unwrap();
+    let leaf = |v| Node {
+        value: v,
+        children: BTreeMap::new(),
+        next: None,
+    };
+    let mut n = Node {
+        value: 1,
+        children: [("a".into(), leaf(1))].into(),
+        next: Some(Box::new(leaf(5))),
+    };
+    n.merge(Node {
+        value: 2,
+        children: [("a".into(), leaf(3)), ("b".into(), leaf(4))].into(),
+        next: None,
+    })
+    .unwrap();
     assert_eq!(n.children["a"].value, 3);
     assert_eq!(n.next.as_ref().unwrap().value, 5);
 
     // A JSON mismatch deep inside mutually recursive types is found by the check pass.
-    let mut e = Expr::Pair(Box::new(Pair { left: Expr::Lit(json!(1)), right: Expr::Neg(Box::new(Expr::Lit(json!({"a": 1})))) }));
+    let mut e = Expr::Pair(Box::new(Pair {
+        left: Expr::Lit(json!(1)),
+        right: Expr::Neg(Box::new(Expr::Lit(json!({"a": 1})))),
+    }));
     let before = e.clone();
     let err = e
-        .merge(Expr::Pair(Box::new(Pair { left: Expr::Lit(json!(2)), right: Expr::Neg(Box::new(Expr::Lit(json!({"a": "x"})))) })))
+        .merge(Expr::Pair(Box::new(Pair {
+            left: Expr::Lit(json!(2)),
+            right: Expr::Neg(Box::new(Expr::Lit(json!({"a": "x"})))),
+        })))
         .unwrap_err();
     assert_eq!(err.path(), "/Pair/right/Neg/Lit/a");
     assert_eq!(e, before);
@@ -381,9 +487,19 @@ mod hostile_scope {
     #[test]
     fn hostile_scope_compiles_and_merges() {
         use ::conjungo::Merge as _;
-        let mut h = Hostile { a: "a".into(), b: ::core::option::Option::Some(1), c: ::std::vec![1], d: 0 };
-        h.merge(Hostile { a: "b".into(), b: ::core::option::Option::None, c: ::std::vec![2], d: 9 })
-            .unwrap();
+        let mut h = Hostile {
+            a: "a".into(),
+            b: ::core::option::Option::Some(1),
+            c: ::std::vec![1],
+            d: 0,
+        };
+        h.merge(Hostile {
+            a: "b".into(),
+            b: ::core::option::Option::None,
+            c: ::std::vec![2],
+            d: 9,
+        })
+        .unwrap();
         assert_eq!(h.a, "b");
         assert_eq!(h.b, ::core::option::Option::Some(1));
         assert_eq!(h.c, [1, 2]);
@@ -417,7 +533,13 @@ mod custom_crate_path {
         use facade::merging::Merge as _;
         let mut r = Renamed { x: 1, y: vec![1] };
         r.merge(Renamed { x: 2, y: vec![2] }).unwrap();
-        assert_eq!(r, Renamed { x: 2, y: vec![1, 2] });
+        assert_eq!(
+            r,
+            Renamed {
+                x: 2,
+                y: vec![1, 2]
+            }
+        );
         let mut s = RenamedString(1);
         s.merge(RenamedString(3)).unwrap();
         assert_eq!(s.0, 3);
@@ -443,11 +565,8 @@ struct Address {
 }
 
 fn profile() -> impl Strategy<Value = Profile> {
-    let address = (
-        "[a-c]{1,3}",
-        prop::option::of("[0-9]{2}"),
-    )
-        .prop_map(|(city, zip)| Address { city, zip });
+    let address =
+        ("[a-c]{1,3}", prop::option::of("[0-9]{2}")).prop_map(|(city, zip)| Address { city, zip });
     (
         "[a-z]{0,4}",
         -50i64..50,

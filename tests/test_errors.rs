@@ -30,6 +30,7 @@ fn custom_errors_get_their_path_on_the_way_up() {
         level: u8,
     }
     #[derive(Merge, Debug, Clone, PartialEq)]
+    #[allow(dead_code)]
     enum Outer {
         Wrapped { inner: Inner },
         Other,
@@ -43,10 +44,23 @@ fn custom_errors_get_their_path_on_the_way_up() {
         *t = s;
         Ok(())
     });
-    let mut t = Top(1, Outer::Wrapped { inner: Inner { level: 1 } });
+    let mut t = Top(
+        1,
+        Outer::Wrapped {
+            inner: Inner { level: 1 },
+        },
+    );
     let before = t.clone();
     let err = t
-        .merge_with(Top(2, Outer::Wrapped { inner: Inner { level: 10 } }), &options)
+        .merge_with(
+            Top(
+                2,
+                Outer::Wrapped {
+                    inner: Inner { level: 10 },
+                },
+            ),
+            &options,
+        )
         .unwrap_err();
     assert_eq!(err.path(), "/1/Wrapped/inner/level");
     assert_eq!(err.kind(), &ErrorKind::Custom("10 is too big".into()));
@@ -63,10 +77,23 @@ fn serde_renames_are_the_path_segments() {
         #[serde(rename = "meta-data")]
         meta: serde_json::Value,
     }
-    let mut d = Doc { display_name: json!(1), meta: json!({"a": 1}) };
-    let err = d.merge(Doc { display_name: json!(2), meta: json!({"a": []}) }).unwrap_err();
+    let mut d = Doc {
+        display_name: json!(1),
+        meta: json!({"a": 1}),
+    };
+    let err = d
+        .merge(Doc {
+            display_name: json!(2),
+            meta: json!({"a": []}),
+        })
+        .unwrap_err();
     assert_eq!(err.path(), "/meta-data/a");
-    let err = d.merge(Doc { display_name: json!("x"), meta: json!({}) }).unwrap_err();
+    let err = d
+        .merge(Doc {
+            display_name: json!("x"),
+            meta: json!({}),
+        })
+        .unwrap_err();
     assert_eq!(err.path(), "/displayName");
 }
 
@@ -75,11 +102,25 @@ fn classes_map_to_http_statuses() {
     assert_eq!(ErrorClass::Malformed.http_status(), 400);
     assert_eq!(ErrorClass::Forbidden.http_status(), 403);
     assert_eq!(ErrorClass::Unprocessable.http_status(), 422);
-    let e = Error::new(ErrorKind::TypeMismatch { target: Kind::Bool, source: Kind::Null });
+    let e = Error::new(ErrorKind::TypeMismatch {
+        target: Kind::Bool,
+        source: Kind::Null,
+    });
     assert_eq!(e.http_status(), 422);
-    let e = Error::new(ErrorKind::ProtectedField { field: "_id".into() }).at_key("_id");
+    let e = Error::new(ErrorKind::ProtectedField {
+        field: "_id".into(),
+    })
+    .at_key("_id");
     assert_eq!(e.http_status(), 403);
-    assert_eq!(e.to_string(), "at /_id: field `_id` is protected and cannot be patched");
-    let e = Error::new(ErrorKind::MissingFields { fields: vec!["a".into(), "b".into()] });
-    assert_eq!(e.to_string(), "at the root: missing required fields `a`, `b`");
+    assert_eq!(
+        e.to_string(),
+        "at /_id: field `_id` is protected and cannot be patched"
+    );
+    let e = Error::new(ErrorKind::MissingFields {
+        fields: vec!["a".into(), "b".into()],
+    });
+    assert_eq!(
+        e.to_string(),
+        "at the root: missing required fields `a`, `b`"
+    );
 }

@@ -134,7 +134,10 @@ fn merge_map_deep() {
         &Options::default(),
     )
     .unwrap();
-    assert_eq!(target["theKey"], json!({"foo": "unchanged", "bar": "newVal", "baz": "added"}));
+    assert_eq!(
+        target["theKey"],
+        json!({"foo": "unchanged", "bar": "newVal", "baz": "added"})
+    );
 }
 
 #[test]
@@ -172,8 +175,16 @@ fn nil_source_and_target() {
 #[test]
 fn merge_slice_appends() {
     let mut target = vec![json!("unchanged"), json!(0)];
-    merge(&mut target, vec![json!("added"), json!(1)], &Options::default()).unwrap();
-    assert_eq!(target, [json!("unchanged"), json!(0), json!("added"), json!(1)]);
+    merge(
+        &mut target,
+        vec![json!("added"), json!(1)],
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        target,
+        [json!("unchanged"), json!(0), json!("added"), json!(1)]
+    );
     let mut target = json!(["unchanged", 0]);
     merge(&mut target, json!(["added", 1]), &Options::default()).unwrap();
     assert_eq!(target, json!(["unchanged", 0, "added", 1]));
@@ -187,7 +198,12 @@ fn merge_struct() {
         Foo: String,
     }
     let mut target = Thing { Foo: "bar".into() };
-    merge(&mut target, Thing { Foo: "baz".into() }, &Options::default()).unwrap();
+    merge(
+        &mut target,
+        Thing { Foo: "baz".into() },
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(target.Foo, "baz");
 }
 
@@ -207,7 +223,8 @@ fn custom_type_function_error_is_returned() {
             Some(self.clone())
         }
     }
-    let options = Options::default().on_type::<GoError>(|_, _, _| Err(Error::custom("returns error")));
+    let options =
+        Options::default().on_type::<GoError>(|_, _, _| Err(Error::custom("returns error")));
     let mut target = GoError("some err".into());
     let err = merge(&mut target, GoError("other err".into()), &options).unwrap_err();
     assert!(err.to_string().contains("returns error"), "{err}");
@@ -233,7 +250,13 @@ fn custom_type_function_error_is_returned() {
 fn type_mismatch_is_an_error() {
     let mut target = json!(0);
     let err = merge(&mut target, json!(""), &Options::default()).unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::TypeMismatch { target: Kind::Number, source: Kind::String });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::TypeMismatch {
+            target: Kind::Number,
+            source: Kind::String
+        }
+    );
     assert_eq!(err.path(), "");
     assert_eq!(target, json!(0));
 }
@@ -263,14 +286,24 @@ fn custom_type_function_adding_ints() {
     }
     let mut t = Counts {
         a: 1,
-        nested: Some(Box::new(Counts { a: 10, nested: None, by_name: Default::default(), label: "n".into() })),
+        nested: Some(Box::new(Counts {
+            a: 10,
+            nested: None,
+            by_name: Default::default(),
+            label: "n".into(),
+        })),
         by_name: [("x".to_string(), 5)].into(),
         label: "t".into(),
     };
     t.merge_with(
         Counts {
             a: 2,
-            nested: Some(Box::new(Counts { a: 20, nested: None, by_name: Default::default(), label: "m".into() })),
+            nested: Some(Box::new(Counts {
+                a: 20,
+                nested: None,
+                by_name: Default::default(),
+                label: "m".into(),
+            })),
             by_name: [("x".to_string(), 6), ("y".to_string(), 1)].into(),
             label: "s".into(),
         },
@@ -304,10 +337,18 @@ fn custom_struct_function() {
         t.y = t.y.max(s.y);
         Ok(())
     });
-    let mut shape = Shape { name: "a".into(), origin: Point { x: 5, y: 1 }, points: vec![] };
+    let mut shape = Shape {
+        name: "a".into(),
+        origin: Point { x: 5, y: 1 },
+        points: vec![],
+    };
     shape
         .merge_with(
-            Shape { name: "b".into(), origin: Point { x: 2, y: 7 }, points: vec![Point { x: 0, y: 0 }] },
+            Shape {
+                name: "b".into(),
+                origin: Point { x: 2, y: 7 },
+                points: vec![Point { x: 0, y: 0 }],
+            },
             &options,
         )
         .unwrap();
@@ -324,7 +365,8 @@ fn kind_function_for_dynamic_values() {
         Ok(())
     });
     let mut v = json!({"a": [1, 2], "b": {"c": [3]}});
-    v.merge_with(json!({"a": [9], "b": {"c": [8, 7]}}), &options).unwrap();
+    v.merge_with(json!({"a": [9], "b": {"c": [8, 7]}}), &options)
+        .unwrap();
     assert_eq!(v, json!({"a": [9], "b": {"c": [8, 7]}}));
 }
 
@@ -333,6 +375,7 @@ fn default_function_for_dynamic_values() {
     // Go's SetDefaultMergeFunc: applies to scalar kinds only; maps and slices keep theirs.
     let options = Options::default().on_default::<Value>(|_, _, _| Ok(()));
     let mut v = json!({"a": 1, "b": [1], "c": {"d": "x"}});
-    v.merge_with(json!({"a": 2, "b": [2], "c": {"d": "y", "e": 1}}), &options).unwrap();
+    v.merge_with(json!({"a": 2, "b": [2], "c": {"d": "y", "e": 1}}), &options)
+        .unwrap();
     assert_eq!(v, json!({"a": 1, "b": [1, 2], "c": {"d": "x", "e": 1}}));
 }

@@ -3,8 +3,7 @@
 use std::collections::VecDeque;
 
 use conjungo::{
-    DEFAULT_MAX_DEPTH, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options,
-    SeqStrategy,
+    DEFAULT_MAX_DEPTH, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options, SeqStrategy,
 };
 use serde_json::{Value, json};
 
@@ -17,7 +16,10 @@ fn options_and_error_have_the_promised_traits() {
     assert_error::<Error>();
     let options = Options::default().on_type::<u8>(|_, _, _| Ok(()));
     let shown = format!("{options:?}");
-    assert!(shown.contains("overwrite: true") && shown.contains("u8"), "{shown}");
+    assert!(
+        shown.contains("overwrite: true") && shown.contains("u8"),
+        "{shown}"
+    );
     let cloned = options.clone();
     assert!(cloned.type_fn::<u8>().is_some());
     assert!(Options::default().type_fn::<u8>().is_none());
@@ -65,27 +67,37 @@ fn seq_strategies_on_vec_vecdeque_and_json() {
 #[test]
 fn null_strategies() {
     let target = || json!({"a": 1, "b": {"c": 2}, "n": null});
-    let source = || json!({"a": null, "b": {"c": null, "x": null}, "new": null, "sub": {"k": null}});
+    let source =
+        || json!({"a": null, "b": {"c": null, "x": null}, "new": null, "sub": {"k": null}});
 
     let mut t = target();
-    t.merge_with(source(), &Options::default().nulls(NullStrategy::Skip)).unwrap();
+    t.merge_with(source(), &Options::default().nulls(NullStrategy::Skip))
+        .unwrap();
     // Nulls are ignored; a missing key is not added; a new subtree is taken as it is.
-    assert_eq!(t, json!({"a": 1, "b": {"c": 2}, "n": null, "sub": {"k": null}}));
+    assert_eq!(
+        t,
+        json!({"a": 1, "b": {"c": 2}, "n": null, "sub": {"k": null}})
+    );
 
     let mut t = target();
-    t.merge_with(source(), &Options::default().nulls(NullStrategy::Delete)).unwrap();
+    t.merge_with(source(), &Options::default().nulls(NullStrategy::Delete))
+        .unwrap();
     assert_eq!(t, json!({"b": {}, "n": null, "sub": {}}));
 
     let mut t = target();
-    t.merge_with(source(), &Options::default().nulls(NullStrategy::Set)).unwrap();
+    t.merge_with(source(), &Options::default().nulls(NullStrategy::Set))
+        .unwrap();
     assert_eq!(
         t,
         json!({"a": null, "b": {"c": null, "x": null}, "n": null, "new": null, "sub": {"k": null}})
     );
 
     let mut t = target();
-    t.merge_with(source(), &Options::default().nulls(NullStrategy::Set).overwrite(false))
-        .unwrap();
+    t.merge_with(
+        source(),
+        &Options::default().nulls(NullStrategy::Set).overwrite(false),
+    )
+    .unwrap();
     assert_eq!(
         t,
         json!({"a": 1, "b": {"c": 2, "x": null}, "n": null, "new": null, "sub": {"k": null}})
@@ -98,7 +110,8 @@ fn null_strategies() {
         (NullStrategy::Set, Value::Null),
     ] {
         let mut t = json!(1);
-        t.merge_with(Value::Null, &Options::default().nulls(nulls)).unwrap();
+        t.merge_with(Value::Null, &Options::default().nulls(nulls))
+            .unwrap();
         assert_eq!(t, expected, "{nulls:?}");
     }
 }
@@ -107,17 +120,29 @@ fn null_strategies() {
 fn mismatch_strategies() {
     let mut t = json!({"a": 1, "b": [1]});
     let err = t.merge(json!({"a": "x"})).unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::TypeMismatch { target: Kind::Number, source: Kind::String });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::TypeMismatch {
+            target: Kind::Number,
+            source: Kind::String
+        }
+    );
     assert_eq!(err.class().http_status(), 422);
 
     let mut t = json!({"a": 1, "b": [1]});
-    t.merge_with(json!({"a": "x", "b": {"c": 1}}), &Options::default().mismatch(Mismatch::Replace))
-        .unwrap();
+    t.merge_with(
+        json!({"a": "x", "b": {"c": 1}}),
+        &Options::default().mismatch(Mismatch::Replace),
+    )
+    .unwrap();
     assert_eq!(t, json!({"a": "x", "b": {"c": 1}}));
 
     let mut t = json!({"a": 1, "b": [1]});
-    t.merge_with(json!({"a": "x", "b": {"c": 1}}), &Options::default().mismatch(Mismatch::Keep))
-        .unwrap();
+    t.merge_with(
+        json!({"a": "x", "b": {"c": 1}}),
+        &Options::default().mismatch(Mismatch::Keep),
+    )
+    .unwrap();
     assert_eq!(t, json!({"a": 1, "b": [1]}));
 
     // Integers and floats are one kind.
@@ -141,7 +166,12 @@ fn max_depth_is_an_error_not_a_stack_overflow() {
     let mut target = nested(1_000, json!(1));
     let source = nested(1_000, json!(2));
     let err = target.merge(source).unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::DepthLimit { limit: DEFAULT_MAX_DEPTH });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::DepthLimit {
+            limit: DEFAULT_MAX_DEPTH
+        }
+    );
     assert_eq!(err.path(), "/k".repeat(DEFAULT_MAX_DEPTH));
 
     // A smaller limit, exactly at the edge.
@@ -156,7 +186,9 @@ fn max_depth_is_an_error_not_a_stack_overflow() {
 
     // Under RFC 7396 a deep inserted object has its nulls stripped: bounded too.
     let mut t = json!({});
-    let err = t.merge_with(nested(200, Value::Null), &Options::merge_patch()).unwrap_err();
+    let err = t
+        .merge_with(nested(200, Value::Null), &Options::merge_patch())
+        .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::DepthLimit { .. }));
     assert_eq!(t, json!({}));
     drop(target);
@@ -176,7 +208,8 @@ fn on_type_reaches_every_depth_and_wins_over_kind_functions() {
         })
         .on_kind::<Value>(Kind::Number, |_, _, _| Err(Error::custom("never called")));
     let mut v = json!({"a": 1, "b": {"c": 2}});
-    v.merge_with(json!({"a": 5, "b": {"c": 3}, "d": 4}), &options).unwrap();
+    v.merge_with(json!({"a": 5, "b": {"c": 3}, "d": 4}), &options)
+        .unwrap();
     assert_eq!(v, json!({"a": 1, "b": {"c": 2}, "d": 4}));
 }
 

@@ -1,7 +1,7 @@
 //! `Merge` for std types, by the rules of DESIGN §3.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -29,8 +29,14 @@ fn scalars_follow_overwrite() {
     both!(-1i128, 7i128);
     both!(1.5f32, 2.5f32);
     both!(String::from("a"), String::from("b"));
-    both!(std::time::Duration::from_secs(1), std::time::Duration::from_secs(2));
-    both!(std::path::PathBuf::from("/a"), std::path::PathBuf::from("/b"));
+    both!(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(2)
+    );
+    both!(
+        std::path::PathBuf::from("/a"),
+        std::path::PathBuf::from("/b")
+    );
     let mut unit = ();
     unit.merge(()).unwrap();
 }
@@ -56,7 +62,11 @@ fn option_rules() {
     assert_eq!(t, Some(1));
     let mut t: Option<i32> = None;
     t.merge_with(Some(2), &off()).unwrap();
-    assert_eq!(t, Some(2), "an absent target is filled even with overwrite off");
+    assert_eq!(
+        t,
+        Some(2),
+        "an absent target is filled even with overwrite off"
+    );
     let mut t = Some(vec![1]);
     t.merge(Some(vec![2])).unwrap();
     assert_eq!(t, Some(vec![1, 2]), "two Somes merge their insides");
@@ -68,13 +78,25 @@ fn option_rules() {
 #[test]
 fn maps_are_deep() {
     let mut t = HashMap::from([("a", vec![1]), ("b", vec![2])]);
-    t.merge_with(HashMap::from([("a", vec![3]), ("c", vec![4])]), &off()).unwrap();
-    assert_eq!(t, HashMap::from([("a", vec![1, 3]), ("b", vec![2]), ("c", vec![4])]));
-    let mut t = BTreeMap::from([(1, BTreeMap::from([("x", 1)]))]);
-    t.merge(BTreeMap::from([(1, BTreeMap::from([("y", 2)])), (2, BTreeMap::new())])).unwrap();
+    t.merge_with(HashMap::from([("a", vec![3]), ("c", vec![4])]), &off())
+        .unwrap();
     assert_eq!(
         t,
-        BTreeMap::from([(1, BTreeMap::from([("x", 1), ("y", 2)])), (2, BTreeMap::new())])
+        HashMap::from([("a", vec![1, 3]), ("b", vec![2]), ("c", vec![4])])
+    );
+    let mut t = BTreeMap::from([(1, BTreeMap::from([("x", 1)]))]);
+    // `BTreeMap::merge` is being added to std (unstable): name the trait to be explicit.
+    Merge::merge(
+        &mut t,
+        BTreeMap::from([(1, BTreeMap::from([("y", 2)])), (2, BTreeMap::new())]),
+    )
+    .unwrap();
+    assert_eq!(
+        t,
+        BTreeMap::from([
+            (1, BTreeMap::from([("x", 1), ("y", 2)])),
+            (2, BTreeMap::new())
+        ])
     );
 }
 
@@ -156,7 +178,8 @@ fn on_type_for_a_container_type() {
         Ok(())
     });
     let mut m = BTreeMap::from([("k", vec!["a".to_string()])]);
-    m.merge_with(BTreeMap::from([("k", vec!["b".to_string()])]), &options).unwrap();
+    m.merge_with(BTreeMap::from([("k", vec!["b".to_string()])]), &options)
+        .unwrap();
     assert_eq!(m["k"], ["b"]);
     // Other Vec types keep the default rule.
     let mut v = vec![1];

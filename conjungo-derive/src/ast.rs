@@ -3,7 +3,6 @@
 
 use proc_macro2::{Ident, Span};
 use serde_derive_internals::{Ctxt as SerdeCtxt, Derive, ast as serde_ast};
-use syn::spanned::Spanned;
 use syn::{DeriveInput, Generics, Member, Type};
 
 use crate::attr::{self, ContainerAttrs, Strategy};
@@ -14,7 +13,6 @@ pub struct Container<'a> {
     pub generics: &'a Generics,
     pub attrs: ContainerAttrs,
     pub data: Data<'a>,
-    pub input: &'a DeriveInput,
 }
 
 pub enum Data<'a> {
@@ -37,6 +35,7 @@ pub struct Variant<'a> {
     pub fields: Vec<Field<'a>>,
 }
 
+#[allow(dead_code)] // `de_name`, `serde_skip`, `serde_flatten`: for the patch expansion
 pub struct Field<'a> {
     pub member: Member,
     pub ty: &'a Type,
@@ -51,7 +50,6 @@ pub struct Field<'a> {
     pub serde_skip: bool,
     /// `#[serde(flatten)]`.
     pub serde_flatten: bool,
-    pub span: Span,
 }
 
 impl Field<'_> {
@@ -94,7 +92,11 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
     }
 }
 
-fn fields_from<'a>(cx: &Ctxt, fields: &'a syn::Fields, names: Option<&SerdeNames>) -> Vec<Field<'a>> {
+fn fields_from<'a>(
+    cx: &Ctxt,
+    fields: &'a syn::Fields,
+    names: Option<&SerdeNames>,
+) -> Vec<Field<'a>> {
     fields
         .iter()
         .enumerate()
@@ -119,7 +121,6 @@ fn fields_from<'a>(cx: &Ctxt, fields: &'a syn::Fields, names: Option<&SerdeNames
                 newtype: matches!(fields, syn::Fields::Unnamed(u) if u.unnamed.len() == 1),
                 serde_skip,
                 serde_flatten,
-                span: field.span(),
             }
         })
         .collect()
@@ -141,7 +142,10 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
                 Some(serde_ast::Data::Struct(_, fields)) => Some(serde_field_names(fields)),
                 _ => None,
             };
-            Data::Struct(style(&data.fields), fields_from(cx, &data.fields, names.as_ref()))
+            Data::Struct(
+                style(&data.fields),
+                fields_from(cx, &data.fields, names.as_ref()),
+            )
         }
         syn::Data::Enum(data) => {
             let serde_variants = match serde.as_ref().map(|s| &s.data) {
@@ -182,7 +186,6 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
         generics: &input.generics,
         attrs,
         data,
-        input,
     })
 }
 

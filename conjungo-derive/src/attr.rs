@@ -96,9 +96,9 @@ fn path_value(meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Path> {
         lit.parse::<Path>()
             .map_err(|_| syn::Error::new(lit.span(), format!("`{name}` expects a path")))
     } else {
-        input.parse::<Path>().map_err(|e| {
-            syn::Error::new(e.span(), format!("`{name}` expects a path"))
-        })
+        input
+            .parse::<Path>()
+            .map_err(|e| syn::Error::new(e.span(), format!("`{name}` expects a path")))
     }
 }
 
@@ -129,7 +129,10 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
         let result = attr.parse_nested_meta(|meta| {
             let span = meta.path.span();
             let Some(ident) = meta.path.get_ident() else {
-                cx.error(span, format!("unknown merge attribute; expected one of {FIELD_ATTRS}"));
+                cx.error(
+                    span,
+                    format!("unknown merge attribute; expected one of {FIELD_ATTRS}"),
+                );
                 return skip_value(&meta);
             };
             let kind = match ident.to_string().as_str() {

@@ -23,11 +23,11 @@ fn mentions(ty: &Type, params: &[&Ident]) -> bool {
     }
     impl<'ast> Visit<'ast> for Finder<'_> {
         fn visit_path(&mut self, path: &'ast syn::Path) {
-            if let Some(first) = path.segments.first() {
-                if path.leading_colon.is_none() && self.params.iter().any(|p| first.ident == **p)
-                {
-                    self.found = true;
-                }
+            if let Some(first) = path.segments.first()
+                && path.leading_colon.is_none()
+                && self.params.iter().any(|p| first.ident == **p)
+            {
+                self.found = true;
             }
             syn::visit::visit_path(self, path);
         }
@@ -142,7 +142,11 @@ impl Gen<'_> {
     fn apply_field(&self, field: &Field<'_>, access: &Access, prefix: &TokenStream) -> TokenStream {
         let krate = &self.krate;
         let (t, s) = (&access.target, &access.source);
-        let t = if access.by_ref { quote!(#t) } else { quote!(&mut #t) };
+        let t = if access.by_ref {
+            quote!(#t)
+        } else {
+            quote!(&mut #t)
+        };
         let through_option = option_inner(field.ty).is_some();
         let strategy_call = |span: Span, f: TokenStream| {
             let f = respan(f, span);
@@ -220,7 +224,13 @@ fn bindings(fields: &[Field<'_>], prefix: &str) -> Vec<Ident> {
 
 /// A pattern binding every field of a struct or variant to `names` (`_` for skipped
 /// fields when `skip_skipped`).
-fn pattern(path: TokenStream, style: Style, fields: &[Field<'_>], names: &[Ident], skip_skipped: bool) -> TokenStream {
+fn pattern(
+    path: TokenStream,
+    style: Style,
+    fields: &[Field<'_>],
+    names: &[Ident],
+    skip_skipped: bool,
+) -> TokenStream {
     let bind = |f: &Field<'_>, n: &Ident| {
         if skip_skipped && f.is_skipped() {
             quote!(_)
@@ -412,29 +422,49 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
         let prefix = quote!(.at_key(#vname));
         let tnames = bindings(&variant.fields, "t");
         let snames = bindings(&variant.fields, "s");
-        let tpat = pattern(quote!(Self::#vident), variant.style, &variant.fields, &tnames, true);
-        let spat = pattern(quote!(Self::#vident), variant.style, &variant.fields, &snames, true);
+        let tpat = pattern(
+            quote!(Self::#vident),
+            variant.style,
+            &variant.fields,
+            &tnames,
+            true,
+        );
+        let spat = pattern(
+            quote!(Self::#vident),
+            variant.style,
+            &variant.fields,
+            &snames,
+            true,
+        );
 
-        let checks = variant.fields.iter().zip(tnames.iter().zip(&snames)).map(|(f, (t, s))| {
-            let access = Access {
-                target: quote!(#t),
-                source: quote!(#s),
-                by_ref: true,
-            };
-            g.check_field(f, &access, &prefix)
-        });
+        let checks = variant
+            .fields
+            .iter()
+            .zip(tnames.iter().zip(&snames))
+            .map(|(f, (t, s))| {
+                let access = Access {
+                    target: quote!(#t),
+                    source: quote!(#s),
+                    by_ref: true,
+                };
+                g.check_field(f, &access, &prefix)
+            });
         check_arms.push(quote! {
             (#tpat, #spat) => { #(#checks)* }
         });
 
-        let applies = variant.fields.iter().zip(tnames.iter().zip(&snames)).map(|(f, (t, s))| {
-            let access = Access {
-                target: quote!(#t),
-                source: quote!(#s),
-                by_ref: true,
-            };
-            g.apply_field(f, &access, &prefix)
-        });
+        let applies = variant
+            .fields
+            .iter()
+            .zip(tnames.iter().zip(&snames))
+            .map(|(f, (t, s))| {
+                let access = Access {
+                    target: quote!(#t),
+                    source: quote!(#s),
+                    by_ref: true,
+                };
+                g.apply_field(f, &access, &prefix)
+            });
         apply_arms.push(quote! {
             (#tpat, #spat) => { #(#applies)* }
         });

@@ -175,7 +175,10 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
     match (cx.check(), cont) {
         (Ok(()), Some(cont)) => expand::expand(&cont),
         (result, cont) => {
-            let mut tokens = result.err().map(|e| e.to_compile_error()).unwrap_or_default();
+            let mut tokens = result
+                .err()
+                .map(|e| e.to_compile_error())
+                .unwrap_or_default();
             if !matches!(input.data, syn::Data::Union(_)) {
                 let krate = cont
                     .as_ref()

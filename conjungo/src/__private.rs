@@ -119,10 +119,10 @@ where
 {
     let len = target.seq_len();
     for item in source.seq_iter() {
-        if let Some(i) = find(target, len, key(item), &key) {
-            if let Some(have) = target.seq_get(i) {
-                cx.merge(have, item).map_err(|e| e.at_index(i))?;
-            }
+        if let Some(i) = find(target, len, key(item), &key)
+            && let Some(have) = target.seq_get(i)
+        {
+            cx.merge(have, item).map_err(|e| e.at_index(i))?;
         }
     }
     Ok(())

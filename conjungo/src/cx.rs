@@ -168,10 +168,10 @@ impl<'a> Apply<'a> {
     /// one, else `T`'s own [`Merge::apply`].
     #[inline]
     pub fn merge<T: Merge>(&mut self, target: &mut T, source: T) -> Result<(), Error> {
-        if self.options.has_custom() {
-            if let Some(f) = T::custom_fn(self.options) {
-                return self.custom(target, source, f);
-            }
+        if self.options.has_custom()
+            && let Some(f) = T::custom_fn(self.options)
+        {
+            return self.custom(target, source, f);
         }
         target.apply(source, self)
     }
@@ -184,11 +184,11 @@ impl<'a> Apply<'a> {
         source: T,
         f: CustomFn<'_, T>,
     ) -> Result<(), Error> {
-        if let Some(Some(result)) = self.results.next() {
-            if let Some(result) = (f.load)(result) {
-                *target = result;
-                return Ok(());
-            }
+        if let Some(Some(result)) = self.results.next()
+            && let Some(result) = (f.load)(result)
+        {
+            *target = result;
+            return Ok(());
         }
         f.call(target, source, self.options)
     }

@@ -4,9 +4,7 @@ use serde_json::{Map, Value};
 
 use super::seqs::merge_seq;
 use crate::json::kind;
-use crate::{
-    Apply, Check, Error, ErrorKind, Merge, Mismatch, NullStrategy, Options, CustomFn,
-};
+use crate::{Apply, Check, CustomFn, Error, ErrorKind, Merge, Mismatch, NullStrategy, Options};
 
 impl Merge for Value {
     const FALLIBLE: bool = true;

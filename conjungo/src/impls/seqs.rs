@@ -6,8 +6,8 @@
 
 use std::collections::VecDeque;
 
-use crate::strategy::seq::Seq;
 use crate::cx::CustomFn;
+use crate::strategy::seq::Seq;
 use crate::{Apply, Error, Merge, Options, SeqStrategy};
 
 #[inline]
