@@ -17,6 +17,7 @@
 
 use std::any::Any;
 
+use crate::patch::ChangeKind;
 use crate::{Error, ErrorKind, Merge, Options};
 
 type Slot = Option<Box<dyn Any>>;
@@ -140,6 +141,7 @@ impl<'a> Check<'a> {
         Apply {
             options: self.options,
             results: self.results.into_iter(),
+            recorder: None,
         }
     }
 }
@@ -148,6 +150,22 @@ impl<'a> Check<'a> {
 pub struct Apply<'a> {
     options: &'a Options,
     results: std::vec::IntoIter<Slot>,
+    recorder: Option<Box<Recorder>>,
+}
+
+/// What a recording apply pass saw change, for change reports and MongoDB updates.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    stack: Vec<String>,
+    pub(crate) changes: Vec<RawChange>,
+}
+
+/// One change: the object keys leading to it, and what happened there.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "bson"), allow(dead_code))]
+pub(crate) struct RawChange {
+    pub(crate) segments: Vec<String>,
+    pub(crate) kind: ChangeKind,
 }
 
 impl<'a> Apply<'a> {
@@ -155,6 +173,57 @@ impl<'a> Apply<'a> {
         Apply {
             options,
             results: Vec::new().into_iter(),
+            recorder: None,
+        }
+    }
+
+    /// Record every change this pass makes (used by the PATCH helpers).
+    #[cfg(feature = "bson")]
+    pub(crate) fn start_recording(&mut self) {
+        self.recorder = Some(Box::default());
+    }
+
+    #[cfg(feature = "bson")]
+    pub(crate) fn take_changes(&mut self) -> Vec<RawChange> {
+        self.recorder.take().map(|r| r.changes).unwrap_or_default()
+    }
+
+    /// Whether this pass records its changes. Dynamic values and generated patch types
+    /// report what they change when it does; other types need not.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.recorder.is_some()
+    }
+
+    /// Record a change of the value at the current place.
+    pub fn record_here(&mut self, kind: ChangeKind) {
+        if let Some(r) = &mut self.recorder {
+            let segments = r.stack.clone();
+            r.changes.push(RawChange { segments, kind });
+        }
+    }
+
+    /// Record a change of the member `key` of the object at the current place.
+    pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
+        if let Some(r) = &mut self.recorder {
+            let mut segments = r.stack.clone();
+            segments.push(key.to_owned());
+            r.changes.push(RawChange { segments, kind });
+        }
+    }
+
+    /// Go one object member deeper (while recording): changes recorded until the matching
+    /// [`leave`](Apply::leave) are under `key`.
+    pub fn enter(&mut self, key: &str) {
+        if let Some(r) = &mut self.recorder {
+            r.stack.push(key.to_owned());
+        }
+    }
+
+    /// Come back up from [`enter`](Apply::enter).
+    pub fn leave(&mut self) {
+        if let Some(r) = &mut self.recorder {
+            r.stack.pop();
         }
     }
 

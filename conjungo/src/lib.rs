@@ -94,6 +94,11 @@ pub mod strategy;
 #[cfg(feature = "json")]
 pub mod json;
 
+#[cfg(feature = "bson")]
+pub mod bson;
+
+pub mod patch;
+
 #[doc(hidden)]
 pub mod __private;
 
@@ -222,4 +227,19 @@ pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(
         Apply::new(options)
     };
     apply.merge(target, source)
+}
+
+/// `merge`, recording what changed (always runs the check pass first).
+#[cfg(feature = "bson")]
+pub(crate) fn merge_recorded<T: Merge>(
+    target: &mut T,
+    source: T,
+    options: &Options,
+) -> Result<Vec<cx::RawChange>, Error> {
+    let mut check = Check::new(options);
+    check.merge(&*target, &source)?;
+    let mut apply = check.into_apply();
+    apply.start_recording();
+    apply.merge(target, source)?;
+    Ok(apply.take_changes())
 }

@@ -1,14 +1,20 @@
 //! `Merge` for std types, one module per family, and the optional integrations.
 
 mod maps;
-mod scalars;
+pub(crate) mod scalars;
 mod seqs;
 mod sets;
 mod tuples;
 mod wrappers;
 
+#[cfg(any(feature = "json", feature = "bson"))]
+pub(crate) mod dynamic;
+
 #[cfg(feature = "json")]
 mod json;
+
+#[cfg(feature = "bson")]
+mod bson;
 
 /// Implements the three methods every `'static` leaf-like impl shares: custom function
 /// lookup and a `Clone` snapshot.

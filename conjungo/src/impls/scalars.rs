@@ -3,24 +3,30 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use super::static_clone_hooks;
 use crate::{Apply, Error, Merge};
 
+/// `Merge` for atomic types: the source replaces the target when overwrite is on.
 macro_rules! scalar {
     ($($ty:ty),* $(,)?) => {$(
-        impl Merge for $ty {
+        impl $crate::Merge for $ty {
             #[inline]
-            fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+            fn apply(
+                &mut self,
+                source: Self,
+                cx: &mut $crate::Apply<'_>,
+            ) -> Result<(), $crate::Error> {
                 if cx.options().overwrite {
                     *self = source;
                 }
                 Ok(())
             }
 
-            static_clone_hooks!();
+            $crate::impls::static_clone_hooks!();
         }
     )*};
 }
+#[cfg_attr(not(feature = "bson"), allow(unused_imports))]
+pub(crate) use scalar;
 
 scalar! {
     bool, char, (),

@@ -1,0 +1,110 @@
+//! bson: `Merge` for [`Bson`] and [`Document`], and conversions with JSON.
+//!
+//! All numbers (`Int32`, `Int64`, `Double`, `Decimal128`) are one [`Kind`] for
+//! [`Mismatch`](crate::Mismatch) purposes; atomic values (`ObjectId`, `DateTime`, `Binary`,
+//! `Timestamp`, `RegularExpression`, JavaScript code, …) are replaced (overwrite rule) and
+//! never recursed into; `Null` and the deprecated `Undefined` are absence.
+//!
+//! ```
+//! use bson::{doc, oid::ObjectId};
+//! use conjungo::Merge;
+//!
+//! let id = ObjectId::new();
+//! let mut stored = doc! {"_id": id, "n": 1_i64, "tags": ["a"], "meta": {"x": 1}};
+//! stored.merge(doc! {"n": 2.5, "tags": ["b"], "meta": {"y": 2}}).unwrap();
+//! assert_eq!(stored, doc! {"_id": id, "n": 2.5, "tags": ["a", "b"], "meta": {"x": 1, "y": 2}});
+//! ```
+
+use bson::{Bson, Document};
+use serde_json::Value;
+
+use crate::{Error, ErrorKind, Kind};
+
+pub use bson as upstream;
+
+/// The [`Kind`] of a bson value.
+pub fn kind(value: &Bson) -> Kind {
+    match value {
+        Bson::Null | Bson::Undefined => Kind::Null,
+        Bson::Boolean(_) => Kind::Bool,
+        Bson::Double(_) | Bson::Int32(_) | Bson::Int64(_) | Bson::Decimal128(_) => Kind::Number,
+        Bson::String(_) => Kind::String,
+        Bson::Array(_) => Kind::Array,
+        Bson::Document(_) => Kind::Object,
+        Bson::ObjectId(_) => Kind::ObjectId,
+        Bson::DateTime(_) => Kind::DateTime,
+        Bson::Binary(_) => Kind::Binary,
+        Bson::Timestamp(_) => Kind::Timestamp,
+        Bson::RegularExpression(_) => Kind::Regex,
+        Bson::JavaScriptCode(_) | Bson::JavaScriptCodeWithScope(_) => Kind::JavaScript,
+        Bson::Symbol(_) => Kind::Symbol,
+        Bson::DbPointer(_) => Kind::DbPointer,
+        Bson::MinKey => Kind::MinKey,
+        Bson::MaxKey => Kind::MaxKey,
+    }
+}
+
+/// Plain JSON to bson, as a PATCH body is read: integers become `Int32` when they fit and
+/// `Int64` otherwise, other numbers `Double`; objects become documents with their keys in
+/// lexicographic order (the order in which MongoDB's update operators add new fields).
+/// Extended JSON (`{"$oid": …}`) is *not* interpreted: a `$` key is just a key here, and
+/// the PATCH helpers reject such keys before converting.
+///
+/// Fails only for an integer beyond `i64` (bson has no unsigned 64-bit type). The
+/// recursion follows the value's nesting: bound it first (the PATCH helpers do).
+///
+/// ```
+/// use bson::{doc, Bson};
+/// use serde_json::json;
+///
+/// let b = conjungo::bson::from_json(json!({"b": 1, "a": [5_000_000_000_i64, 1.5, null]})).unwrap();
+/// assert_eq!(b, Bson::Document(doc! {"a": [5_000_000_000_i64, 1.5, null], "b": 1}));
+/// ```
+pub fn from_json(value: Value) -> Result<Bson, Error> {
+    Ok(match value {
+        Value::Null => Bson::Null,
+        Value::Bool(b) => Bson::Boolean(b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                match i32::try_from(i) {
+                    Ok(small) => Bson::Int32(small),
+                    Err(_) => Bson::Int64(i),
+                }
+            } else if n.is_u64() {
+                return Err(Error::new(ErrorKind::Custom(format!(
+                    "integer {n} does not fit in a BSON Int64"
+                ))));
+            } else {
+                Bson::Double(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        Value::String(s) => Bson::String(s),
+        Value::Array(items) => Bson::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| from_json(v).map_err(|e| e.at_index(i)))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Bson::Document(document_from_json(map)?),
+    })
+}
+
+/// A JSON object as a document (see [`from_json`]).
+pub fn document_from_json(map: serde_json::Map<String, Value>) -> Result<Document, Error> {
+    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut doc = Document::new();
+    for (key, value) in entries {
+        let value = from_json(value).map_err(|e| e.at_key(&key))?;
+        doc.insert(key, value);
+    }
+    Ok(doc)
+}
+
+/// bson to JSON as MongoDB's relaxed Extended JSON writes it: plain JSON for the JSON
+/// kinds (numbers as numbers, except non-finite doubles), `{"$oid": …}`, `{"$date": …}`
+/// and the like for the others.
+pub fn to_json(value: Bson) -> Value {
+    value.into_relaxed_extjson()
+}

@@ -1,0 +1,93 @@
+//! `bson::Bson` and `Document`: the dynamic rules of [`super::dynamic`]. All numbers
+//! (`Int32`, `Int64`, `Double`, `Decimal128`) are one kind; atomic values (`ObjectId`,
+//! `DateTime`, `Binary`, `Timestamp`, …) are replaced, never recursed into.
+
+use bson::{Bson, Document};
+
+use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge};
+use crate::Kind;
+
+dynamic_merge!(Bson, Document);
+
+super::scalars::scalar! {
+    bson::oid::ObjectId, bson::DateTime, bson::Decimal128, bson::Binary, bson::Timestamp,
+    bson::Regex, bson::JavaScriptCodeWithScope, bson::DbPointer,
+}
+
+impl Dynamic for Bson {
+    type Object = Document;
+
+    fn null() -> Self {
+        Bson::Null
+    }
+
+    fn kind(&self) -> Kind {
+        crate::bson::kind(self)
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, Bson::Null | Bson::Undefined)
+    }
+
+    fn as_object(&self) -> Option<&Document> {
+        self.as_document()
+    }
+
+    fn as_object_mut(&mut self) -> Option<&mut Document> {
+        self.as_document_mut()
+    }
+
+    fn as_array_mut(&mut self) -> Option<&mut Vec<Self>> {
+        self.as_array_mut()
+    }
+
+    fn into_parts(self) -> Parts<Self> {
+        match self {
+            Bson::Document(object) => Parts::Object(object),
+            Bson::Array(array) => Parts::Array(array),
+            other => Parts::Other(other),
+        }
+    }
+}
+
+impl DynObject for Document {
+    type Value = Bson;
+
+    fn get(&self, key: &str) -> Option<&Bson> {
+        Document::get(self, key)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut Bson> {
+        Document::get_mut(self, key)
+    }
+
+    fn insert(&mut self, key: String, value: Bson) {
+        Document::insert(self, key, value);
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Bson> {
+        Document::remove(self, key)
+    }
+
+    fn retain_non_null(&mut self) {
+        let nulls: Vec<String> = Document::iter(self)
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in nulls {
+            Document::remove(self, &key);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &Bson)> {
+        Document::iter(self).map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Bson> {
+        Document::iter_mut(self).map(|(_, v)| v)
+    }
+
+    fn into_entries(self) -> impl Iterator<Item = (String, Bson)> {
+        self.into_iter()
+    }
+}

@@ -1,0 +1,356 @@
+//! The merge rules of dynamic values (DESIGN §3, §6), written once for every dynamic
+//! value type: `serde_json::Value` and `bson::Bson` implement [`Dynamic`].
+
+use crate::cx::CustomFn;
+use crate::{
+    Apply, Check, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options, SeqStrategy,
+};
+
+/// A dynamic value: null, scalars, arrays and objects.
+pub(crate) trait Dynamic: Merge + Clone + PartialEq + 'static {
+    /// The object (map) type.
+    type Object: DynObject<Value = Self>;
+
+    fn null() -> Self;
+    fn kind(&self) -> Kind;
+    fn is_null(&self) -> bool;
+    fn as_object(&self) -> Option<&Self::Object>;
+    fn as_object_mut(&mut self) -> Option<&mut Self::Object>;
+    fn as_array_mut(&mut self) -> Option<&mut Vec<Self>>;
+    /// Split off the object or the array, or give the value back.
+    fn into_parts(self) -> Parts<Self>;
+}
+
+pub(crate) enum Parts<V: Dynamic> {
+    Object(V::Object),
+    Array(Vec<V>),
+    Other(V),
+}
+
+/// An object of a dynamic value type: string keys in some order.
+pub(crate) trait DynObject: Sized + 'static {
+    type Value: Dynamic<Object = Self>;
+
+    fn get(&self, key: &str) -> Option<&Self::Value>;
+    fn get_mut(&mut self, key: &str) -> Option<&mut Self::Value>;
+    fn insert(&mut self, key: String, value: Self::Value);
+    fn remove(&mut self, key: &str) -> Option<Self::Value>;
+    fn retain_non_null(&mut self);
+    fn iter(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Self::Value>;
+    fn into_entries(self) -> impl Iterator<Item = (String, Self::Value)>;
+}
+
+fn mismatch<V: Dynamic>(target: &V, source: &V) -> Error {
+    Error::new(ErrorKind::TypeMismatch {
+        target: target.kind(),
+        source: source.kind(),
+    })
+}
+
+pub(crate) fn check_value<V: Dynamic>(
+    target: &V,
+    source: &V,
+    cx: &mut Check<'_>,
+) -> Result<(), Error> {
+    if source.is_null() {
+        return Ok(());
+    }
+    if target.is_null() {
+        return check_taken(source, cx);
+    }
+    let (target_kind, source_kind) = (target.kind(), source.kind());
+    if target_kind != source_kind {
+        return match cx.options().mismatch {
+            Mismatch::Error => Err(mismatch(target, source)),
+            Mismatch::Replace => check_taken(source, cx),
+            Mismatch::Keep => Ok(()),
+        };
+    }
+    if let Some(f) = cx.options().kind_fn::<V>(target_kind) {
+        return cx.custom(Some(target.clone()), Some(source.clone()), f);
+    }
+    match (target.as_object(), source.as_object()) {
+        (Some(target), Some(source)) => cx.nested(|cx| check_object(target, source, cx)),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_object<O: DynObject>(
+    target: &O,
+    source: &O,
+    cx: &mut Check<'_>,
+) -> Result<(), Error> {
+    for (key, source) in source.iter() {
+        if source.is_null() {
+            continue;
+        }
+        let result = match target.get(key) {
+            Some(target) => cx.merge(target, source),
+            None => check_taken(source, cx),
+        };
+        result.map_err(|e| e.at_key(key))?;
+    }
+    Ok(())
+}
+
+/// A source value taken as a whole: under `NullStrategy::Delete` its nested nulls are
+/// removed, a recursion that must stay within the depth limit.
+fn check_taken<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> {
+    if cx.options().nulls != NullStrategy::Delete {
+        return Ok(());
+    }
+    match source.as_object() {
+        Some(object) => cx.nested(|cx| {
+            for (key, value) in object.iter() {
+                check_taken(value, cx).map_err(|e| e.at_key(key))?;
+            }
+            Ok(())
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Remove the nulls of every object reached through objects (RFC 7396: a patch object
+/// inserted where the target has none is merged into `{}`). Arrays are taken verbatim.
+fn strip_nulls<V: Dynamic>(value: &mut V) {
+    if let Some(object) = value.as_object_mut() {
+        object.retain_non_null();
+        for v in object.values_mut() {
+            strip_nulls(v);
+        }
+    }
+}
+
+#[inline]
+fn take<V: Dynamic>(mut source: V, options: &Options) -> V {
+    if options.nulls == NullStrategy::Delete {
+        strip_nulls(&mut source);
+    }
+    source
+}
+
+/// Replace `target` with `source`, recording the change if it is one.
+#[inline]
+fn replace<V: Dynamic>(target: &mut V, source: V, cx: &mut Apply<'_>) {
+    if cx.is_recording() && *target != source {
+        cx.record_here(crate::patch::ChangeKind::Replaced);
+    }
+    *target = source;
+}
+
+pub(crate) fn apply_value<V: Dynamic>(
+    target: &mut V,
+    source: V,
+    cx: &mut Apply<'_>,
+) -> Result<(), Error> {
+    let options = cx.options();
+    if source.is_null() {
+        match options.nulls {
+            NullStrategy::Skip => {}
+            NullStrategy::Delete => replace(target, V::null(), cx),
+            NullStrategy::Set => {
+                if options.overwrite {
+                    replace(target, V::null(), cx);
+                }
+            }
+        }
+        return Ok(());
+    }
+    if target.is_null() {
+        replace(target, take(source, options), cx);
+        return Ok(());
+    }
+    let target_kind = target.kind();
+    if target_kind != source.kind() {
+        return match options.mismatch {
+            Mismatch::Error => Err(mismatch(target, &source)),
+            Mismatch::Replace => {
+                replace(target, take(source, options), cx);
+                Ok(())
+            }
+            Mismatch::Keep => Ok(()),
+        };
+    }
+    if let Some(f) = options.kind_fn::<V>(target_kind) {
+        return custom(target, source, cx, f);
+    }
+    match source.into_parts() {
+        Parts::Object(source) => match target.as_object_mut() {
+            Some(target) => apply_object(target, source, cx),
+            None => unreachable_kinds(),
+        },
+        Parts::Array(source) => match target.as_array_mut() {
+            Some(target) => {
+                apply_array(target, source, cx);
+                Ok(())
+            }
+            None => unreachable_kinds(),
+        },
+        Parts::Other(source) => {
+            if options.overwrite {
+                replace(target, source, cx);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Kinds were compared equal just before: an object's target is an object.
+fn unreachable_kinds() -> Result<(), Error> {
+    Err(Error::custom(
+        "conjungo: inconsistent kinds of a dynamic value",
+    ))
+}
+
+/// A custom function's result, recorded as a replacement of the whole value when it
+/// differs.
+pub(crate) fn custom<V: Dynamic>(
+    target: &mut V,
+    source: V,
+    cx: &mut Apply<'_>,
+    f: CustomFn<'_, V>,
+) -> Result<(), Error> {
+    if !cx.is_recording() {
+        return cx.custom(target, source, f);
+    }
+    let before = target.clone();
+    cx.custom(target, source, f)?;
+    if *target != before {
+        cx.record_here(crate::patch::ChangeKind::Replaced);
+    }
+    Ok(())
+}
+
+fn apply_array<V: Dynamic>(target: &mut Vec<V>, source: Vec<V>, cx: &mut Apply<'_>) {
+    let options = cx.options();
+    if !cx.is_recording() {
+        super::seqs::merge_seq(target, source, options);
+        return;
+    }
+    let count = source.len();
+    match options.seq {
+        SeqStrategy::Append if count > 0 => {
+            target.extend(source);
+            cx.record_here(crate::patch::ChangeKind::Appended { count });
+        }
+        SeqStrategy::Prepend if count > 0 => {
+            let mut source = source;
+            std::mem::swap(target, &mut source);
+            target.extend(source);
+            cx.record_here(crate::patch::ChangeKind::Replaced);
+        }
+        SeqStrategy::Replace if options.overwrite && *target != source => {
+            *target = source;
+            cx.record_here(crate::patch::ChangeKind::Replaced);
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn apply_object<O: DynObject>(
+    target: &mut O,
+    source: O,
+    cx: &mut Apply<'_>,
+) -> Result<(), Error> {
+    let options = cx.options();
+    for (key, source) in source.into_entries() {
+        if source.is_null() {
+            match options.nulls {
+                NullStrategy::Skip => {}
+                NullStrategy::Delete => {
+                    if target.remove(&key).is_some() && cx.is_recording() {
+                        cx.record_at(&key, crate::patch::ChangeKind::Removed);
+                    }
+                }
+                NullStrategy::Set => match target.get_mut(&key) {
+                    Some(target) => {
+                        if options.overwrite && !target.is_null() {
+                            *target = O::Value::null();
+                            if cx.is_recording() {
+                                cx.record_at(&key, crate::patch::ChangeKind::Replaced);
+                            }
+                        }
+                    }
+                    None => {
+                        if cx.is_recording() {
+                            cx.record_at(&key, crate::patch::ChangeKind::Added);
+                        }
+                        target.insert(key, O::Value::null());
+                    }
+                },
+            }
+            continue;
+        }
+        match target.get_mut(&key) {
+            Some(target) => {
+                if cx.is_recording() {
+                    cx.enter(&key);
+                    let result = cx.merge(target, source);
+                    cx.leave();
+                    result
+                } else {
+                    cx.merge(target, source)
+                }
+                .map_err(|e| e.at_key(&key))?;
+            }
+            None => {
+                if cx.is_recording() {
+                    cx.record_at(&key, crate::patch::ChangeKind::Added);
+                }
+                target.insert(key, take(source, options));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The shared `Merge` impl of a dynamic value type and of its object type.
+macro_rules! dynamic_merge {
+    ($value:ty, $object:ty) => {
+        impl $crate::Merge for $value {
+            const FALLIBLE: bool = true;
+
+            fn check(
+                &self,
+                source: &Self,
+                cx: &mut $crate::Check<'_>,
+            ) -> Result<(), $crate::Error> {
+                $crate::impls::dynamic::check_value(self, source, cx)
+            }
+
+            fn apply(
+                &mut self,
+                source: Self,
+                cx: &mut $crate::Apply<'_>,
+            ) -> Result<(), $crate::Error> {
+                $crate::impls::dynamic::apply_value(self, source, cx)
+            }
+
+            $crate::impls::static_clone_hooks!();
+        }
+
+        impl $crate::Merge for $object {
+            const FALLIBLE: bool = true;
+
+            fn check(
+                &self,
+                source: &Self,
+                cx: &mut $crate::Check<'_>,
+            ) -> Result<(), $crate::Error> {
+                cx.nested(|cx| $crate::impls::dynamic::check_object(self, source, cx))
+            }
+
+            fn apply(
+                &mut self,
+                source: Self,
+                cx: &mut $crate::Apply<'_>,
+            ) -> Result<(), $crate::Error> {
+                $crate::impls::dynamic::apply_object(self, source, cx)
+            }
+
+            $crate::impls::static_clone_hooks!();
+        }
+    };
+}
+pub(crate) use dynamic_merge;

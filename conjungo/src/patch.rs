@@ -1,0 +1,129 @@
+//! PATCH: validate an untrusted body, apply it, and get the MongoDB update that reproduces
+//! the result and a report of what changed.
+//!
+//! - [`parse`]: the untrusted-body gate for typed patches (size, UTF-8, JSON, shape, keys,
+//!   depth), each failure an [`Error`] with a JSON Pointer and an HTTP class.
+//! - [`apply_document`]: schemaless PATCH of a stored bson [`Document`](bson::Document)
+//!   (feature `bson`).
+//! - [`Applied`]: the MongoDB `update` document (`$set` with dotted paths, `$unset`,
+//!   `$push` with `$each`) and the [`Change`]s.
+
+#[cfg(feature = "bson")]
+mod update;
+
+#[cfg(feature = "bson")]
+pub use update::{Applied, apply_document, apply_document_with};
+
+#[cfg(feature = "json")]
+mod body;
+
+#[cfg(feature = "json")]
+pub use body::{parse, parse_with, validate_body};
+
+use std::fmt;
+
+/// What happened at one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// A key that was not there was added.
+    Added,
+    /// A value was replaced by a different one (also: a sequence reordered or replaced).
+    Replaced,
+    /// A key was removed.
+    Removed,
+    /// Items were added at the end of a sequence.
+    Appended {
+        /// How many.
+        count: usize,
+    },
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChangeKind::Added => f.write_str("added"),
+            ChangeKind::Replaced => f.write_str("replaced"),
+            ChangeKind::Removed => f.write_str("removed"),
+            ChangeKind::Appended { count } => write!(f, "appended {count}"),
+        }
+    }
+}
+
+/// One change made by a patch: where (a JSON Pointer into the stored document) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Change {
+    /// RFC 6901 JSON Pointer of the place that changed.
+    pub path: String,
+    /// What happened there.
+    pub kind: ChangeKind,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind, self.path)
+    }
+}
+
+/// A JSON Pointer from object keys (RFC 6901: `~` as `~0`, `/` as `~1`).
+#[cfg(feature = "bson")]
+pub(crate) fn pointer(segments: &[String]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        out.push('/');
+        for c in segment.chars() {
+            match c {
+                '~' => out.push_str("~0"),
+                '/' => out.push_str("~1"),
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+/// Limits and rules for untrusted PATCH bodies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest body accepted, in bytes (default 16 MiB, MongoDB's document limit).
+    pub max_body_bytes: usize,
+    /// The deepest nesting accepted (default 100, MongoDB's limit).
+    pub max_depth: usize,
+    /// Top-level fields a schemaless patch may not touch (default `["_id"]`).
+    pub protected: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_depth: 100,
+            protected: vec!["_id".to_owned()],
+        }
+    }
+}
+
+impl Limits {
+    /// Set the largest body accepted, in bytes.
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Set the deepest nesting accepted.
+    #[must_use]
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth;
+        self
+    }
+
+    /// Add a top-level field that a schemaless patch may not touch.
+    #[must_use]
+    pub fn protect(mut self, field: impl Into<String>) -> Self {
+        self.protected.push(field.into());
+        self
+    }
+}

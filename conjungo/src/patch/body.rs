@@ -1,0 +1,182 @@
+//! The untrusted-body gate: size, UTF-8, JSON syntax, shape, keys, depth, then the patch
+//! type's own rules (unknown fields, protected fields, nulls on required fields).
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::Limits;
+use crate::{Error, ErrorKind};
+
+/// Markers the generated patch types put in their serde errors, recognised here.
+pub(crate) const PROTECTED: &str = "conjungo-protected-field:";
+pub(crate) const NULL_ON_REQUIRED: &str = "conjungo-null-on-required";
+
+/// Parse and validate an untrusted PATCH body into the patch type `P` (usually a
+/// generated `<Name>Patch`), with the default [`Limits`] (16 MiB, depth 100).
+///
+/// Every failure is an [`Error`] with a JSON Pointer and a class:
+///
+/// | Problem | [`ErrorKind`] | HTTP |
+/// |---|---|---|
+/// | larger than the limit | `TooLarge` | 400 |
+/// | invalid UTF-8 or JSON (with line and column), not an object | `Malformed` | 400 |
+/// | a key that starts with `$`, contains `.` or NUL | `ForbiddenKey` | 403 |
+/// | a protected (skipped) field | `ProtectedField` | 403 |
+/// | nested deeper than the limit | `DepthLimit` | 422 |
+/// | an unknown field | `UnknownField` | 422 |
+/// | `null` for a field that is not an `Option` | `NullOnRequired` | 422 |
+/// | a value of the wrong type | `Custom` (serde's message) | 422 |
+///
+/// ```
+/// use conjungo::{patch, ErrorKind};
+/// use serde_json::Value;
+///
+/// let err = patch::parse::<Value>(br#"{"a": {"$where": "1"}}"#).unwrap_err();
+/// assert_eq!(err.path(), "/a/$where");
+/// assert!(matches!(err.kind(), ErrorKind::ForbiddenKey { .. }));
+/// assert_eq!(err.http_status(), 403);
+///
+/// let err = patch::parse::<Value>(b"{\"a\": 1,}").unwrap_err();
+/// assert_eq!(err.http_status(), 400);
+/// assert!(err.to_string().contains("line 1 column 9"), "{err}");
+/// ```
+pub fn parse<P: DeserializeOwned>(body: &[u8]) -> Result<P, Error> {
+    parse_with(body, &Limits::default())
+}
+
+/// [`parse`] with explicit [`Limits`].
+pub fn parse_with<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P, Error> {
+    let value = read_body(body, limits)?;
+    validate_body(&value, limits)?;
+    deserialize(value)
+}
+
+/// Size, UTF-8 and JSON syntax.
+pub(crate) fn read_body(body: &[u8], limits: &Limits) -> Result<Value, Error> {
+    if body.len() > limits.max_body_bytes {
+        return Err(Error::new(ErrorKind::TooLarge {
+            limit: limits.max_body_bytes,
+        }));
+    }
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(malformed(format!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        )));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            Error::new(ErrorKind::DepthLimit {
+                limit: limits.max_depth,
+            })
+        } else {
+            malformed(e.to_string())
+        }
+    })
+}
+
+fn malformed(message: String) -> Error {
+    Error::new(ErrorKind::Malformed { message })
+}
+
+/// The shape and key rules of an untrusted body: an object at the root, no key that
+/// starts with `$` or contains `.` or NUL (MongoDB operators and paths), no nesting
+/// deeper than `limits.max_depth`. The first problem is returned with its path.
+pub fn validate_body(body: &Value, limits: &Limits) -> Result<(), Error> {
+    if !body.is_object() {
+        return Err(malformed(format!(
+            "expected a JSON object, found {}",
+            crate::json::kind(body)
+        )));
+    }
+    validate(body, 0, limits)
+}
+
+fn validate(value: &Value, depth: usize, limits: &Limits) -> Result<(), Error> {
+    match value {
+        Value::Object(map) => {
+            too_deep(depth, limits)?;
+            for (key, child) in map {
+                check_key(key)
+                    .and_then(|()| validate(child, depth + 1, limits))
+                    .map_err(|e| e.at_key(key))?;
+            }
+        }
+        Value::Array(items) => {
+            too_deep(depth, limits)?;
+            for (i, child) in items.iter().enumerate() {
+                validate(child, depth + 1, limits).map_err(|e| e.at_index(i))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
+    if depth >= limits.max_depth {
+        return Err(Error::new(ErrorKind::DepthLimit {
+            limit: limits.max_depth,
+        }));
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> Result<(), Error> {
+    let reason = if key.starts_with('$') {
+        "keys starting with `$` are MongoDB operators"
+    } else if key.contains('.') {
+        "keys containing `.` are MongoDB paths"
+    } else if key.contains('\0') {
+        "keys containing NUL cannot be stored"
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(ErrorKind::ForbiddenKey {
+        key: key.to_owned(),
+        reason,
+    }))
+}
+
+/// Deserialize a validated body, turning serde's errors into ours with their path.
+pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut segments = Vec::new();
+        for segment in e.path().iter() {
+            match segment {
+                serde_path_to_error::Segment::Map { key } => segments.push(key.clone()),
+                serde_path_to_error::Segment::Seq { index } => segments.push(index.to_string()),
+                serde_path_to_error::Segment::Enum { variant } => segments.push(variant.clone()),
+                serde_path_to_error::Segment::Unknown => {}
+            }
+        }
+        let message = e.into_inner().to_string();
+        let kind = classify(&message, &mut segments);
+        let mut error = Error::new(kind);
+        for segment in segments.iter().rev() {
+            error = error.at_key(segment);
+        }
+        error
+    })
+}
+
+fn classify(message: &str, segments: &mut Vec<String>) -> ErrorKind {
+    if let Some(rest) = message.strip_prefix(PROTECTED) {
+        return ErrorKind::ProtectedField {
+            field: rest.to_owned(),
+        };
+    }
+    if message.starts_with(NULL_ON_REQUIRED) {
+        return ErrorKind::NullOnRequired;
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        // serde reports an unknown field at its parent: the pointer names the field too.
+        segments.push(field.to_owned());
+        return ErrorKind::UnknownField {
+            field: field.to_owned(),
+        };
+    }
+    ErrorKind::Custom(message.to_owned())
+}

@@ -1,0 +1,297 @@
+//! `patch::apply_document`: the update document, applied with MongoDB's rules (an
+//! independent applier in `tests/common/mongo.rs`; no MongoDB server), gives exactly the
+//! merged document; under RFC 7396 options the merge is RFC 7396; rejected bodies change
+//! nothing.
+
+mod common;
+
+use bson::{Bson, Document, doc};
+use common::json_eq;
+use common::mongo::{apply_update, same_order};
+use conjungo::patch::{self, ChangeKind, Limits};
+use conjungo::{ErrorKind, Options, SeqStrategy};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn check(stored: &Document, body: Value, options: &Options) -> Option<patch::Applied> {
+    let mut merged = stored.clone();
+    match patch::apply_document(&mut merged, body, options) {
+        Ok(applied) => {
+            let replayed = apply_update(stored, &applied.update)
+                .unwrap_or_else(|e| panic!("MongoDB would refuse {}: {e}", applied.update));
+            assert!(
+                same_order(
+                    &Bson::Document(replayed.clone()),
+                    &Bson::Document(merged.clone())
+                ),
+                "update {}\n on {stored}\n gives {replayed}\n merged {merged}",
+                applied.update
+            );
+            assert_eq!(applied.update.is_empty(), applied.changes.is_empty());
+            Some(applied)
+        }
+        Err(e) => {
+            assert_eq!(&merged, stored, "error {e} changed the document");
+            None
+        }
+    }
+}
+
+#[test]
+fn set_unset_push_with_dotted_paths() {
+    let stored = doc! {
+        "_id": 1, "name": "api", "tags": ["a"],
+        "labels": {"env": "dev", "team": "x", "deep": {"k": 1}},
+    };
+    let applied = check(
+        &stored,
+        json!({"name": "api2", "tags": ["b", "c"], "labels": {"team": null, "deep": {"k": 2, "n": 3}}, "new": {"x": 1}}),
+        &Options::default().nulls(conjungo::NullStrategy::Delete),
+    )
+    .unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {
+            "$set": {"labels.deep.k": 2, "labels.deep.n": 3, "name": "api2", "new": {"x": 1}},
+            "$unset": {"labels.team": ""},
+            "$push": {"tags": {"$each": ["b", "c"]}},
+        }
+    );
+    let kinds: Vec<(String, ChangeKind)> = applied
+        .changes
+        .iter()
+        .map(|c| (c.path.clone(), c.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("/labels/deep/k".into(), ChangeKind::Replaced),
+            ("/labels/deep/n".into(), ChangeKind::Added),
+            ("/labels/team".into(), ChangeKind::Removed),
+            ("/name".into(), ChangeKind::Replaced),
+            ("/new".into(), ChangeKind::Added),
+            ("/tags".into(), ChangeKind::Appended { count: 2 }),
+        ]
+    );
+}
+
+#[test]
+fn nothing_changed_means_an_empty_update() {
+    let stored = doc! {"a": 1, "b": {"c": "x"}, "t": [1]};
+    for options in [
+        Options::merge_patch(),
+        Options::default().seq(SeqStrategy::Replace),
+    ] {
+        let applied = check(
+            &stored,
+            json!({"a": 1, "b": {"c": "x"}, "t": [1], "gone": null}),
+            &options,
+        )
+        .unwrap();
+        assert!(applied.is_empty(), "{applied:?}");
+        assert_eq!(applied.update, Document::new());
+    }
+    let applied = check(&stored, json!({}), &Options::default()).unwrap();
+    assert!(applied.is_empty());
+}
+
+#[test]
+fn type_change_and_replaced_or_reordered_arrays_are_whole_value_sets() {
+    let stored = doc! {"a": {"b": 1}, "t": [1, 2], "p": [1]};
+    let applied = check(
+        &stored,
+        json!({"a": "now a string", "t": [3]}),
+        &Options::merge_patch(),
+    )
+    .unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"a": "now a string", "t": [3]}}
+    );
+    let applied = check(
+        &stored,
+        json!({"p": [0]}),
+        &Options::default().seq(SeqStrategy::Prepend),
+    )
+    .unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"p": [0, 1]}});
+}
+
+#[test]
+fn keys_mongodb_cannot_address_fall_back_to_the_parent() {
+    // Numeric and empty keys inside documents: set the nearest addressable parent whole.
+    let stored = doc! {"m": {"0": "a", "x": 1, "": 2}, "other": 1};
+    let applied = check(
+        &stored,
+        json!({"m": {"0": "b", "": 3}}),
+        &Options::merge_patch(),
+    )
+    .unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"m": {"0": "b", "x": 1, "": 3}}}
+    );
+    let applied = check(
+        &stored,
+        json!({"m": {"x": 2, "0": null}}),
+        &Options::merge_patch(),
+    )
+    .unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"m": {"x": 2, "": 2}}});
+    // A top-level numeric key is a field name of the root document: addressable.
+    let applied = check(&stored, json!({"7": 1}), &Options::merge_patch()).unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"7": 1}});
+}
+
+#[test]
+fn hostile_bodies_are_rejected_and_change_nothing() {
+    let stored = doc! {"_id": 1, "a": {"b": 1}};
+    let deep = (0..150).fold(json!(1), |v, _| json!({ "k": v }));
+    let cases: Vec<(Value, u16, &str)> = vec![
+        (json!({"$set": {"a": 1}}), 403, "/$set"),
+        (json!({"a": {"$inc": 1}}), 403, "/a/$inc"),
+        (json!({"a.b": 2}), 403, "/a.b"),
+        (json!({"a": {"x\u{0}y": 1}}), 403, "/a/x\u{0}y"),
+        (json!({"": 1}), 403, "/"),
+        (json!({"_id": 2}), 403, "/_id"),
+        (json!({"a": [{"$where": "x"}]}), 403, "/a/0/$where"),
+        (json!([1, 2]), 400, ""),
+        (json!("x"), 400, ""),
+        (deep, 422, ""),
+        (json!({"a": {"b": "type change"}}), 422, "/a/b"),
+    ];
+    for (body, status, path) in cases {
+        let mut doc = stored.clone();
+        let err = patch::apply_document(&mut doc, body.clone(), &Options::default()).unwrap_err();
+        assert_eq!(err.http_status(), status, "{body}: {err}");
+        assert!(
+            err.path().starts_with(path),
+            "{body}: {} vs {path}",
+            err.path()
+        );
+        assert_eq!(doc, stored, "{body} changed the document");
+    }
+    // The depth limit names the place where the body went too deep.
+    let mut doc = stored.clone();
+    let deep = (0..101).fold(json!(1), |v, _| json!({ "k": v }));
+    let err = patch::apply_document(&mut doc, deep, &Options::merge_patch()).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::DepthLimit { limit: 100 });
+    assert_eq!(err.path(), "/k".repeat(100));
+    // Exactly 100 levels is fine.
+    let ok = (0..99).fold(json!(1), |v, _| json!({ "k": v }));
+    assert!(patch::apply_document(&mut doc, ok, &Options::merge_patch()).is_ok());
+    // Protected fields are configurable.
+    let mut doc = stored.clone();
+    let limits = Limits::default().protect("owner");
+    let err = patch::apply_document_with(
+        &mut doc,
+        json!({"owner": "me"}),
+        &Options::merge_patch(),
+        &limits,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ProtectedField {
+            field: "owner".into()
+        }
+    );
+    assert_eq!(doc, stored);
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[a-d]".prop_map(String::from),
+        1 => Just("0".to_string()),
+        1 => Just("12".to_string()),
+        1 => Just(String::new()),
+    ]
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-3i64..3).prop_map(|n| json!(n)),
+        (-3i64..3).prop_map(|n| json!(n as f64 + 0.5)),
+        "[xy]{0,2}".prop_map(Value::String),
+    ]
+}
+
+fn value(depth: u32) -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(depth, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map(key(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A body: an object whose top-level keys are addressable and not `_id`.
+fn body() -> impl Strategy<Value = Value> {
+    prop::collection::btree_map("[a-e]", value(3), 0..5)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+fn stored() -> impl Strategy<Value = Document> {
+    prop::collection::btree_map(
+        prop_oneof!["[a-e]".prop_map(String::from), Just("7".to_string())],
+        value(3),
+        0..6,
+    )
+    .prop_map(|m| {
+        let json = Value::Object(m.into_iter().collect());
+        match conjungo::bson::from_json(json).unwrap() {
+            Bson::Document(d) => d,
+            _ => unreachable!(),
+        }
+    })
+}
+
+fn any_options() -> impl Strategy<Value = Options> {
+    prop_oneof![
+        Just(Options::merge_patch()),
+        Just(Options::default().mismatch(conjungo::Mismatch::Replace)),
+        Just(Options::default()),
+        Just(
+            Options::default()
+                .overwrite(false)
+                .seq(SeqStrategy::Prepend)
+        ),
+        Just(
+            Options::default()
+                .nulls(conjungo::NullStrategy::Set)
+                .mismatch(conjungo::Mismatch::Keep)
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// update applied by MongoDB's rules == merged document (with field order), for any
+    /// stored document, body and options; an error changes nothing.
+    #[test]
+    fn update_reproduces_the_merge(stored in stored(), body in body(), options in any_options()) {
+        check(&stored, body, &options);
+    }
+
+    /// Under RFC 7396 options the merged document is RFC 7396 applied to the same JSON, and
+    /// applying the same patch again changes nothing (empty update).
+    #[test]
+    fn merge_patch_is_rfc7396_and_idempotent(stored in stored(), body in body()) {
+        let applied = check(&stored, body.clone(), &Options::merge_patch()).expect("RFC 7396 cannot fail");
+        let mut merged = stored.clone();
+        patch::apply_document(&mut merged, body.clone(), &Options::merge_patch()).unwrap();
+
+        let mut expected = conjungo::bson::to_json(Bson::Document(stored.clone()));
+        conjungo::json::merge_patch(&mut expected, body.clone()).unwrap();
+        let got = conjungo::bson::to_json(Bson::Document(merged.clone()));
+        prop_assert!(json_eq(&got, &expected), "{} vs {}", got, expected);
+
+        let again = check(&merged, body, &Options::merge_patch()).unwrap();
+        prop_assert!(again.is_empty(), "second application changed {:?}", again.changes);
+        let _ = applied;
+    }
+}
