@@ -10,6 +10,7 @@ use crate::ctxt::Ctxt;
 
 pub struct Container<'a> {
     pub ident: &'a Ident,
+    pub vis: &'a syn::Visibility,
     pub generics: &'a Generics,
     pub attrs: ContainerAttrs,
     pub data: Data<'a>,
@@ -35,7 +36,6 @@ pub struct Variant<'a> {
     pub fields: Vec<Field<'a>>,
 }
 
-#[allow(dead_code)] // `de_name`, `serde_skip`, `serde_flatten`: for the patch expansion
 pub struct Field<'a> {
     pub member: Member,
     pub ty: &'a Type,
@@ -50,6 +50,8 @@ pub struct Field<'a> {
     pub serde_skip: bool,
     /// `#[serde(flatten)]`.
     pub serde_flatten: bool,
+    /// `#[serde(skip_serializing_if = ...)]`: a `None` is absent from the stored document.
+    pub skip_serializing_if: bool,
 }
 
 impl Field<'_> {
@@ -73,7 +75,7 @@ fn style(fields: &syn::Fields) -> Style {
 }
 
 struct SerdeNames {
-    fields: Vec<(String, String, bool, bool)>,
+    fields: Vec<(String, String, bool, bool, bool)>,
 }
 
 fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
@@ -86,6 +88,7 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
                     f.attrs.name().deserialize_name().value.clone(),
                     f.attrs.skip_deserializing(),
                     f.attrs.flatten(),
+                    f.attrs.skip_serializing_if().is_some(),
                 )
             })
             .collect(),
@@ -109,9 +112,9 @@ fn fields_from<'a>(
                 Some(ident) => ident.to_string().trim_start_matches("r#").to_owned(),
                 None => i.to_string(),
             };
-            let (name, de_name, serde_skip, serde_flatten) = names
+            let (name, de_name, serde_skip, serde_flatten, skip_serializing_if) = names
                 .and_then(|n| n.fields.get(i).cloned())
-                .unwrap_or_else(|| (plain.clone(), plain, false, false));
+                .unwrap_or_else(|| (plain.clone(), plain, false, false, false));
             Field {
                 member,
                 ty: &field.ty,
@@ -121,6 +124,7 @@ fn fields_from<'a>(
                 newtype: matches!(fields, syn::Fields::Unnamed(u) if u.unnamed.len() == 1),
                 serde_skip,
                 serde_flatten,
+                skip_serializing_if,
             }
         })
         .collect()
@@ -183,6 +187,7 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
 
     Some(Container {
         ident: &input.ident,
+        vis: &input.vis,
         generics: &input.generics,
         attrs,
         data,

@@ -154,6 +154,7 @@ mod ast;
 mod attr;
 mod ctxt;
 mod expand;
+mod patch;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -173,7 +174,11 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
         valid::check(&cx, cont);
     }
     match (cx.check(), cont) {
-        (Ok(()), Some(cont)) => expand::expand(&cont),
+        (Ok(()), Some(cont)) => {
+            let mut tokens = expand::expand(&cont);
+            tokens.extend(patch::expand(&cont, &expand::krate(&cont)));
+            tokens
+        }
         (result, cont) => {
             let mut tokens = result
                 .err()

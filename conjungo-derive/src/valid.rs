@@ -1,5 +1,7 @@
 //! Rules across attributes, checked on the model before expansion.
 
+use syn::spanned::Spanned;
+
 use crate::ast::{Container, Data, Style};
 use crate::ctxt::Ctxt;
 
@@ -36,6 +38,18 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 *span,
                 "`patch` and `replace` do not go together: a replaced value has no fields to patch",
             );
+        } else if cont.generics.params.iter().next().is_some() {
+            cx.error(*span, "`patch` does not support generic types yet");
+        }
+        if named {
+            for field in &fields {
+                if field.serde_flatten {
+                    cx.error(
+                        field.member.span(),
+                        "`patch` does not support `#[serde(flatten)]` fields",
+                    );
+                }
+            }
         }
     }
 }

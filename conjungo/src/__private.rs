@@ -154,3 +154,112 @@ where
     }
     Ok(())
 }
+
+pub use serde;
+
+pub use crate::patch::typed::{null_on_required, replace_leaf};
+
+use crate::patch::{ChangeKind, Patch};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The type of the hidden fields that stand for skipped fields in generated patch types:
+/// present in a body, they are an error.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Protected;
+
+/// `deserialize_with` of a protected field: always an error, recognised by `parse`.
+pub fn protected<'de, D: Deserializer<'de>>(_: D) -> Result<Protected, D::Error> {
+    Err(serde::de::Error::custom(crate::patch::markers::PROTECTED))
+}
+
+/// `deserialize_with` of a required (non-`Option`) field: `null` is an error.
+pub fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Patch<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Patch::Set(value)),
+        None => Err(serde::de::Error::custom(
+            crate::patch::markers::NULL_ON_REQUIRED,
+        )),
+    }
+}
+
+/// A strategy field of a patch: run `f`, and record the field as replaced if it changed.
+pub fn patch_field<T: Clone + PartialEq + Serialize>(
+    target: &mut T,
+    cx: &mut Apply<'_>,
+    f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if !cx.is_recording() {
+        return f(target, cx);
+    }
+    let before = target.clone();
+    f(target, cx)?;
+    if *target != before {
+        cx.record_here_with(ChangeKind::Replaced, &*target);
+    }
+    Ok(())
+}
+
+/// Sequences (and `Option`s of them) whose growth at the end can be told apart, so that
+/// an append strategy records a `$push` of the new items.
+pub trait Appendable: Clone + PartialEq + Serialize {
+    /// If `self` is `before` with items added at the end, record them as appended and
+    /// return true.
+    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool;
+}
+
+impl<T: Clone + PartialEq + Serialize> Appendable for Vec<T> {
+    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
+        let n = before.len();
+        if self.len() <= n || self[..n] != before[..] {
+            return false;
+        }
+        cx.record_here_with(
+            ChangeKind::Appended {
+                count: self.len() - n,
+            },
+            &self[n..],
+        );
+        true
+    }
+}
+
+impl<T: Clone + PartialEq + Serialize> Appendable for std::collections::VecDeque<T> {
+    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
+        let n = before.len();
+        if self.len() <= n || !self.iter().zip(before).all(|(a, b)| a == b) {
+            return false;
+        }
+        let added: Vec<&T> = self.range(n..).collect();
+        cx.record_here_with(ChangeKind::Appended { count: added.len() }, &added);
+        true
+    }
+}
+
+impl<S: Appendable> Appendable for Option<S> {
+    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
+        match (self, before) {
+            (Some(now), Some(before)) => now.record_growth(before, cx),
+            _ => false,
+        }
+    }
+}
+
+/// An appending strategy field of a patch: run `f`; record a `$push` of the new items, or
+/// the whole field if it changed otherwise.
+pub fn patch_append<S: Appendable>(
+    target: &mut S,
+    cx: &mut Apply<'_>,
+    f: impl FnOnce(&mut S, &mut Apply<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if !cx.is_recording() {
+        return f(target, cx);
+    }
+    let before = target.clone();
+    f(target, cx)?;
+    if *target != before && !target.record_growth(&before, cx) {
+        cx.record_here_with(ChangeKind::Replaced, &*target);
+    }
+    Ok(())
+}

@@ -65,6 +65,7 @@ pub struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
+    /// A check pass with `options`.
     pub(crate) fn new(options: &'a Options) -> Self {
         Check {
             options,
@@ -160,12 +161,32 @@ pub(crate) struct Recorder {
     pub(crate) changes: Vec<RawChange>,
 }
 
-/// One change: the object keys leading to it, and what happened there.
+/// One change: the object keys leading to it, what happened there, and (for typed
+/// patches) the new value as bson.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
     pub(crate) segments: Vec<String>,
     pub(crate) kind: ChangeKind,
+    #[cfg(feature = "bson")]
+    pub(crate) value: Option<bson::Bson>,
+}
+
+impl RawChange {
+    fn new(segments: Vec<String>, kind: ChangeKind) -> Self {
+        RawChange {
+            segments,
+            kind,
+            #[cfg(feature = "bson")]
+            value: None,
+        }
+    }
+}
+
+/// The bson form of a value recorded with a change (nothing without the `bson` feature).
+#[cfg(feature = "bson")]
+fn recorded<T: serde::Serialize + ?Sized>(value: &T) -> Option<bson::Bson> {
+    bson::serialize_to_bson(value).ok()
 }
 
 impl<'a> Apply<'a> {
@@ -199,7 +220,7 @@ impl<'a> Apply<'a> {
     pub fn record_here(&mut self, kind: ChangeKind) {
         if let Some(r) = &mut self.recorder {
             let segments = r.stack.clone();
-            r.changes.push(RawChange { segments, kind });
+            r.changes.push(RawChange::new(segments, kind));
         }
     }
 
@@ -208,9 +229,85 @@ impl<'a> Apply<'a> {
         if let Some(r) = &mut self.recorder {
             let mut segments = r.stack.clone();
             segments.push(key.to_owned());
-            r.changes.push(RawChange { segments, kind });
+            r.changes.push(RawChange::new(segments, kind));
         }
     }
+
+    /// Record a change of the value at the current place, with its new value (for a
+    /// `$set`) or, for [`ChangeKind::Appended`], the appended items (for a `$push`).
+    pub fn record_here_with<T: serde::Serialize + ?Sized>(&mut self, kind: ChangeKind, value: &T) {
+        self.record_here(kind);
+        self.attach(value);
+    }
+
+    /// Record a change of the member `key`, with its new value (see
+    /// [`record_here_with`](Apply::record_here_with)).
+    pub fn record_at_with<T: serde::Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        kind: ChangeKind,
+        value: &T,
+    ) {
+        self.record_at(key, kind);
+        self.attach(value);
+    }
+
+    #[cfg(feature = "bson")]
+    fn attach<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
+            change.value = recorded(value);
+        }
+    }
+
+    #[cfg(not(feature = "bson"))]
+    fn attach<T: serde::Serialize + ?Sized>(&mut self, _value: &T) {}
+
+    /// Drop the changes recorded since `start` (replaced by one change of a parent).
+    pub(crate) fn truncate_changes(&mut self, start: usize) {
+        if let Some(r) = &mut self.recorder {
+            r.changes.truncate(start);
+        }
+    }
+
+    /// How many changes were recorded so far.
+    pub(crate) fn change_count(&self) -> usize {
+        self.recorder.as_ref().map_or(0, |r| r.changes.len())
+    }
+
+    /// Give the changes recorded since `start` (by a dynamic value's merge, which records
+    /// places only) their values, read from `value`: the value at the current place.
+    #[cfg(feature = "bson")]
+    pub(crate) fn fill_values<T: serde::Serialize + ?Sized>(&mut self, start: usize, value: &T) {
+        let Some(r) = &mut self.recorder else { return };
+        if r.changes[start..].iter().all(|c| c.value.is_some()) {
+            return;
+        }
+        let Some(root) = recorded(value) else { return };
+        let depth = r.stack.len();
+        for change in &mut r.changes[start..] {
+            if change.value.is_some() || change.segments.len() < depth {
+                continue;
+            }
+            let mut at = Some(&root);
+            for segment in &change.segments[depth..] {
+                at = at
+                    .and_then(|v| v.as_document())
+                    .and_then(|d| d.get(segment));
+            }
+            change.value = match (change.kind, at) {
+                (ChangeKind::Appended { count }, Some(bson::Bson::Array(items)))
+                    if count <= items.len() =>
+                {
+                    Some(bson::Bson::Array(items[items.len() - count..].to_vec()))
+                }
+                (ChangeKind::Appended { .. }, _) => None,
+                (_, at) => at.cloned(),
+            };
+        }
+    }
+
+    #[cfg(all(feature = "json", not(feature = "bson")))]
+    pub(crate) fn fill_values<T: serde::Serialize + ?Sized>(&mut self, _start: usize, _value: &T) {}
 
     /// Go one object member deeper (while recording): changes recorded until the matching
     /// [`leave`](Apply::leave) are under `key`.

@@ -105,6 +105,7 @@ pub mod __private;
 pub use crate::cx::{Apply, Check, CustomFn};
 pub use crate::error::{Error, ErrorClass, ErrorKind, Kind};
 pub use crate::options::{DEFAULT_MAX_DEPTH, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn};
+pub use crate::patch::Patch;
 
 /// Derive [`Merge`] for a struct or an enum. See the [`conjungo_derive`] docs for
 /// every attribute.

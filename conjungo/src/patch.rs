@@ -8,11 +8,15 @@
 //! - [`Applied`]: the MongoDB `update` document (`$set` with dotted paths, `$unset`,
 //!   `$push` with `$each`) and the [`Change`]s.
 
+pub(crate) mod typed;
+
+pub use typed::{Patch, Patchable};
+
 #[cfg(feature = "bson")]
 mod update;
 
 #[cfg(feature = "bson")]
-pub use update::{Applied, apply_document, apply_document_with};
+pub use update::{Applied, apply, apply_document, apply_document_with};
 
 #[cfg(feature = "json")]
 mod body;
@@ -21,6 +25,12 @@ mod body;
 pub use body::{parse, parse_with, validate_body};
 
 use std::fmt;
+
+/// Markers the generated patch types put in their serde errors, recognised by [`parse`].
+pub(crate) mod markers {
+    pub(crate) const PROTECTED: &str = "conjungo-protected-field";
+    pub(crate) const NULL_ON_REQUIRED: &str = "conjungo-null-on-required";
+}
 
 /// What happened at one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,9 +7,7 @@ use serde_json::Value;
 use super::Limits;
 use crate::{Error, ErrorKind};
 
-/// Markers the generated patch types put in their serde errors, recognised here.
-pub(crate) const PROTECTED: &str = "conjungo-protected-field:";
-pub(crate) const NULL_ON_REQUIRED: &str = "conjungo-null-on-required";
+use super::markers::{NULL_ON_REQUIRED, PROTECTED};
 
 /// Parse and validate an untrusted PATCH body into the patch type `P` (usually a
 /// generated `<Name>Patch`), with the default [`Limits`] (16 MiB, depth 100).
@@ -161,10 +159,10 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
 }
 
 fn classify(message: &str, segments: &mut Vec<String>) -> ErrorKind {
-    if let Some(rest) = message.strip_prefix(PROTECTED) {
-        return ErrorKind::ProtectedField {
-            field: rest.to_owned(),
-        };
+    if message.starts_with(PROTECTED) {
+        // The protected field's key is the last segment of the path.
+        let field = segments.last().cloned().unwrap_or_default();
+        return ErrorKind::ProtectedField { field };
     }
     if message.starts_with(NULL_ON_REQUIRED) {
         return ErrorKind::NullOnRequired;

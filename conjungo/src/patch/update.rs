@@ -4,7 +4,8 @@
 use bson::{Bson, Document};
 use serde_json::Value;
 
-use super::{Change, ChangeKind, Limits, body, pointer};
+use super::{Change, ChangeKind, Limits, Patchable, body, pointer};
+use crate::Check;
 use crate::cx::RawChange;
 use crate::{Error, ErrorKind, Options};
 
@@ -27,6 +28,58 @@ impl Applied {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
+}
+
+/// Apply a typed patch (a generated `<Name>Patch`, usually from [`parse`](super::parse))
+/// to `target`, and return the MongoDB update that turns the stored (serialized) `target`
+/// into the patched one, and the changes. Paths are serde names.
+///
+/// Checked before anything changes: `null` on required fields, nested values built from
+/// the patch that miss required fields, kind mismatches in JSON/bson fields, custom
+/// functions. A failing patch changes nothing.
+///
+/// ```
+/// use conjungo::{patch, Merge};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Merge, Serialize, Deserialize, Debug, PartialEq)]
+/// #[merge(patch)]
+/// struct User {
+///     #[merge(skip)]
+///     #[serde(rename = "_id")]
+///     id: u32,
+///     name: String,
+///     nick: Option<String>,
+///     roles: Vec<String>,
+/// }
+///
+/// let mut user = User { id: 1, name: "ann".into(), nick: None, roles: vec!["dev".into()] };
+/// let body = br#"{"nick": "a", "roles": ["ops"]}"#;
+/// let patch: UserPatch = patch::parse(body).unwrap();
+/// let applied = patch::apply(&mut user, patch, &conjungo::Options::default()).unwrap();
+/// assert_eq!(user.nick.as_deref(), Some("a"));
+/// assert_eq!(user.roles, ["dev", "ops"]);
+/// assert_eq!(applied.update, bson::doc! {
+///     "$set": {"nick": "a"},
+///     "$push": {"roles": {"$each": ["ops"]}},
+/// });
+///
+/// let err = patch::parse::<UserPatch>(br#"{"_id": 2}"#).unwrap_err();
+/// assert_eq!((err.http_status(), err.path()), (403, "/_id"));
+/// let err = patch::parse::<UserPatch>(br#"{"name": null}"#).unwrap_err();
+/// assert_eq!((err.http_status(), err.path()), (422, "/name"));
+/// ```
+pub fn apply<T: Patchable>(
+    target: &mut T,
+    patch: T::Patch,
+    options: &Options,
+) -> Result<Applied, Error> {
+    let mut check = Check::new(options);
+    target.check_patch(&patch, &mut check)?;
+    let mut apply = check.into_apply();
+    apply.start_recording();
+    target.apply_patch(patch, &mut apply)?;
+    Ok(compile(None, apply.take_changes()))
 }
 
 /// Apply an untrusted JSON PATCH body to a stored document: validate the body (an object;
@@ -91,7 +144,7 @@ pub fn apply_document_with(
     }
     let source = crate::bson::document_from_json(map)?;
     let raw = crate::merge_recorded(target, source, options)?;
-    Ok(compile(target, raw))
+    Ok(compile(Some(target), raw))
 }
 
 fn unreachable_shape<T>() -> Result<T, Error> {
@@ -100,18 +153,9 @@ fn unreachable_shape<T>() -> Result<T, Error> {
     }))
 }
 
-/// Whether MongoDB reads `segment` as a field name of a document when it appears after the
-/// first segment of a dotted path: not empty, no `$` prefix, no `.`, no NUL, and not all
-/// digits (MongoDB would read those as array indexes where the parent is an array).
-fn addressable(segment: &str) -> bool {
-    !segment.is_empty()
-        && !segment.starts_with('$')
-        && !segment.contains('.')
-        && !segment.contains('\0')
-        && !segment.bytes().all(|b| b.is_ascii_digit())
-}
+use super::typed::addressable;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Op {
     Set,
     Unset,
@@ -133,8 +177,11 @@ fn is_prefix(short: &[String], long: &[String]) -> bool {
 
 /// Turn the recorded changes of a merge into a MongoDB update. `merged` is the document
 /// after the merge: `$set` values and `$push` items are read from it.
-pub(crate) fn compile(merged: &Document, raw: Vec<RawChange>) -> Applied {
-    let mut ops: Vec<(Vec<String>, Op)> = Vec::with_capacity(raw.len());
+///
+/// A change recorded with its value (typed patches) uses that value; the others read it from
+/// `merged` (`None` for typed patches, which record every value).
+pub(crate) fn compile(merged: Option<&Document>, raw: Vec<RawChange>) -> Applied {
+    let mut ops: Vec<(Vec<String>, Op, Option<Bson>)> = Vec::with_capacity(raw.len());
     let mut changes = Vec::with_capacity(raw.len());
     for change in raw {
         changes.push(Change {
@@ -142,6 +189,7 @@ pub(crate) fn compile(merged: &Document, raw: Vec<RawChange>) -> Applied {
             kind: change.kind,
         });
         let segments = change.segments;
+        let value = change.value;
         let cut = segments
             .iter()
             .enumerate()
@@ -149,10 +197,10 @@ pub(crate) fn compile(merged: &Document, raw: Vec<RawChange>) -> Applied {
             .find(|(_, s)| !addressable(s))
             .map(|(i, _)| i);
         let op = match (cut, change.kind) {
-            (Some(i), _) => (segments[..i].to_vec(), Op::Set),
-            (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
-            (None, ChangeKind::Removed) => (segments, Op::Unset),
-            (None, ChangeKind::Appended { count }) => (segments, Op::Push(count)),
+            (Some(i), _) => (segments[..i].to_vec(), Op::Set, None),
+            (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set, value),
+            (None, ChangeKind::Removed) => (segments, Op::Unset, None),
+            (None, ChangeKind::Appended { count }) => (segments, Op::Push(count), value),
         };
         ops.push(op);
     }
@@ -160,44 +208,69 @@ pub(crate) fn compile(merged: &Document, raw: Vec<RawChange>) -> Applied {
     // No two operators on overlapping paths. Sorted, a path's descendants follow it: they
     // become part of a whole-value `$set` of the ancestor; equal paths keep one operator.
     ops.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut kept: Vec<(Vec<String>, Op)> = Vec::with_capacity(ops.len());
-    for (path, op) in ops {
-        if let Some((last, last_op)) = kept.last_mut() {
+    let mut kept: Vec<(Vec<String>, Op, Option<Bson>)> = Vec::with_capacity(ops.len());
+    for (path, op, value) in ops {
+        if let Some((last, last_op, last_value)) = kept.last_mut() {
             if *last == path {
-                if *last_op != op {
+                if *last_op == op {
+                    // The later record holds the later value.
+                    if value.is_some() {
+                        *last_value = value;
+                    }
+                } else {
                     *last_op = Op::Set;
+                    *last_value = None;
                 }
                 continue;
             }
             if is_prefix(last, &path) {
-                *last_op = Op::Set;
+                if *last_op != Op::Set {
+                    *last_op = Op::Set;
+                    *last_value = None;
+                }
                 continue;
             }
         }
-        kept.push((path, op));
+        kept.push((path, op, value));
     }
 
     let (mut set, mut unset, mut push) = (Document::new(), Document::new(), Document::new());
-    for (path, op) in kept {
+    for (path, op, value) in kept {
         let dotted = path.join(".");
-        match (op, lookup(merged, &path)) {
-            (Op::Set, Some(value)) => {
-                set.insert(dotted, value.clone());
-            }
-            (Op::Push(count), Some(Bson::Array(items))) if count <= items.len() => {
-                let each: Vec<Bson> = items[items.len() - count..].to_vec();
-                push.insert(dotted, bson::doc! {"$each": each});
-            }
-            (Op::Push(_), Some(value)) => {
-                set.insert(dotted, value.clone());
-            }
-            (_, None) => {
-                unset.insert(dotted, "");
-            }
-            (Op::Unset, Some(value)) => {
+        let current = || merged.and_then(|m| lookup(m, &path)).cloned();
+        match op {
+            Op::Set => match value.or_else(current) {
+                Some(value) => {
+                    set.insert(dotted, value);
+                }
+                None => {
+                    unset.insert(dotted, "");
+                }
+            },
+            Op::Unset => match current() {
                 // Recorded as removed but present after the merge: write what is there.
-                set.insert(dotted, value.clone());
-            }
+                Some(value) => {
+                    set.insert(dotted, value);
+                }
+                None => {
+                    unset.insert(dotted, "");
+                }
+            },
+            Op::Push(count) => match (value, current()) {
+                (Some(each @ Bson::Array(_)), _) => {
+                    push.insert(dotted, bson::doc! {"$each": each});
+                }
+                (_, Some(Bson::Array(items))) if count <= items.len() => {
+                    let each: Vec<Bson> = items[items.len() - count..].to_vec();
+                    push.insert(dotted, bson::doc! {"$each": each});
+                }
+                (_, Some(value)) => {
+                    set.insert(dotted, value);
+                }
+                (_, None) => {
+                    unset.insert(dotted, "");
+                }
+            },
         }
     }
     let mut update = Document::new();

@@ -1,0 +1,470 @@
+//! Typed patches: [`Patch`], the [`Patchable`] mapping from types to their patch forms,
+//! and its impls for std, JSON and bson types. `#[merge(patch)]` implements it for
+//! derived structs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::fmt::Display;
+use std::hash::{BuildHasher, Hash};
+
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+use serde::ser::{Serialize, Serializer};
+
+use super::ChangeKind;
+use crate::{Apply, Check, Error, ErrorKind, SeqStrategy};
+
+/// One field of a patch: left alone, set to null (`None`, or a map entry removed), or set.
+///
+/// Deserializes a missing field as [`Patch::Absent`] (with `#[serde(default)]`, which the
+/// generated patch types put on every field), `null` as [`Patch::Null`], anything else as
+/// [`Patch::Set`]; serializes back the same way (skip absent fields with
+/// `#[serde(skip_serializing_if = "Patch::is_absent")]`).
+///
+/// ```
+/// use conjungo::Patch;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Body {
+///     #[serde(default)]
+///     name: Patch<String>,
+///     #[serde(default)]
+///     nick: Patch<String>,
+///     #[serde(default)]
+///     age: Patch<u8>,
+/// }
+/// let body: Body = serde_json::from_str(r#"{"name": "ann", "nick": null}"#).unwrap();
+/// assert_eq!(body.name, Patch::Set("ann".to_string()));
+/// assert_eq!(body.nick, Patch::Null);
+/// assert_eq!(body.age, Patch::Absent);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Patch<T> {
+    /// The field was not in the patch: leave it as it is.
+    #[default]
+    Absent,
+    /// The field was `null`: set it to `None` (or remove the map entry).
+    Null,
+    /// The field was given a value.
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    /// True for [`Patch::Absent`].
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+
+    /// True for [`Patch::Null`].
+    pub fn is_null(&self) -> bool {
+        matches!(self, Patch::Null)
+    }
+
+    /// The value of a [`Patch::Set`].
+    pub fn as_set(&self) -> Option<&T> {
+        match self {
+            Patch::Set(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// `Absent` → `None`, `Null` → `Some(None)`, `Set(v)` → `Some(Some(v))`.
+    pub fn into_option(self) -> Option<Option<T>> {
+        match self {
+            Patch::Absent => None,
+            Patch::Null => Some(None),
+            Patch::Set(value) => Some(Some(value)),
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Patch<T> {
+    /// `None` → `Null`, `Some(v)` → `Set(v)`.
+    fn from(value: Option<T>) -> Self {
+        match value {
+            None => Patch::Null,
+            Some(value) => Patch::Set(value),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Patch::from)
+    }
+}
+
+impl<T: Serialize> Serialize for Patch<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Set(value) => serializer.serialize_some(value),
+            Patch::Absent | Patch::Null => serializer.serialize_none(),
+        }
+    }
+}
+
+/// A type with a patch form: what a PATCH body holds for a value of this type, how it is
+/// checked and applied, and how a value is built from it where there was none.
+///
+/// Leaves (numbers, strings, `bool`, sequences, sets, bson atomic values) patch as
+/// themselves: the new value replaces the old (sequences follow [`SeqStrategy`]: appended
+/// items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
+/// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry). JSON
+/// and bson values merge their patch with the merge options (RFC 7396 with
+/// [`Options::merge_patch`](crate::Options::merge_patch)). Structs with
+/// `#[merge(patch)]` patch as their generated `<Name>Patch`.
+///
+/// Changes are recorded (for [`Applied`](super::Applied)) with paths made of serde names.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no patch form",
+    label = "no patch form",
+    note = "add `#[merge(patch)]` to the type, or put `#[merge(replace)]` on the field to patch it as a whole value"
+)]
+pub trait Patchable: Sized {
+    /// The patch form.
+    type Patch: DeserializeOwned;
+
+    /// The read-only pass: the error applying `patch` would give.
+    fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error>;
+
+    /// Apply `patch`, recording what changes.
+    fn apply_patch(&mut self, patch: Self::Patch, cx: &mut Apply<'_>) -> Result<(), Error>;
+
+    /// The error [`build`](Patchable::build) would give (missing required fields).
+    fn check_build(patch: &Self::Patch) -> Result<(), Error>;
+
+    /// A value made from a patch alone, where the target had none.
+    fn build(patch: Self::Patch) -> Result<Self, Error>;
+}
+
+/// Replace `target` with `value` when they differ, recording a `$set` of the new value.
+pub fn replace_leaf<T: PartialEq + Serialize>(target: &mut T, value: T, cx: &mut Apply<'_>) {
+    if *target != value {
+        *target = value;
+        if cx.is_recording() {
+            cx.record_here_with(ChangeKind::Replaced, &*target);
+        }
+    }
+}
+
+macro_rules! leaf {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Patchable for $ty {
+            type Patch = Self;
+
+            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                replace_leaf(self, patch, cx);
+                Ok(())
+            }
+
+            fn check_build(_: &Self) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn build(patch: Self) -> Result<Self, Error> {
+                Ok(patch)
+            }
+        }
+    )*};
+}
+
+leaf! {
+    bool, char, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64,
+    String, std::time::Duration, std::path::PathBuf, std::net::IpAddr,
+    std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
+}
+
+macro_rules! leaf_generic {
+    ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
+        impl<T $(, $s)?> Patchable for $ty<T $(, $s)?>
+        where
+            T: DeserializeOwned + Serialize + PartialEq $(+ $bound)*,
+            $($s: BuildHasher + Default,)?
+        {
+            type Patch = Self;
+
+            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                replace_leaf(self, patch, cx);
+                Ok(())
+            }
+
+            fn check_build(_: &Self) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn build(patch: Self) -> Result<Self, Error> {
+                Ok(patch)
+            }
+        }
+    )*};
+}
+
+leaf_generic! {
+    HashSet<T, S> where Eq, Hash;
+    BTreeSet<T> where Ord;
+}
+
+/// Sequences patch as whole sequences combined by [`SeqStrategy`]: appended items are
+/// recorded as such (a `$push`), anything else as a new whole value.
+macro_rules! seq {
+    ($($ty:ident),*) => {$(
+        impl<T: DeserializeOwned + Serialize + PartialEq> Patchable for $ty<T> {
+            type Patch = Self;
+
+            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                let options = cx.options();
+                match options.seq {
+                    SeqStrategy::Append => append_items(self, patch, cx),
+                    SeqStrategy::Prepend if !patch.is_empty() => {
+                        let mut patch = patch;
+                        std::mem::swap(self, &mut patch);
+                        self.extend(patch);
+                        if cx.is_recording() {
+                            cx.record_here_with(ChangeKind::Replaced, &*self);
+                        }
+                    }
+                    SeqStrategy::Replace if options.overwrite => replace_leaf(self, patch, cx),
+                    _ => {}
+                }
+                Ok(())
+            }
+
+            fn check_build(_: &Self) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn build(patch: Self) -> Result<Self, Error> {
+                Ok(patch)
+            }
+        }
+    )*};
+}
+
+seq!(Vec, VecDeque);
+
+fn append_items<S, T>(target: &mut S, items: S, cx: &mut Apply<'_>)
+where
+    S: Extend<T> + IntoIterator<Item = T> + Serialize,
+    for<'a> &'a S: IntoIterator<Item = &'a T>,
+    T: Serialize,
+{
+    let count = (&items).into_iter().count();
+    if count == 0 {
+        return;
+    }
+    if cx.is_recording() {
+        cx.record_here_with(ChangeKind::Appended { count }, &items);
+    }
+    target.extend(items);
+}
+
+/// `Option<T>` patches as `T`'s form; the `null` that sets `None` is handled by the field.
+impl<T: Patchable + Serialize> Patchable for Option<T> {
+    type Patch = T::Patch;
+
+    fn check_patch(&self, patch: &T::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+        match self {
+            Some(inner) => inner.check_patch(patch, cx),
+            None => T::check_build(patch),
+        }
+    }
+
+    fn apply_patch(&mut self, patch: T::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
+        match self {
+            Some(inner) => inner.apply_patch(patch, cx),
+            None => {
+                let built = T::build(patch)?;
+                if cx.is_recording() {
+                    cx.record_here_with(ChangeKind::Replaced, &built);
+                }
+                *self = Some(built);
+                Ok(())
+            }
+        }
+    }
+
+    fn check_build(patch: &T::Patch) -> Result<(), Error> {
+        T::check_build(patch)
+    }
+
+    fn build(patch: T::Patch) -> Result<Self, Error> {
+        T::build(patch).map(Some)
+    }
+}
+
+impl<T: Patchable> Patchable for Box<T> {
+    type Patch = T::Patch;
+
+    fn check_patch(&self, patch: &T::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+        (**self).check_patch(patch, cx)
+    }
+
+    fn apply_patch(&mut self, patch: T::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
+        (**self).apply_patch(patch, cx)
+    }
+
+    fn check_build(patch: &T::Patch) -> Result<(), Error> {
+        T::check_build(patch)
+    }
+
+    fn build(patch: T::Patch) -> Result<Self, Error> {
+        T::build(patch).map(Box::new)
+    }
+}
+
+/// Whether MongoDB reads `segment` as a field name of a document when it appears after the
+/// first segment of a dotted path: not empty, no `$` prefix, no `.`, no NUL, and not all
+/// digits (MongoDB would read those as array indexes where the parent is an array).
+pub fn addressable(segment: &str) -> bool {
+    !segment.is_empty()
+        && !segment.starts_with('$')
+        && !segment.contains('.')
+        && !segment.contains('\0')
+        && !segment.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
+/// entry or, where there is none, builds one.
+macro_rules! map {
+    ($map:ident<K, V $(, $s:ident)?> where $($bound:path),*) => {
+        impl<K, V $(, $s)?> Patchable for $map<K, V $(, $s)?>
+        where
+            K: DeserializeOwned + Serialize + Display $(+ $bound)*,
+            V: Patchable + Serialize,
+            $($s: BuildHasher + Default,)?
+        {
+            type Patch = $map<K, Patch<V::Patch> $(, $s)?>;
+
+            fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+                for (key, entry) in patch {
+                    if let Patch::Set(entry) = entry {
+                        match self.get(key) {
+                            Some(have) => have.check_patch(entry, cx),
+                            None => V::check_build(entry),
+                        }
+                        .map_err(|e| e.at_key(&key.to_string()))?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn apply_patch(&mut self, patch: Self::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
+                // Keys MongoDB cannot address below the top level: the whole map is set.
+                let whole = cx.is_recording()
+                    && patch.keys().any(|k| !addressable(&k.to_string()));
+                let start = cx.change_count();
+                for (key, entry) in patch {
+                    let name = key.to_string();
+                    match entry {
+                        Patch::Absent => {}
+                        Patch::Null => {
+                            if self.remove(&key).is_some() && cx.is_recording() {
+                                cx.record_at(&name, ChangeKind::Removed);
+                            }
+                        }
+                        Patch::Set(entry) => match self.get_mut(&key) {
+                            Some(have) => {
+                                cx.enter(&name);
+                                let result = have.apply_patch(entry, cx);
+                                cx.leave();
+                                result.map_err(|e| e.at_key(&name))?;
+                            }
+                            None => {
+                                let built = V::build(entry).map_err(|e| e.at_key(&name))?;
+                                if cx.is_recording() {
+                                    cx.record_at_with(&name, ChangeKind::Added, &built);
+                                }
+                                self.insert(key, built);
+                            }
+                        },
+                    }
+                }
+                if whole && cx.change_count() > start {
+                    cx.truncate_changes(start);
+                    cx.record_here_with(ChangeKind::Replaced, &*self);
+                }
+                Ok(())
+            }
+
+            fn check_build(patch: &Self::Patch) -> Result<(), Error> {
+                for (key, entry) in patch {
+                    if let Patch::Set(entry) = entry {
+                        V::check_build(entry).map_err(|e| e.at_key(&key.to_string()))?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn build(patch: Self::Patch) -> Result<Self, Error> {
+                let mut out = Self::default();
+                for (key, entry) in patch {
+                    if let Patch::Set(entry) = entry {
+                        let built = V::build(entry).map_err(|e| e.at_key(&key.to_string()))?;
+                        out.insert(key, built);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+map!(HashMap<K, V, S> where Eq, Hash);
+map!(BTreeMap<K, V> where Ord);
+
+/// Dynamic values patch as themselves, merged with the merge options (RFC 7396 with
+/// `Options::merge_patch()`); their changes are recorded place by place.
+#[cfg(feature = "json")]
+macro_rules! dynamic {
+    ($($ty:ty),*) => {$(
+        impl Patchable for $ty {
+            type Patch = Self;
+
+            fn check_patch(&self, patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+                cx.merge(self, patch)
+            }
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                let start = cx.change_count();
+                cx.merge(self, patch)?;
+                cx.fill_values(start, &*self);
+                Ok(())
+            }
+
+            fn check_build(_: &Self) -> Result<(), Error> {
+                Ok(())
+            }
+
+            fn build(patch: Self) -> Result<Self, Error> {
+                Ok(patch)
+            }
+        }
+    )*};
+}
+
+#[cfg(feature = "json")]
+dynamic!(serde_json::Value);
+
+#[cfg(feature = "bson")]
+dynamic!(bson::Bson, bson::Document);
+
+#[cfg(feature = "bson")]
+leaf! {
+    bson::oid::ObjectId, bson::DateTime, bson::Decimal128, bson::Binary, bson::Timestamp,
+}
+
+/// `null` given for a field that is not an `Option`.
+pub fn null_on_required() -> Error {
+    Error::new(ErrorKind::NullOnRequired)
+}
