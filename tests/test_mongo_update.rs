@@ -7,9 +7,9 @@ mod common;
 
 use bson::{Bson, Document, doc};
 use common::json_eq;
-use common::mongo::{apply_update, same_order};
 use conjungo::patch::{self, ChangeKind, Limits};
 use conjungo::{ErrorKind, Options, SeqStrategy};
+use conjungo_suite::mongo::{apply_update, same_order};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

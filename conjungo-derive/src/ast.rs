@@ -52,6 +52,8 @@ pub struct Field<'a> {
     pub serde_flatten: bool,
     /// `#[serde(skip_serializing_if = ...)]`: a `None` is absent from the stored document.
     pub skip_serializing_if: bool,
+    /// `#[serde(default)]`: a patch that builds the value may omit it.
+    pub serde_default: bool,
 }
 
 impl Field<'_> {
@@ -75,7 +77,7 @@ fn style(fields: &syn::Fields) -> Style {
 }
 
 struct SerdeNames {
-    fields: Vec<(String, String, bool, bool, bool)>,
+    fields: Vec<(String, String, bool, bool, bool, bool)>,
 }
 
 fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
@@ -89,6 +91,10 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
                     f.attrs.skip_deserializing(),
                     f.attrs.flatten(),
                     f.attrs.skip_serializing_if().is_some(),
+                    matches!(
+                        f.attrs.default(),
+                        serde_derive_internals::attr::Default::Default
+                    ),
                 )
             })
             .collect(),
@@ -112,9 +118,10 @@ fn fields_from<'a>(
                 Some(ident) => ident.to_string().trim_start_matches("r#").to_owned(),
                 None => i.to_string(),
             };
-            let (name, de_name, serde_skip, serde_flatten, skip_serializing_if) = names
-                .and_then(|n| n.fields.get(i).cloned())
-                .unwrap_or_else(|| (plain.clone(), plain, false, false, false));
+            let (name, de_name, serde_skip, serde_flatten, skip_serializing_if, serde_default) =
+                names
+                    .and_then(|n| n.fields.get(i).cloned())
+                    .unwrap_or_else(|| (plain.clone(), plain, false, false, false, false));
             Field {
                 member,
                 ty: &field.ty,
@@ -125,6 +132,7 @@ fn fields_from<'a>(
                 serde_skip,
                 serde_flatten,
                 skip_serializing_if,
+                serde_default,
             }
         })
         .collect()

@@ -331,7 +331,7 @@ fn build_check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         None => quote!(<#inner as #krate::patch::Patchable>::check_build(__v)),
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
     };
-    if f.is_option {
+    if f.is_option || f.field.serde_default {
         quote! {
             if let #krate::Patch::Set(__v) = &__patch.#fident {
                 (#check).map_err(|__e| __e.at_key(#name))?;
@@ -369,6 +369,13 @@ fn build_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             #member: match #b {
                 #krate::Patch::Set(__v) => ::core::option::Option::Some(#value),
                 _ => ::core::option::Option::None,
+            },
+        }
+    } else if f.field.serde_default {
+        quote! {
+            #member: match #b {
+                #krate::Patch::Set(__v) => #value,
+                _ => ::core::default::Default::default(),
             },
         }
     } else {

@@ -20,8 +20,6 @@ use serde_json::Value;
 
 use crate::{Error, ErrorKind, Kind};
 
-pub use bson as upstream;
-
 /// The [`Kind`] of a bson value.
 pub fn kind(value: &Bson) -> Kind {
     match value {

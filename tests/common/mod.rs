@@ -1,8 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-pub mod mongo;
-
 use serde_json::Value;
 
 /// Compare two JSON values as JSON does: numbers by value (`1` equals `1.0`).

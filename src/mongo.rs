@@ -17,6 +17,7 @@
 
 use bson::{Bson, Document};
 
+/// Apply `update` to `doc` as MongoDB would, or say why MongoDB would refuse it.
 pub fn apply_update(doc: &Document, update: &Document) -> Result<Document, String> {
     let mut paths: Vec<String> = Vec::new();
     for (operator, fields) in update {
