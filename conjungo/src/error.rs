@@ -153,11 +153,6 @@ pub enum ErrorKind {
         /// The limit, in bytes.
         limit: usize,
     },
-    /// The update document cannot express the change at this place.
-    Unaddressable {
-        /// Why MongoDB could not address the path.
-        reason: &'static str,
-    },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
 }
@@ -204,9 +199,6 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Malformed { message } => write!(f, "malformed body: {message}"),
             ErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
-            ErrorKind::Unaddressable { reason } => {
-                write!(f, "cannot express the change as a MongoDB update: {reason}")
-            }
             ErrorKind::Custom(message) => f.write_str(message),
         }
     }
