@@ -83,6 +83,7 @@
 //! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`) |
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod cx;
@@ -167,9 +168,14 @@ pub trait Merge: Sized {
     /// does any type containing one.
     const FALLIBLE: bool = false;
 
+    /// Whether merging values of this type never reaches values of other types (atomic
+    /// values: numbers, strings, …). Containers of such values skip walking them in the
+    /// check pass when no custom function is registered for the item type. Default false.
+    const LEAF: bool = false;
+
     /// Merge `source` into `self` with [`Options::default`] (Go's `NewOptions()`).
     fn merge(&mut self, source: Self) -> Result<(), Error> {
-        crate::merge(self, source, &Options::default())
+        crate::merge(self, source, &Options::DEFAULT)
     }
 
     /// Merge `source` into `self` with `options`. On `Err`, `self` is unchanged.

@@ -103,9 +103,39 @@ pub struct Options {
 
 #[derive(Clone, Default)]
 struct Registry {
-    types: HashMap<TypeId, Entry>,
-    kinds: HashMap<(TypeId, Kind), Entry>,
-    defaults: HashMap<TypeId, Entry>,
+    types: HashMap<TypeId, Entry, IdHash>,
+    kinds: HashMap<(TypeId, Kind), Entry, IdHash>,
+    defaults: HashMap<TypeId, Entry, IdHash>,
+}
+
+/// Hashing for `TypeId` keys, which are hashes already: a multiply-xor fold instead of
+/// SipHash, since the lookup happens for every value merged while functions are registered.
+#[derive(Clone, Copy, Default)]
+struct IdHash;
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 #[derive(Clone)]
@@ -130,18 +160,22 @@ impl Entry {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            overwrite: true,
-            seq: SeqStrategy::Append,
-            nulls: NullStrategy::Skip,
-            mismatch: Mismatch::Error,
-            max_depth: DEFAULT_MAX_DEPTH,
-            custom: None,
-        }
+        Self::DEFAULT
     }
 }
 
 impl Options {
+    /// Go conjungo's defaults, as a constant (what [`Merge::merge`](crate::Merge::merge)
+    /// uses).
+    pub(crate) const DEFAULT: Options = Options {
+        overwrite: true,
+        seq: SeqStrategy::Append,
+        nulls: NullStrategy::Skip,
+        mismatch: Mismatch::Error,
+        max_depth: DEFAULT_MAX_DEPTH,
+        custom: None,
+    };
+
     /// Go conjungo's defaults; the same as [`Options::default`].
     pub fn new() -> Self {
         Self::default()

@@ -9,6 +9,8 @@ use crate::{Apply, Error, Merge};
 macro_rules! scalar {
     ($($ty:ty),* $(,)?) => {$(
         impl $crate::Merge for $ty {
+            const LEAF: bool = true;
+
             #[inline]
             fn apply(
                 &mut self,

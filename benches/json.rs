@@ -1,0 +1,87 @@
+//! JSON: the `gen_docs.py` pair (seed 7, `benches/data/docs-seed7.json`, about 60 KB) merged
+//! with RFC 7396 options by conjungo (the patch is moved in) and by `json_patch::merge`
+//! (which clones from a borrowed patch); and with Go conjungo's default rules.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use serde_json::Value;
+
+fn docs() -> (Value, Value) {
+    let text = include_str!("data/docs-seed7.json");
+    let mut both: Value = serde_json::from_str(text).expect("bench data");
+    (both["target"].take(), both["source"].take())
+}
+
+fn json(c: &mut Criterion) {
+    let (target, source) = docs();
+
+    // The two must agree before they are timed.
+    let mut a = target.clone();
+    conjungo::json::merge_patch(&mut a, source.clone()).unwrap();
+    let mut b = target.clone();
+    json_patch::merge(&mut b, &source);
+    assert_eq!(a, b);
+
+    let mut group = c.benchmark_group("json seed 7 (RFC 7396)");
+    group.bench_function(
+        "json_patch::merge (borrows the patch, clones what it inserts)",
+        |bench| {
+            bench.iter_batched(
+                || target.clone(),
+                |mut t| {
+                    json_patch::merge(&mut t, black_box(&source));
+                    black_box(t)
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
+    group.bench_function("conjungo::json::merge_patch (moves the patch)", |bench| {
+        bench.iter_batched(
+            || (target.clone(), source.clone()),
+            |(mut t, s)| {
+                conjungo::json::merge_patch(&mut t, s).unwrap();
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function(
+        "conjungo::json::merge_patch, patch cloned inside the timing",
+        |bench| {
+            bench.iter_batched(
+                || target.clone(),
+                |mut t| {
+                    conjungo::json::merge_patch(&mut t, black_box(&source).clone()).unwrap();
+                    black_box(t)
+                },
+                BatchSize::SmallInput,
+            )
+        },
+    );
+    group.finish();
+
+    let options = conjungo::Options::default();
+    let mut group = c.benchmark_group("json seed 7 (Go conjungo rules)");
+    group.bench_function("conjungo::merge, default options", |bench| {
+        bench.iter_batched(
+            || (target.clone(), source.clone()),
+            |(mut t, s)| {
+                conjungo::merge(&mut t, s, &options).unwrap();
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = json
+}
+criterion_main!(benches);

@@ -1,0 +1,311 @@
+//! DESIGN §9's `Service` workload: the derived merge vs a hand-written merge with the same
+//! rules vs the `merge` crate (0.2) with strategies expressing the same rules; and the
+//! per-type override registry's cost when nothing is registered for the types merged.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+mod model {
+    /// A strategy for the `merge` crate: the source replaces the target.
+    pub fn overwrite<T>(left: &mut T, right: T) {
+        *left = right;
+    }
+
+    /// A strategy for the `merge` crate: a `Some` source replaces the target.
+    pub fn overwrite_some<T>(left: &mut Option<T>, right: Option<T>) {
+        if right.is_some() {
+            *left = right;
+        }
+    }
+
+    /// The workload for the `merge` crate, its strategies expressing conjungo's rules.
+    pub mod with_merge_crate {
+        use super::{overwrite, overwrite_some};
+        use std::collections::HashMap;
+
+        #[derive(Clone, Debug, PartialEq, merge::Merge)]
+        pub struct Endpoint {
+            #[merge(strategy = overwrite)]
+            pub name: String,
+            #[merge(strategy = overwrite)]
+            pub url: String,
+            #[merge(strategy = overwrite)]
+            pub port: i64,
+        }
+
+        #[derive(Clone, Debug, PartialEq, merge::Merge)]
+        pub struct Deploy {
+            #[merge(strategy = overwrite)]
+            pub replicas: i64,
+            #[merge(strategy = overwrite)]
+            pub image: String,
+            #[merge(strategy = merge::hashmap::overwrite)]
+            pub env: HashMap<String, String>,
+        }
+
+        #[derive(Clone, Debug, PartialEq, merge::Merge)]
+        pub struct Service {
+            #[merge(strategy = overwrite)]
+            pub name: String,
+            #[merge(strategy = overwrite)]
+            pub owner: String,
+            #[merge(strategy = overwrite)]
+            pub tier: i64,
+            #[merge(strategy = overwrite)]
+            pub public: bool,
+            #[merge(strategy = merge::vec::append)]
+            pub tags: Vec<String>,
+            #[merge(strategy = merge::hashmap::overwrite)]
+            pub labels: HashMap<String, String>,
+            #[merge(strategy = merge::vec::append)]
+            pub endpoints: Vec<Endpoint>,
+            #[merge(strategy = merge::option::recurse)]
+            pub deploy: Option<Deploy>,
+            #[merge(strategy = overwrite_some)]
+            pub notes: Option<String>,
+        }
+
+        pub fn svc(n: i64) -> Service {
+            Service {
+                name: format!("svc-{n}"),
+                owner: format!("team-{n}"),
+                tier: n,
+                public: n % 2 == 0,
+                tags: (0..3).map(|i| format!("t{i}-{n}")).collect(),
+                labels: (0..8)
+                    .map(|i| (format!("l{i}"), format!("v{i}-{n}")))
+                    .collect(),
+                endpoints: (0..2)
+                    .map(|i| Endpoint {
+                        name: format!("e{i}"),
+                        url: format!("http://h{i}/{n}"),
+                        port: 8000 + n,
+                    })
+                    .collect(),
+                deploy: Some(Deploy {
+                    replicas: n,
+                    image: format!("img:{n}"),
+                    env: (0..8).map(|i| (format!("E{i}"), format!("x{n}"))).collect(),
+                }),
+                notes: None,
+            }
+        }
+    }
+
+    /// The same workload for conjungo: no attributes, the default rules are these.
+    pub mod plain {
+        use std::collections::HashMap;
+
+        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
+        pub struct Endpoint {
+            pub name: String,
+            pub url: String,
+            pub port: i64,
+        }
+
+        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
+        pub struct Deploy {
+            pub replicas: i64,
+            pub image: String,
+            pub env: HashMap<String, String>,
+        }
+
+        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
+        pub struct Service {
+            pub name: String,
+            pub owner: String,
+            pub tier: i64,
+            pub public: bool,
+            pub tags: Vec<String>,
+            pub labels: HashMap<String, String>,
+            pub endpoints: Vec<Endpoint>,
+            pub deploy: Option<Deploy>,
+            pub notes: Option<String>,
+        }
+
+        pub fn svc(n: i64) -> Service {
+            let m = super::with_merge_crate::svc(n);
+            Service {
+                name: m.name,
+                owner: m.owner,
+                tier: m.tier,
+                public: m.public,
+                tags: m.tags,
+                labels: m.labels,
+                endpoints: m
+                    .endpoints
+                    .into_iter()
+                    .map(|e| Endpoint {
+                        name: e.name,
+                        url: e.url,
+                        port: e.port,
+                    })
+                    .collect(),
+                deploy: m.deploy.map(|d| Deploy {
+                    replicas: d.replicas,
+                    image: d.image,
+                    env: d.env,
+                }),
+                notes: m.notes,
+            }
+        }
+
+        /// What a careful programmer writes by hand for the same rules (overwrite on,
+        /// sequences appended, maps deep, `None` keeps).
+        pub fn hand_merge(t: &mut Service, s: Service) {
+            t.name = s.name;
+            t.owner = s.owner;
+            t.tier = s.tier;
+            t.public = s.public;
+            t.tags.extend(s.tags);
+            for (k, v) in s.labels {
+                t.labels.insert(k, v);
+            }
+            t.endpoints.extend(s.endpoints);
+            match (&mut t.deploy, s.deploy) {
+                (_, None) => {}
+                (Some(td), Some(sd)) => {
+                    td.replicas = sd.replicas;
+                    td.image = sd.image;
+                    for (k, v) in sd.env {
+                        td.env.insert(k, v);
+                    }
+                }
+                (td @ None, sd) => *td = sd,
+            }
+            if s.notes.is_some() {
+                t.notes = s.notes;
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, conjungo::Merge)]
+struct Scalars {
+    a: i64,
+    b: u32,
+    c: f64,
+    d: bool,
+    e: char,
+    f: Option<u16>,
+    g: i8,
+    h: u64,
+}
+
+fn scalars(n: u8) -> Scalars {
+    Scalars {
+        a: n.into(),
+        b: n.into(),
+        c: n.into(),
+        d: n % 2 == 0,
+        e: 'x',
+        f: Some(n.into()),
+        g: 1,
+        h: 2,
+    }
+}
+
+fn hand_scalars(t: &mut Scalars, s: Scalars) {
+    t.a = s.a;
+    t.b = s.b;
+    t.c = s.c;
+    t.d = s.d;
+    t.e = s.e;
+    if s.f.is_some() {
+        t.f = s.f;
+    }
+    t.g = s.g;
+    t.h = s.h;
+}
+
+fn service(c: &mut Criterion) {
+    use conjungo::Merge as _;
+    use model::plain::{hand_merge, svc};
+
+    // The three must agree before they are timed.
+    let mut a = svc(1);
+    a.merge(svc(2)).unwrap();
+    let mut b = svc(1);
+    hand_merge(&mut b, svc(2));
+    assert_eq!(a, b);
+    let mut m = model::with_merge_crate::svc(1);
+    merge::Merge::merge(&mut m, model::with_merge_crate::svc(2));
+    assert_eq!(m.labels, a.labels);
+    assert_eq!(m.tags, a.tags);
+
+    let unrelated = conjungo::Options::default().on_type::<std::net::Ipv4Addr>(|_, _, _| Ok(()));
+    let mut group = c.benchmark_group("service");
+    group.bench_function("hand-written", |bench| {
+        bench.iter_batched(
+            || (svc(1), svc(2)),
+            |(mut t, s)| {
+                hand_merge(&mut t, s);
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("conjungo derive", |bench| {
+        bench.iter_batched(
+            || (svc(1), svc(2)),
+            |(mut t, s)| {
+                t.merge(s).unwrap();
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("conjungo derive, unrelated on_type registered", |bench| {
+        bench.iter_batched(
+            || (svc(1), svc(2)),
+            |(mut t, s)| {
+                t.merge_with(s, &unrelated).unwrap();
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.bench_function("merge crate 0.2", |bench| {
+        bench.iter_batched(
+            || {
+                (
+                    model::with_merge_crate::svc(1),
+                    model::with_merge_crate::svc(2),
+                )
+            },
+            |(mut t, s)| {
+                merge::Merge::merge(&mut t, s);
+                black_box(t)
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("scalars");
+    group.bench_function("hand-written", |bench| {
+        bench.iter(|| {
+            let mut t = black_box(scalars(1));
+            hand_scalars(&mut t, black_box(scalars(2)));
+            black_box(t)
+        })
+    });
+    group.bench_function("conjungo derive", |bench| {
+        bench.iter(|| {
+            let mut t = black_box(scalars(1));
+            t.merge(black_box(scalars(2))).unwrap();
+            black_box(t)
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = service
+}
+criterion_main!(benches);

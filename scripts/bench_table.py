@@ -1,0 +1,41 @@
+"""Print a Markdown table of criterion medians (target/criterion), each row with its ratio
+to the first benchmark of its group (the baseline: hand-written code or the competitor)."""
+import json, os, sys
+
+ROOT = os.path.join("target", "criterion")
+GROUPS = [
+    ("service", ["hand-written", "conjungo derive", "conjungo derive, unrelated on_type registered", "merge crate 0.2"]),
+    ("scalars", ["hand-written", "conjungo derive"]),
+    ("json seed 7 (RFC 7396)", ["json_patch__merge (borrows the patch, clones what it inserts)",
+                                "conjungo__json__merge_patch (moves the patch)",
+                                "conjungo__json__merge_patch, patch cloned inside the timing"]),
+    ("json seed 7 (Go conjungo rules)", ["conjungo__merge, default options"]),
+    ("patch schemaless (1 KB patch)", ["10 KB document", "1 MB document"]),
+    ("patch typed (1 KB patch)", ["10 KB document", "1 MB document"]),
+]
+
+def median(group, bench):
+    for g in (group, group.replace(" ", "_")):
+        for b in (bench, bench.replace(" ", "_"), bench.replace("::", "__")):
+            p = os.path.join(ROOT, g, b, "new", "estimates.json")
+            if os.path.exists(p):
+                with open(p) as f:
+                    return json.load(f)["median"]["point_estimate"]
+    return None
+
+def fmt(ns):
+    if ns >= 1e6: return f"{ns/1e6:.2f} ms"
+    if ns >= 1e3: return f"{ns/1e3:.2f} µs"
+    return f"{ns:.1f} ns"
+
+print("| group | benchmark | median | ratio to the first row |")
+print("|---|---|---|---|")
+for group, benches in GROUPS:
+    base = None
+    for bench in benches:
+        m = median(group, bench)
+        if m is None:
+            print(f"| {group} | {bench} | (not run) | |", file=sys.stdout)
+            continue
+        base = base or m
+        print(f"| {group} | {bench.replace('__', '::')} | {fmt(m)} | {m/base:.2f}× |")

@@ -1,0 +1,193 @@
+//! Allocations, counted by a counting global allocator (per thread, so that tests running
+//! in parallel do not disturb each other): a struct of scalars merges without allocating;
+//! the derived merge allocates exactly what hand-written code does; and a patch allocates the
+//! same on a small and on a large stored document (nothing copies the whole target).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::collections::HashMap;
+
+use conjungo::{Merge, Options, patch};
+use serde_json::{Value, json};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn count<R>(f: impl FnOnce() -> R) -> (usize, R) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let r = f();
+    (ALLOCATIONS.with(Cell::get) - before, r)
+}
+
+#[derive(Merge, Debug, Clone, Copy, PartialEq)]
+struct Scalars {
+    a: i64,
+    b: u32,
+    c: f64,
+    d: bool,
+    e: char,
+    f: Option<u16>,
+    g: (u8, i8),
+    h: [u16; 4],
+}
+
+#[test]
+fn a_struct_of_scalars_merges_without_allocating() {
+    let mut t = Scalars {
+        a: 1,
+        b: 2,
+        c: 3.0,
+        d: true,
+        e: 'a',
+        f: None,
+        g: (1, 2),
+        h: [1; 4],
+    };
+    let s = Scalars {
+        a: 9,
+        b: 9,
+        c: 9.0,
+        d: false,
+        e: 'z',
+        f: Some(9),
+        g: (9, 9),
+        h: [9; 4],
+    };
+    let (n, r) = count(|| t.merge(s));
+    r.unwrap();
+    assert_eq!(n, 0);
+    assert_eq!(t, s);
+    let options = Options::default().overwrite(false);
+    let (n, r) = count(|| t.merge_with(s, &options));
+    r.unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn the_derived_merge_allocates_what_hand_written_code_does() {
+    use conjungo_suite::catalog::svc;
+    let (mut a, b) = (svc(1), svc(2));
+    let (derived, r) = count(|| a.merge(b));
+    r.unwrap();
+
+    let (mut t, s) = (svc(1), svc(2));
+    let (hand, ()) = count(|| {
+        t.name = s.name;
+        t.owner = s.owner;
+        t.tier = s.tier;
+        t.public = s.public;
+        t.tags.extend(s.tags);
+        t.labels.extend(s.labels);
+        t.endpoints.extend(s.endpoints);
+        if let (Some(td), Some(sd)) = (&mut t.deploy, s.deploy) {
+            td.replicas = sd.replicas;
+            td.image = sd.image;
+            td.env.extend(sd.env);
+        }
+    });
+    assert_eq!(a, t);
+    assert_eq!(
+        derived, hand,
+        "derived {derived} vs hand-written {hand} allocations"
+    );
+}
+
+fn big_json(entries: usize) -> Value {
+    let mut m = serde_json::Map::new();
+    for i in 0..entries {
+        m.insert(
+            format!("item{i:06}"),
+            json!({"title": format!("t{i}"), "n": i, "tags": ["a"]}),
+        );
+    }
+    Value::Object(m)
+}
+
+fn patch_body() -> Value {
+    json!({"item000003": {"title": "new", "n": -1, "x": "y"}, "item000005": null, "added": {"k": [1, 2]}})
+}
+
+#[test]
+fn json_merge_cost_follows_the_patch() {
+    let mut counts = Vec::new();
+    for entries in [100, 10_000] {
+        let mut target = big_json(entries);
+        let body = patch_body();
+        let (n, r) = count(|| conjungo::json::merge_patch(&mut target, body));
+        r.unwrap();
+        counts.push(n);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "allocations on 100 vs 10 000 entries: {counts:?}"
+    );
+    assert!(counts[0] < 40, "{counts:?}");
+}
+
+#[test]
+fn schemaless_patch_cost_follows_the_patch() {
+    let mut counts = Vec::new();
+    for entries in [100, 10_000] {
+        let Ok(bson::Bson::Document(mut stored)) = conjungo::bson::from_json(big_json(entries))
+        else {
+            panic!("a document")
+        };
+        let body = patch_body();
+        let (n, r) = count(|| patch::apply_document(&mut stored, body, &Options::merge_patch()));
+        r.unwrap();
+        counts.push(n);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "allocations on 100 vs 10 000 entries: {counts:?}"
+    );
+}
+
+#[test]
+fn typed_patch_cost_follows_the_patch() {
+    use conjungo_suite::catalog::{ServicePatch, svc};
+    let mut counts = Vec::new();
+    for labels in [100, 10_000] {
+        let mut s = svc(1);
+        s.labels = (0..labels)
+            .map(|i| (format!("l{i}"), format!("v{i}")))
+            .collect::<HashMap<_, _>>();
+        let body =
+            br#"{"name": "x", "labels": {"l3": "new", "l5": null}, "deploy": {"replicas": 4}}"#;
+        let (n, r) = count(|| {
+            let p: ServicePatch = patch::parse(body)?;
+            patch::apply(&mut s, p, &Options::merge_patch())
+        });
+        r.unwrap();
+        counts.push(n);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "allocations on 100 vs 10 000 labels: {counts:?}"
+    );
+}
