@@ -198,7 +198,7 @@ fn scalars(n: u8) -> Scalars {
         a: n.into(),
         b: n.into(),
         c: n.into(),
-        d: n % 2 == 0,
+        d: n.is_multiple_of(2),
         e: 'x',
         f: Some(n.into()),
         g: 1,
@@ -305,7 +305,8 @@ criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
+        .measurement_time(std::time::Duration::from_secs(8))
+        .sample_size(200);
     targets = service
 }
 criterion_main!(benches);
