@@ -57,20 +57,20 @@ fn set_unset_push_with_dotted_paths() {
             "$push": {"tags": {"$each": ["b", "c"]}},
         }
     );
-    let kinds: Vec<(String, ChangeKind)> = applied
+    let kinds: Vec<(String, ChangeKind, usize)> = applied
         .changes
         .iter()
-        .map(|c| (c.path.clone(), c.kind))
+        .map(|c| (c.path.clone(), c.kind, c.count))
         .collect();
     assert_eq!(
         kinds,
         [
-            ("/labels/deep/k".into(), ChangeKind::Replaced),
-            ("/labels/deep/n".into(), ChangeKind::Added),
-            ("/labels/team".into(), ChangeKind::Removed),
-            ("/name".into(), ChangeKind::Replaced),
-            ("/new".into(), ChangeKind::Added),
-            ("/tags".into(), ChangeKind::Appended { count: 2 }),
+            ("/labels/deep/k".into(), ChangeKind::Replaced, 0),
+            ("/labels/deep/n".into(), ChangeKind::Added, 0),
+            ("/labels/team".into(), ChangeKind::Removed, 0),
+            ("/name".into(), ChangeKind::Replaced, 0),
+            ("/new".into(), ChangeKind::Added, 0),
+            ("/tags".into(), ChangeKind::Appended, 2),
         ]
     );
 }

@@ -215,12 +215,7 @@ impl<T: Clone + PartialEq + Serialize> Appendable for Vec<T> {
         if self.len() <= n || self[..n] != before[..] {
             return false;
         }
-        cx.record_here_with(
-            ChangeKind::Appended {
-                count: self.len() - n,
-            },
-            &self[n..],
-        );
+        cx.record_appended_with(self.len() - n, &self[n..]);
         true
     }
 }
@@ -232,7 +227,7 @@ impl<T: Clone + PartialEq + Serialize> Appendable for std::collections::VecDeque
             return false;
         }
         let added: Vec<&T> = self.range(n..).collect();
-        cx.record_here_with(ChangeKind::Appended { count: added.len() }, &added);
+        cx.record_appended_with(added.len(), &added);
         true
     }
 }

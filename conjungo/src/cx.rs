@@ -168,6 +168,8 @@ pub(crate) struct Recorder {
 pub(crate) struct RawChange {
     pub(crate) segments: Vec<String>,
     pub(crate) kind: ChangeKind,
+    /// For appends: how many items.
+    pub(crate) count: usize,
     #[cfg(feature = "bson")]
     pub(crate) value: Option<bson::Bson>,
 }
@@ -177,6 +179,7 @@ impl RawChange {
         RawChange {
             segments,
             kind,
+            count: 0,
             #[cfg(feature = "bson")]
             value: None,
         }
@@ -233,8 +236,23 @@ impl<'a> Apply<'a> {
         }
     }
 
+    /// Record that `count` items were appended to the sequence at the current place.
+    pub fn record_appended(&mut self, count: usize) {
+        self.record_here(ChangeKind::Appended);
+        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
+            change.count = count;
+        }
+    }
+
+    /// [`record_appended`](Apply::record_appended), with the appended items (for a
+    /// `$push`).
+    pub fn record_appended_with<T: serde::Serialize + ?Sized>(&mut self, count: usize, items: &T) {
+        self.record_appended(count);
+        self.attach(items);
+    }
+
     /// Record a change of the value at the current place, with its new value (for a
-    /// `$set`) or, for [`ChangeKind::Appended`], the appended items (for a `$push`).
+    /// `$set`).
     pub fn record_here_with<T: serde::Serialize + ?Sized>(&mut self, kind: ChangeKind, value: &T) {
         self.record_here(kind);
         self.attach(value);
@@ -294,13 +312,12 @@ impl<'a> Apply<'a> {
                     .and_then(|v| v.as_document())
                     .and_then(|d| d.get(segment));
             }
+            let count = change.count;
             change.value = match (change.kind, at) {
-                (ChangeKind::Appended { count }, Some(bson::Bson::Array(items)))
-                    if count <= items.len() =>
-                {
+                (ChangeKind::Appended, Some(bson::Bson::Array(items))) if count <= items.len() => {
                     Some(bson::Bson::Array(items[items.len() - count..].to_vec()))
                 }
-                (ChangeKind::Appended { .. }, _) => None,
+                (ChangeKind::Appended, _) => None,
                 (_, at) => at.cloned(),
             };
         }

@@ -42,11 +42,8 @@ pub enum ChangeKind {
     Replaced,
     /// A key was removed.
     Removed,
-    /// Items were added at the end of a sequence.
-    Appended {
-        /// How many.
-        count: usize,
-    },
+    /// Items were added at the end of a sequence ([`Change::count`] says how many).
+    Appended,
 }
 
 impl fmt::Display for ChangeKind {
@@ -55,7 +52,7 @@ impl fmt::Display for ChangeKind {
             ChangeKind::Added => f.write_str("added"),
             ChangeKind::Replaced => f.write_str("replaced"),
             ChangeKind::Removed => f.write_str("removed"),
-            ChangeKind::Appended { count } => write!(f, "appended {count}"),
+            ChangeKind::Appended => f.write_str("appended"),
         }
     }
 }
@@ -68,11 +65,16 @@ pub struct Change {
     pub path: String,
     /// What happened there.
     pub kind: ChangeKind,
+    /// For [`ChangeKind::Appended`], how many items were appended; 0 otherwise.
+    pub count: usize,
 }
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.kind, self.path)
+        match self.kind {
+            ChangeKind::Appended => write!(f, "appended {} to {}", self.count, self.path),
+            kind => write!(f, "{kind} {}", self.path),
+        }
     }
 }
 

@@ -232,7 +232,7 @@ fn apply_array<V: Dynamic>(target: &mut Vec<V>, source: Vec<V>, cx: &mut Apply<'
     match options.seq {
         SeqStrategy::Append if count > 0 => {
             target.extend(source);
-            cx.record_here(crate::patch::ChangeKind::Appended { count });
+            cx.record_appended(count);
         }
         SeqStrategy::Prepend if count > 0 => {
             let mut source = source;

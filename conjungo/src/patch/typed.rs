@@ -264,7 +264,7 @@ where
         return;
     }
     if cx.is_recording() {
-        cx.record_here_with(ChangeKind::Appended { count }, &items);
+        cx.record_appended_with(count, &items);
     }
     target.extend(items);
 }

@@ -187,6 +187,7 @@ pub(crate) fn compile(merged: Option<&Document>, raw: Vec<RawChange>) -> Applied
         changes.push(Change {
             path: pointer(&change.segments),
             kind: change.kind,
+            count: change.count,
         });
         let segments = change.segments;
         let value = change.value;
@@ -200,7 +201,7 @@ pub(crate) fn compile(merged: Option<&Document>, raw: Vec<RawChange>) -> Applied
             (Some(i), _) => (segments[..i].to_vec(), Op::Set, None),
             (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set, value),
             (None, ChangeKind::Removed) => (segments, Op::Unset, None),
-            (None, ChangeKind::Appended { count }) => (segments, Op::Push(count), value),
+            (None, ChangeKind::Appended) => (segments, Op::Push(change.count), value),
         };
         ops.push(op);
     }
