@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 
 mod model {
     /// A strategy for the `merge` crate: the source replaces the target.
@@ -301,6 +301,100 @@ fn service(c: &mut Criterion) {
     group.finish();
 }
 
+/// Instruction counts: with `CONJUNGO_COUNT=<mode>` the binary runs 1 000 merges of one kind
+/// in a function named `measured_<mode>`, for `scripts/bench.sh` to count under
+/// `valgrind --tool=callgrind --toggle-collect=*measured_*` (deterministic, unlike time on a
+/// shared machine). Inputs are built and outputs dropped outside the measured function.
+fn count_instructions(mode: &str) {
+    use conjungo::Merge as _;
+    use model::plain::{Service, hand_merge, svc};
+    const N: usize = 1_000;
+
+    #[inline(never)]
+    fn measured_hand(inputs: Vec<(Service, Service)>) -> Vec<Service> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                hand_merge(&mut t, s);
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_derive(inputs: Vec<(Service, Service)>) -> Vec<Service> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                t.merge(s).unwrap();
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_merge_crate(
+        inputs: Vec<(
+            model::with_merge_crate::Service,
+            model::with_merge_crate::Service,
+        )>,
+    ) -> Vec<model::with_merge_crate::Service> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                merge::Merge::merge(&mut t, s);
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_scalars_hand(inputs: Vec<(Scalars, Scalars)>) -> Vec<Scalars> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                hand_scalars(&mut t, s);
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_scalars_derive(inputs: Vec<(Scalars, Scalars)>) -> Vec<Scalars> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                t.merge(s).unwrap();
+                t
+            })
+            .collect()
+    }
+
+    let out = match mode {
+        "hand" => measured_hand((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
+        "derive" => measured_derive((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
+        "merge_crate" => measured_merge_crate(
+            (0..N)
+                .map(|_| {
+                    (
+                        model::with_merge_crate::svc(1),
+                        model::with_merge_crate::svc(2),
+                    )
+                })
+                .collect(),
+        )
+        .len(),
+        "scalars_hand" => {
+            measured_scalars_hand((0..N).map(|_| (scalars(1), scalars(2))).collect()).len()
+        }
+        "scalars_derive" => {
+            measured_scalars_derive((0..N).map(|_| (scalars(1), scalars(2))).collect()).len()
+        }
+        other => panic!("unknown mode {other}"),
+    };
+    black_box(out);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -309,4 +403,12 @@ criterion_group! {
         .sample_size(200);
     targets = service
 }
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
+        count_instructions(&mode);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

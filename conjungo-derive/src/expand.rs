@@ -350,6 +350,7 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
                 }
 
                 #[allow(unused_variables)]
+                #[inline]
                 fn apply(&mut self, __source: Self, __cx: &mut #krate::Apply<'_>) -> #result {
                     #apply_body
                 }

@@ -82,7 +82,7 @@ impl<'a> Check<'a> {
 
     /// Validate the merge of `source` into `target`: the custom function registered for
     /// `T` if there is one, else `T`'s own [`Merge::check`].
-    #[inline]
+    #[inline(always)]
     pub fn merge<T: Merge>(&mut self, target: &T, source: &T) -> Result<(), Error> {
         if self.options.has_custom() {
             if let Some(f) = T::custom_fn(self.options) {
@@ -349,7 +349,7 @@ impl<'a> Apply<'a> {
 
     /// Merge `source` into `target`: the custom function registered for `T` if there is
     /// one, else `T`'s own [`Merge::apply`].
-    #[inline]
+    #[inline(always)]
     pub fn merge<T: Merge>(&mut self, target: &mut T, source: T) -> Result<(), Error> {
         if self.options.has_custom()
             && let Some(f) = T::custom_fn(self.options)

@@ -174,11 +174,13 @@ pub trait Merge: Sized {
     const LEAF: bool = false;
 
     /// Merge `source` into `self` with [`Options::default`] (Go's `NewOptions()`).
+    #[inline]
     fn merge(&mut self, source: Self) -> Result<(), Error> {
-        crate::merge(self, source, &Options::DEFAULT)
+        crate::merge(self, source, &options::DEFAULT_OPTIONS)
     }
 
     /// Merge `source` into `self` with `options`. On `Err`, `self` is unchanged.
+    #[inline]
     fn merge_with(&mut self, source: Self, options: &Options) -> Result<(), Error> {
         crate::merge(self, source, options)
     }
@@ -225,6 +227,7 @@ pub trait Merge: Sized {
 /// assert_eq!(target, json!({"A": "original", "B": 1,
 ///     "D": ["unchanged", 0, "added", 1], "E": "inserted"}));
 /// ```
+#[inline]
 pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {
     let mut apply = if T::FALLIBLE || options.has_custom() {
         let mut check = Check::new(options);

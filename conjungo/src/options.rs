@@ -164,6 +164,10 @@ impl Default for Options {
     }
 }
 
+/// The default options as a static, so that [`Merge::merge`](crate::Merge::merge) builds
+/// nothing per call.
+pub(crate) static DEFAULT_OPTIONS: Options = Options::DEFAULT;
+
 impl Options {
     /// Go conjungo's defaults, as a constant (what [`Merge::merge`](crate::Merge::merge)
     /// uses).

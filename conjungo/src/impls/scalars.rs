@@ -11,7 +11,7 @@ macro_rules! scalar {
         impl $crate::Merge for $ty {
             const LEAF: bool = true;
 
-            #[inline]
+            #[inline(always)]
             fn apply(
                 &mut self,
                 source: Self,

@@ -20,7 +20,7 @@ impl<T: Merge + 'static> Merge for Option<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
         match (self, source) {
             (_, None) => Ok(()),
