@@ -4,7 +4,7 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use serde_json::Value;
 
 fn docs() -> (Value, Value) {
@@ -77,6 +77,50 @@ fn json(c: &mut Criterion) {
     group.finish();
 }
 
+/// Instruction counts (see `benches/service.rs`): 100 merges of the seed-7 pair in a
+/// function named `measured_<mode>`; inputs are cloned before it, outputs dropped after.
+fn count_instructions(mode: &str) {
+    const N: usize = 100;
+    let (target, source) = docs();
+
+    #[inline(never)]
+    fn measured_json_patch(targets: Vec<Value>, patch: &Value) -> Vec<Value> {
+        targets
+            .into_iter()
+            .map(|mut t| {
+                json_patch::merge(&mut t, patch);
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_conjungo(pairs: Vec<(Value, Value)>, options: &conjungo::Options) -> Vec<Value> {
+        pairs
+            .into_iter()
+            .map(|(mut t, s)| {
+                conjungo::merge(&mut t, s, options).unwrap();
+                t
+            })
+            .collect()
+    }
+
+    let pairs = || {
+        (0..N)
+            .map(|_| (target.clone(), source.clone()))
+            .collect::<Vec<_>>()
+    };
+    let out = match mode {
+        "json_patch" => {
+            measured_json_patch((0..N).map(|_| target.clone()).collect(), &source).len()
+        }
+        "conjungo_rfc" => measured_conjungo(pairs(), &conjungo::Options::merge_patch()).len(),
+        "conjungo_go" => measured_conjungo(pairs(), &conjungo::Options::default()).len(),
+        other => panic!("unknown mode {other}"),
+    };
+    black_box(out);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -84,4 +128,12 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(3));
     targets = json
 }
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
+        count_instructions(&mode);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

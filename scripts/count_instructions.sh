@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# Instruction counts of the Service and scalar merges (deterministic), with callgrind.
-# Needs valgrind (`apt-get install valgrind`). Prints a Markdown table.
+# Instruction counts (deterministic, unlike time on a shared machine) of the merges the
+# README compares, with callgrind. Needs valgrind (`apt-get install valgrind`) and python3.
+# Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exe=$(cargo bench --bench service --no-run 2>&1 | sed -n 's/.*Executable benches\/service.rs (\(.*\))/\1/p' | tail -1)
-count() {
-    CONJUNGO_COUNT=$1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        --toggle-collect='*measured_*' "$exe" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+exe() {
+    cargo bench --bench "$1" --no-run 2>&1 | sed -n "s/.*Executable benches\/$1.rs (\(.*\))/\1/p" | tail -1
 }
-echo "| merge (1 000 times) | instructions | ratio to hand-written |"
+count() {
+    CONJUNGO_COUNT=$2 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        --toggle-collect='*measured_*' "$1" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+row() { # label count base
+    python3 -c "print(f'| $1 | {$2:,} | {$2/$3:.3f}× |')"
+}
+service=$(exe service)
+json=$(exe json)
+echo "| merge | instructions | ratio to the first of its block |"
 echo "|---|---|---|"
-hand=$(count hand)
-for mode in hand derive merge_crate; do
-    n=$(count "$mode")
-    echo "| Service: $mode | $n | $(python3 -c "print(f'{$n/$hand:.3f}×')") |"
-done
-shand=$(count scalars_hand)
-for mode in scalars_hand scalars_derive; do
-    n=$(count "$mode")
-    echo "| $mode | $n | $(python3 -c "print(f'{$n/$shand:.3f}×')") |"
-done
+base=$(count "$service" hand)
+row "Service ×1000: hand-written" "$base" "$base"
+row "Service ×1000: conjungo derive" "$(count "$service" derive)" "$base"
+row "Service ×1000: merge crate 0.2" "$(count "$service" merge_crate)" "$base"
+base=$(count "$service" scalars_hand)
+row "8 scalars ×1000: hand-written" "$base" "$base"
+row "8 scalars ×1000: conjungo derive" "$(count "$service" scalars_derive)" "$base"
+base=$(count "$json" json_patch)
+row "JSON seed 7 ×100: json_patch::merge" "$base" "$base"
+row "JSON seed 7 ×100: conjungo, RFC 7396 options" "$(count "$json" conjungo_rfc)" "$base"
+row "JSON seed 7 ×100: conjungo, Go conjungo options" "$(count "$json" conjungo_go)" "$base"

@@ -48,11 +48,34 @@ fn mismatch<V: Dynamic>(target: &V, source: &V) -> Error {
     })
 }
 
+/// Whether only the depth limit can fail: then the check pass walks the source alone (no
+/// lookups in the target), which bounds every recursion of the apply pass, since the merge
+/// recurses only along the source.
+fn depth_only(options: &Options) -> bool {
+    options.mismatch != Mismatch::Error && !options.has_custom()
+}
+
+/// The nesting of `source`'s objects must stay within the limit.
+fn check_source_depth<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> {
+    match source.as_object() {
+        Some(object) => cx.nested(|cx| {
+            for (key, value) in object.iter() {
+                check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
+            }
+            Ok(())
+        }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn check_value<V: Dynamic>(
     target: &V,
     source: &V,
     cx: &mut Check<'_>,
 ) -> Result<(), Error> {
+    if depth_only(cx.options()) {
+        return check_source_depth(source, cx);
+    }
     if source.is_null() {
         return Ok(());
     }
@@ -81,6 +104,12 @@ pub(crate) fn check_object<O: DynObject>(
     source: &O,
     cx: &mut Check<'_>,
 ) -> Result<(), Error> {
+    if depth_only(cx.options()) {
+        for (key, value) in source.iter() {
+            check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
+        }
+        return Ok(());
+    }
     for (key, source) in source.iter() {
         if source.is_null() {
             continue;
