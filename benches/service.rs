@@ -333,6 +333,20 @@ fn count_instructions(mode: &str) {
     }
 
     #[inline(never)]
+    fn measured_derive_registered(
+        inputs: Vec<(Service, Service)>,
+        options: &conjungo::Options,
+    ) -> Vec<Service> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                t.merge_with(s, options).unwrap();
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
     fn measured_merge_crate(
         inputs: Vec<(
             model::with_merge_crate::Service,
@@ -373,6 +387,11 @@ fn count_instructions(mode: &str) {
     let out = match mode {
         "hand" => measured_hand((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
         "derive" => measured_derive((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
+        "derive_registered" => {
+            let unrelated =
+                conjungo::Options::default().on_type::<std::net::Ipv4Addr>(|_, _, _| Ok(()));
+            measured_derive_registered((0..N).map(|_| (svc(1), svc(2))).collect(), &unrelated).len()
+        }
         "merge_crate" => measured_merge_crate(
             (0..N)
                 .map(|_| {

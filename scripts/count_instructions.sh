@@ -21,6 +21,7 @@ echo "|---|---|---|"
 base=$(count "$service" hand)
 row "Service ×1000: hand-written" "$base" "$base"
 row "Service ×1000: conjungo derive" "$(count "$service" derive)" "$base"
+row "Service ×1000: conjungo derive, an unrelated on_type registered" "$(count "$service" derive_registered)" "$base"
 row "Service ×1000: merge crate 0.2" "$(count "$service" merge_crate)" "$base"
 base=$(count "$service" scalars_hand)
 row "8 scalars ×1000: hand-written" "$base" "$base"
