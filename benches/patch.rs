@@ -13,7 +13,7 @@ use std::hint::black_box;
 use bson::{Document, doc};
 use conjungo::{Options, patch};
 use conjungo_suite::catalog::{Service, ServicePatch, svc};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use serde_json::{Value, json};
 
 /// A stored document of `entries` sub-documents of about 100 bytes each.
@@ -141,6 +141,56 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// Instruction counts (see `benches/service.rs`): 100 alternating applications of the
+/// 1 KB patch to one stored document of 10 KB (`*_small`) or 1 MB (`*_large`), in a
+/// function named `measured_<mode>`.
+fn count_instructions(mode: &str) {
+    const N: usize = 100;
+
+    #[inline(never)]
+    fn measured_schemaless(doc: &mut Document, bodies: Vec<Value>) -> usize {
+        let options = Options::merge_patch();
+        bodies
+            .into_iter()
+            .map(|b| {
+                patch::apply_document(doc, b, &options)
+                    .unwrap()
+                    .changes
+                    .len()
+            })
+            .sum()
+    }
+
+    #[inline(never)]
+    fn measured_typed(service: &mut Service, bodies: &[Vec<u8>]) -> usize {
+        let options = Options::merge_patch();
+        bodies
+            .iter()
+            .map(|b| {
+                let p: ServicePatch = patch::parse(b).unwrap();
+                patch::apply(service, p, &options).unwrap().changes.len()
+            })
+            .sum()
+    }
+
+    let bodies = |n: usize| {
+        (0..n)
+            .map(|i| body(if i % 2 == 0 { "A" } else { "B" }))
+            .collect::<Vec<_>>()
+    };
+    let typed = (0..N)
+        .map(|i| typed_body(if i % 2 == 0 { "A" } else { "B" }))
+        .collect::<Vec<_>>();
+    let changed = match mode {
+        "schemaless_small" => measured_schemaless(&mut stored(100), bodies(N)),
+        "schemaless_large" => measured_schemaless(&mut stored(10_000), bodies(N)),
+        "typed_small" => measured_typed(&mut service(150), &typed),
+        "typed_large" => measured_typed(&mut service(15_000), &typed),
+        other => panic!("unknown mode {other}"),
+    };
+    black_box(changed);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -148,4 +198,11 @@ criterion_group! {
         .measurement_time(std::time::Duration::from_secs(3));
     targets = bench
 }
-criterion_main!(benches);
+fn main() {
+    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
+        count_instructions(&mode);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

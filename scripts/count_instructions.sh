@@ -16,6 +16,7 @@ row() { # label count base
 }
 service=$(exe service)
 json=$(exe json)
+patches=$(exe patch)
 echo "| merge | instructions | ratio to the first of its block |"
 echo "|---|---|---|"
 base=$(count "$service" hand)
@@ -30,3 +31,9 @@ base=$(count "$json" json_patch)
 row "JSON seed 7 ×100: json_patch::merge" "$base" "$base"
 row "JSON seed 7 ×100: conjungo, RFC 7396 options" "$(count "$json" conjungo_rfc)" "$base"
 row "JSON seed 7 ×100: conjungo, Go conjungo options" "$(count "$json" conjungo_go)" "$base"
+base=$(count "$patches" schemaless_small)
+row "1 KB patch ×100, schemaless: 10 KB document" "$base" "$base"
+row "1 KB patch ×100, schemaless: 1 MB document" "$(count "$patches" schemaless_large)" "$base"
+base=$(count "$patches" typed_small)
+row "1 KB patch ×100, typed: 10 KB document" "$base" "$base"
+row "1 KB patch ×100, typed: 1 MB document" "$(count "$patches" typed_large)" "$base"
