@@ -66,74 +66,17 @@ mod model {
             pub notes: Option<String>,
         }
 
+        /// The workload's values, in the `merge` crate's types.
         pub fn svc(n: i64) -> Service {
+            let w = conjungo_suite::workload::svc(n);
             Service {
-                name: format!("svc-{n}"),
-                owner: format!("team-{n}"),
-                tier: n,
-                public: n % 2 == 0,
-                tags: (0..3).map(|i| format!("t{i}-{n}")).collect(),
-                labels: (0..8)
-                    .map(|i| (format!("l{i}"), format!("v{i}-{n}")))
-                    .collect(),
-                endpoints: (0..2)
-                    .map(|i| Endpoint {
-                        name: format!("e{i}"),
-                        url: format!("http://h{i}/{n}"),
-                        port: 8000 + n,
-                    })
-                    .collect(),
-                deploy: Some(Deploy {
-                    replicas: n,
-                    image: format!("img:{n}"),
-                    env: (0..8).map(|i| (format!("E{i}"), format!("x{n}"))).collect(),
-                }),
-                notes: None,
-            }
-        }
-    }
-
-    /// The same workload for conjungo: no attributes, the default rules are these.
-    pub mod plain {
-        use std::collections::HashMap;
-
-        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
-        pub struct Endpoint {
-            pub name: String,
-            pub url: String,
-            pub port: i64,
-        }
-
-        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
-        pub struct Deploy {
-            pub replicas: i64,
-            pub image: String,
-            pub env: HashMap<String, String>,
-        }
-
-        #[derive(Clone, Debug, PartialEq, conjungo::Merge)]
-        pub struct Service {
-            pub name: String,
-            pub owner: String,
-            pub tier: i64,
-            pub public: bool,
-            pub tags: Vec<String>,
-            pub labels: HashMap<String, String>,
-            pub endpoints: Vec<Endpoint>,
-            pub deploy: Option<Deploy>,
-            pub notes: Option<String>,
-        }
-
-        pub fn svc(n: i64) -> Service {
-            let m = super::with_merge_crate::svc(n);
-            Service {
-                name: m.name,
-                owner: m.owner,
-                tier: m.tier,
-                public: m.public,
-                tags: m.tags,
-                labels: m.labels,
-                endpoints: m
+                name: w.name,
+                owner: w.owner,
+                tier: w.tier,
+                public: w.public,
+                tags: w.tags,
+                labels: w.labels,
+                endpoints: w
                     .endpoints
                     .into_iter()
                     .map(|e| Endpoint {
@@ -142,43 +85,18 @@ mod model {
                         port: e.port,
                     })
                     .collect(),
-                deploy: m.deploy.map(|d| Deploy {
+                deploy: w.deploy.map(|d| Deploy {
                     replicas: d.replicas,
                     image: d.image,
                     env: d.env,
                 }),
-                notes: m.notes,
-            }
-        }
-
-        /// What a careful programmer writes by hand for the same rules (overwrite on,
-        /// sequences appended, maps deep, `None` keeps).
-        pub fn hand_merge(t: &mut Service, s: Service) {
-            t.name = s.name;
-            t.owner = s.owner;
-            t.tier = s.tier;
-            t.public = s.public;
-            t.tags.extend(s.tags);
-            for (k, v) in s.labels {
-                t.labels.insert(k, v);
-            }
-            t.endpoints.extend(s.endpoints);
-            match (&mut t.deploy, s.deploy) {
-                (_, None) => {}
-                (Some(td), Some(sd)) => {
-                    td.replicas = sd.replicas;
-                    td.image = sd.image;
-                    for (k, v) in sd.env {
-                        td.env.insert(k, v);
-                    }
-                }
-                (td @ None, sd) => *td = sd,
-            }
-            if s.notes.is_some() {
-                t.notes = s.notes;
+                notes: w.notes,
             }
         }
     }
+
+    /// The same workload for conjungo: `conjungo_suite::workload`, no attributes.
+    pub use conjungo_suite::workload as plain;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, conjungo::Merge)]

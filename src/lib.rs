@@ -5,3 +5,4 @@
 pub mod catalog;
 pub mod mongo;
 pub mod store;
+pub mod workload;

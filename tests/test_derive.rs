@@ -1,69 +1,21 @@
 //! `#[derive(Merge)]`: structs, enums, generics, strategies, the `Service` workload.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use conjungo::{Error, Merge, Options, SeqStrategy};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Merge, Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Endpoint {
-    name: String,
-    url: String,
-    port: i64,
-}
-
-#[derive(Merge, Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Deploy {
-    replicas: i64,
-    image: String,
-    env: HashMap<String, String>,
-}
-
-#[derive(Merge, Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Service {
-    name: String,
-    owner: String,
-    tier: i64,
-    public: bool,
-    tags: Vec<String>,
-    labels: HashMap<String, String>,
-    endpoints: Vec<Endpoint>,
-    deploy: Option<Deploy>,
-    notes: Option<String>,
-}
-
-fn svc(n: i64) -> Service {
-    Service {
-        name: format!("svc-{n}"),
-        owner: format!("team-{n}"),
-        tier: n,
-        public: n % 2 == 0,
-        tags: (0..3).map(|i| format!("t{i}-{n}")).collect(),
-        labels: (0..8)
-            .map(|i| (format!("l{i}"), format!("v{i}-{n}")))
-            .collect(),
-        endpoints: (0..2)
-            .map(|i| Endpoint {
-                name: format!("e{i}"),
-                url: format!("http://h{i}/{n}"),
-                port: 8000 + n,
-            })
-            .collect(),
-        deploy: Some(Deploy {
-            replicas: n,
-            image: format!("img:{n}"),
-            env: (0..8).map(|i| (format!("E{i}"), format!("x{n}"))).collect(),
-        }),
-        notes: None,
-    }
-}
+use conjungo_suite::workload::{hand_merge, svc};
 
 #[test]
 fn service_workload_merges_as_design_says() {
     let mut t = svc(1);
     t.merge(svc(2)).unwrap();
+    let mut by_hand = svc(1);
+    hand_merge(&mut by_hand, svc(2));
+    assert_eq!(t, by_hand);
     assert_eq!(t.name, "svc-2");
     assert_eq!(t.tier, 2);
     assert!(t.public);

@@ -58,6 +58,13 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// The closure that calls a `with = path` function, the call spanned on the user's path so
+/// that a wrong signature is reported there.
+pub fn with_closure(ty: &Type, path: &Path, span: Span, krate: &Path) -> TokenStream {
+    let call = quote_spanned!(span=> #path(__t, __s, __o));
+    quote!(|__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call)
+}
+
 /// Whether a type mentions `Self`.
 fn mentions_self(ty: &Type) -> bool {
     let this = Ident::new("Self", Span::call_site());
@@ -122,10 +129,9 @@ impl Gen<'_> {
                 quote!(#f(#t, #s, __cx, |__item| &__item.#key))
             }
             Some((StrategyKind::With(path), span)) => {
-                let ty = field.ty;
-                let call = quote_spanned!(span=> #path(__t, __s, __o));
+                let closure = with_closure(field.ty, path, span, krate);
                 quote!({
-                    let __f = |__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call;
+                    let __f = #closure;
                     __cx.custom(
                         (&#krate::__private::Probe(#t)).__conjungo_snapshot(),
                         (&#krate::__private::Probe(#s)).__conjungo_snapshot(),
@@ -181,10 +187,9 @@ impl Gen<'_> {
                 quote!(#f(#t, #s, __cx, |__item| &__item.#key))
             }
             Some((StrategyKind::With(path), span)) => {
-                let ty = field.ty;
-                let call = quote_spanned!(span=> #path(__t, __s, __o));
+                let closure = with_closure(field.ty, path, span, krate);
                 quote!({
-                    let __f = |__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call;
+                    let __f = #closure;
                     __cx.custom(#t, #s, #krate::CustomFn::new(&__f))
                 })
             }

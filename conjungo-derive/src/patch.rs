@@ -7,6 +7,7 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, option_inner};
 use crate::attr::StrategyKind;
+use crate::expand::with_closure;
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -175,17 +176,6 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     }
 }
 
-fn with_closure(
-    f: &FieldGen<'_>,
-    path: &Path,
-    span: proc_macro2::Span,
-    krate: &Path,
-) -> TokenStream {
-    let ty = f.field.ty;
-    let call = quote_spanned!(span=> #path(__t, __s, __o));
-    quote!(|__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call)
-}
-
 fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let fident = &f.ident;
     let member = &f.field.member;
@@ -207,7 +197,7 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         },
         None => quote!(#krate::patch::Patchable::check_patch(&self.#member, __v, __cx)),
         Some((StrategyKind::With(path), span)) => {
-            let closure = with_closure(f, path, span, krate);
+            let closure = with_closure(f.field.ty, path, span, krate);
             let source = if f.is_option {
                 quote!((&#krate::__private::Probe(__v)).__conjungo_snapshot().map(::core::option::Option::Some))
             } else {
@@ -302,7 +292,7 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| #call))
         }
         Some((StrategyKind::With(path), span)) => {
-            let closure = with_closure(f, path, span, krate);
+            let closure = with_closure(f.field.ty, path, span, krate);
             quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| {
                 let __f = #closure;
                 __cx.custom(__t, #source, #krate::CustomFn::new(&__f))

@@ -67,67 +67,42 @@ pub mod seq {
         fn seq_iter(&self) -> impl Iterator<Item = &Self::Item>;
     }
 
-    impl<T> Seq for Vec<T> {
-        type Item = T;
-        #[inline]
-        fn append_seq(&mut self, mut other: Self) {
-            self.append(&mut other);
-        }
-        #[inline]
-        fn prepend_seq(&mut self, mut other: Self) {
-            std::mem::swap(self, &mut other);
-            self.append(&mut other);
-        }
-        fn seq_len(&self) -> usize {
-            self.len()
-        }
-        fn seq_get(&self, index: usize) -> Option<&T> {
-            self.get(index)
-        }
-        fn seq_get_mut(&mut self, index: usize) -> Option<&mut T> {
-            self.get_mut(index)
-        }
-        fn seq_push(&mut self, item: T) {
-            self.push(item);
-        }
-        fn seq_into_iter(self) -> impl Iterator<Item = T> {
-            self.into_iter()
-        }
-        fn seq_iter(&self) -> impl Iterator<Item = &T> {
-            self.iter()
-        }
+    macro_rules! seq_impl {
+        ($($ty:ident: $push:ident),*) => {$(
+            impl<T> Seq for $ty<T> {
+                type Item = T;
+                #[inline]
+                fn append_seq(&mut self, mut other: Self) {
+                    self.append(&mut other);
+                }
+                #[inline]
+                fn prepend_seq(&mut self, mut other: Self) {
+                    std::mem::swap(self, &mut other);
+                    self.append(&mut other);
+                }
+                fn seq_len(&self) -> usize {
+                    self.len()
+                }
+                fn seq_get(&self, index: usize) -> Option<&T> {
+                    self.get(index)
+                }
+                fn seq_get_mut(&mut self, index: usize) -> Option<&mut T> {
+                    self.get_mut(index)
+                }
+                fn seq_push(&mut self, item: T) {
+                    self.$push(item);
+                }
+                fn seq_into_iter(self) -> impl Iterator<Item = T> {
+                    self.into_iter()
+                }
+                fn seq_iter(&self) -> impl Iterator<Item = &T> {
+                    self.iter()
+                }
+            }
+        )*};
     }
 
-    impl<T> Seq for VecDeque<T> {
-        type Item = T;
-        #[inline]
-        fn append_seq(&mut self, mut other: Self) {
-            self.append(&mut other);
-        }
-        #[inline]
-        fn prepend_seq(&mut self, mut other: Self) {
-            std::mem::swap(self, &mut other);
-            self.append(&mut other);
-        }
-        fn seq_len(&self) -> usize {
-            self.len()
-        }
-        fn seq_get(&self, index: usize) -> Option<&T> {
-            self.get(index)
-        }
-        fn seq_get_mut(&mut self, index: usize) -> Option<&mut T> {
-            self.get_mut(index)
-        }
-        fn seq_push(&mut self, item: T) {
-            self.push_back(item);
-        }
-        fn seq_into_iter(self) -> impl Iterator<Item = T> {
-            self.into_iter()
-        }
-        fn seq_iter(&self) -> impl Iterator<Item = &T> {
-            self.iter()
-        }
-    }
+    seq_impl!(Vec: push, VecDeque: push_back);
 
     /// Source items after the target's.
     #[inline]

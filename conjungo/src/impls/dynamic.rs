@@ -129,15 +129,7 @@ fn check_taken<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> 
     if cx.options().nulls != NullStrategy::Delete {
         return Ok(());
     }
-    match source.as_object() {
-        Some(object) => cx.nested(|cx| {
-            for (key, value) in object.iter() {
-                check_taken(value, cx).map_err(|e| e.at_key(key))?;
-            }
-            Ok(())
-        }),
-        None => Ok(()),
-    }
+    check_source_depth(source, cx)
 }
 
 /// Remove the nulls of every object reached through objects (RFC 7396: a patch object
