@@ -2,7 +2,7 @@
 //! the result and a report of what changed.
 //!
 //! - [`parse`]: the untrusted-body gate for typed patches (size, UTF-8, JSON, shape, keys,
-//!   depth), each failure an [`Error`] with a JSON Pointer and an HTTP class.
+//!   depth), each failure an [`Error`](crate::Error) with a JSON Pointer and an HTTP class.
 //! - [`apply_document`]: schemaless PATCH of a stored bson [`Document`](bson::Document)
 //!   (feature `bson`).
 //! - [`Applied`]: the MongoDB `update` document (`$set` with dotted paths, `$unset`,
