@@ -58,14 +58,17 @@ fn depth_only(options: &Options) -> bool {
 /// The nesting of `source`'s objects must stay within the limit.
 fn check_source_depth<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> {
     match source.as_object() {
-        Some(object) => cx.nested(|cx| {
-            for (key, value) in object.iter() {
-                check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
-            }
-            Ok(())
-        }),
+        Some(object) => cx.nested(|cx| check_members_depth(object, cx)),
         None => Ok(()),
     }
+}
+
+/// [`check_source_depth`] of every member of an object already entered.
+fn check_members_depth<O: DynObject>(object: &O, cx: &mut Check<'_>) -> Result<(), Error> {
+    for (key, value) in object.iter() {
+        check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
+    }
+    Ok(())
 }
 
 pub(crate) fn check_value<V: Dynamic>(
@@ -105,10 +108,7 @@ pub(crate) fn check_object<O: DynObject>(
     cx: &mut Check<'_>,
 ) -> Result<(), Error> {
     if depth_only(cx.options()) {
-        for (key, value) in source.iter() {
-            check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
-        }
-        return Ok(());
+        return check_members_depth(source, cx);
     }
     for (key, source) in source.iter() {
         if source.is_null() {

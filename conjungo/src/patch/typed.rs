@@ -146,26 +146,34 @@ pub fn replace_leaf<T: PartialEq + Serialize>(target: &mut T, value: T, cx: &mut
     }
 }
 
+/// The methods every whole-value patch form shares: nothing to check, and a value is built
+/// from its patch as it is.
+macro_rules! whole_value {
+    () => {
+        type Patch = Self;
+
+        fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn check_build(_: &Self) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn build(patch: Self) -> Result<Self, Error> {
+            Ok(patch)
+        }
+    };
+}
+
 macro_rules! leaf {
     ($($ty:ty),* $(,)?) => {$(
         impl Patchable for $ty {
-            type Patch = Self;
-
-            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
-                Ok(())
-            }
+            whole_value!();
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 replace_leaf(self, patch, cx);
                 Ok(())
-            }
-
-            fn check_build(_: &Self) -> Result<(), Error> {
-                Ok(())
-            }
-
-            fn build(patch: Self) -> Result<Self, Error> {
-                Ok(patch)
             }
         }
     )*};
@@ -184,23 +192,11 @@ macro_rules! leaf_generic {
             T: DeserializeOwned + Serialize + PartialEq $(+ $bound)*,
             $($s: BuildHasher + Default,)?
         {
-            type Patch = Self;
-
-            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
-                Ok(())
-            }
+            whole_value!();
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 replace_leaf(self, patch, cx);
                 Ok(())
-            }
-
-            fn check_build(_: &Self) -> Result<(), Error> {
-                Ok(())
-            }
-
-            fn build(patch: Self) -> Result<Self, Error> {
-                Ok(patch)
             }
         }
     )*};
@@ -216,11 +212,7 @@ leaf_generic! {
 macro_rules! seq {
     ($($ty:ident),*) => {$(
         impl<T: DeserializeOwned + Serialize + PartialEq> Patchable for $ty<T> {
-            type Patch = Self;
-
-            fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
-                Ok(())
-            }
+            whole_value!();
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 let options = cx.options();
@@ -238,14 +230,6 @@ macro_rules! seq {
                     _ => {}
                 }
                 Ok(())
-            }
-
-            fn check_build(_: &Self) -> Result<(), Error> {
-                Ok(())
-            }
-
-            fn build(patch: Self) -> Result<Self, Error> {
-                Ok(patch)
             }
         }
     )*};
