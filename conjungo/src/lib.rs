@@ -68,10 +68,11 @@
 //!   nothing; the check pass is compiled out;
 //! - dynamic values (JSON, bson): one read-only walk of the places where both sides have
 //!   an object, before the changes; never a copy of the target;
-//! - custom functions: their two values are copied (the types of the values
-//!   must be `Clone`, or a std container of such, for the copy to be possible). The limit:
-//!   for a value that cannot be copied (a type that is not `Clone`, or a generic derived type),
-//!   the function runs during the apply pass, and if it fails there, changes already made
+//! - custom functions: the two values each one is given are copied. Copies exist for scalars,
+//!   strings, JSON and bson values, non-generic derived types that are `Clone`, and `Option`,
+//!   `Box`, tuples and arrays of those. The limit: for a value without a copy (a type that is
+//!   not `Clone`, a generic derived type, or a `Vec`, map or set registered itself), the
+//!   function runs during the apply pass, and if it fails there, changes already made
 //!   elsewhere in the same merge stay made.
 //!
 //! # Features
