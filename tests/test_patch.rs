@@ -441,3 +441,35 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn serde_skipped_fields_are_protected_too() {
+    #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+    #[merge(patch)]
+    struct Account {
+        name: String,
+        #[serde(skip)]
+        cache: u32,
+    }
+    let err = patch::parse::<AccountPatch>(br#"{"cache": 1}"#).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ProtectedField {
+            field: "cache".into()
+        }
+    );
+    assert_eq!((err.http_status(), err.path()), (403, "/cache"));
+    let mut account = Account {
+        name: "a".into(),
+        cache: 7,
+    };
+    let p: AccountPatch = patch::parse(br#"{"name": "b"}"#).unwrap();
+    patch::apply(&mut account, p, &Options::default()).unwrap();
+    assert_eq!(
+        account,
+        Account {
+            name: "b".into(),
+            cache: 7
+        }
+    );
+}

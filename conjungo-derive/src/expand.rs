@@ -443,34 +443,29 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
             true,
         );
 
+        // Enum fields are bound by reference on both sides.
+        let accesses: Vec<Access> = tnames
+            .iter()
+            .zip(&snames)
+            .map(|(t, s)| Access {
+                target: quote!(#t),
+                source: quote!(#s),
+                by_ref: true,
+            })
+            .collect();
         let checks = variant
             .fields
             .iter()
-            .zip(tnames.iter().zip(&snames))
-            .map(|(f, (t, s))| {
-                let access = Access {
-                    target: quote!(#t),
-                    source: quote!(#s),
-                    by_ref: true,
-                };
-                g.check_field(f, &access, &prefix)
-            });
+            .zip(&accesses)
+            .map(|(f, access)| g.check_field(f, access, &prefix));
         check_arms.push(quote! {
             (#tpat, #spat) => { #(#checks)* }
         });
-
         let applies = variant
             .fields
             .iter()
-            .zip(tnames.iter().zip(&snames))
-            .map(|(f, (t, s))| {
-                let access = Access {
-                    target: quote!(#t),
-                    source: quote!(#s),
-                    by_ref: true,
-                };
-                g.apply_field(f, &access, &prefix)
-            });
+            .zip(&accesses)
+            .map(|(f, access)| g.apply_field(f, access, &prefix));
         apply_arms.push(quote! {
             (#tpat, #spat) => { #(#applies)* }
         });

@@ -16,8 +16,8 @@ mod json;
 #[cfg(feature = "bson")]
 mod bson;
 
-/// Implements the three methods every `'static` leaf-like impl shares: custom function
-/// lookup and a `Clone` snapshot.
+/// The two methods every `'static`, `Clone` impl shares: the custom function lookup and a
+/// `Clone` snapshot.
 macro_rules! static_clone_hooks {
     () => {
         #[inline]
