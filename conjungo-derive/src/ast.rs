@@ -14,6 +14,32 @@ pub struct Container<'a> {
     pub generics: &'a Generics,
     pub attrs: ContainerAttrs,
     pub data: Data<'a>,
+    /// The container's `#[serde(default)]` / `#[serde(default = "path")]`.
+    pub serde_default: SerdeDefault,
+}
+
+/// Where serde takes a value missing from the input.
+#[derive(Clone)]
+pub enum SerdeDefault {
+    None,
+    /// `Default::default()`.
+    Default,
+    /// A function.
+    Path(syn::ExprPath),
+}
+
+impl SerdeDefault {
+    fn from_serde(default: &serde_derive_internals::attr::Default) -> Self {
+        match default {
+            serde_derive_internals::attr::Default::None => SerdeDefault::None,
+            serde_derive_internals::attr::Default::Default => SerdeDefault::Default,
+            serde_derive_internals::attr::Default::Path(path) => SerdeDefault::Path(path.clone()),
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        matches!(self, SerdeDefault::None)
+    }
 }
 
 pub enum Data<'a> {
@@ -50,10 +76,14 @@ pub struct Field<'a> {
     pub serde_skip: bool,
     /// `#[serde(flatten)]`.
     pub serde_flatten: bool,
-    /// `#[serde(skip_serializing_if = ...)]`: a `None` is absent from the stored document.
-    pub skip_serializing_if: bool,
-    /// `#[serde(default)]`: a patch that builds the value may omit it.
-    pub serde_default: bool,
+    /// `#[serde(default)]` / `#[serde(default = "path")]` on the field.
+    pub serde_default: SerdeDefault,
+    /// `#[serde(alias = "...")]`: other spellings a body may use.
+    pub aliases: Vec<String>,
+    /// `#[serde(with)]` / `serialize_with`: how serde stores the field.
+    pub serialize_with: Option<syn::ExprPath>,
+    /// `#[serde(with)]` / `deserialize_with`: how serde reads the field.
+    pub deserialize_with: Option<syn::ExprPath>,
 }
 
 impl Field<'_> {
@@ -76,8 +106,21 @@ fn style(fields: &syn::Fields) -> Style {
     }
 }
 
+/// What serde says of one field.
+#[derive(Clone)]
+struct SerdeField {
+    ser_name: String,
+    de_name: String,
+    skip_deserializing: bool,
+    flatten: bool,
+    default: SerdeDefault,
+    aliases: Vec<String>,
+    serialize_with: Option<syn::ExprPath>,
+    deserialize_with: Option<syn::ExprPath>,
+}
+
 struct SerdeNames {
-    fields: Vec<(String, String, bool, bool, bool, bool)>,
+    fields: Vec<SerdeField>,
 }
 
 fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
@@ -85,17 +128,23 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
         fields: fields
             .iter()
             .map(|f| {
-                (
-                    f.attrs.name().serialize_name().value.clone(),
-                    f.attrs.name().deserialize_name().value.clone(),
-                    f.attrs.skip_deserializing(),
-                    f.attrs.flatten(),
-                    f.attrs.skip_serializing_if().is_some(),
-                    matches!(
-                        f.attrs.default(),
-                        serde_derive_internals::attr::Default::Default
-                    ),
-                )
+                let de_name = f.attrs.name().deserialize_name().value.clone();
+                SerdeField {
+                    ser_name: f.attrs.name().serialize_name().value.clone(),
+                    aliases: f
+                        .attrs
+                        .aliases()
+                        .iter()
+                        .map(|a| a.value.clone())
+                        .filter(|a| *a != de_name)
+                        .collect(),
+                    de_name,
+                    skip_deserializing: f.attrs.skip_deserializing(),
+                    flatten: f.attrs.flatten(),
+                    default: SerdeDefault::from_serde(f.attrs.default()),
+                    serialize_with: f.attrs.serialize_with().cloned(),
+                    deserialize_with: f.attrs.deserialize_with().cloned(),
+                }
             })
             .collect(),
     }
@@ -118,21 +167,31 @@ fn fields_from<'a>(
                 Some(ident) => ident.to_string().trim_start_matches("r#").to_owned(),
                 None => i.to_string(),
             };
-            let (name, de_name, serde_skip, serde_flatten, skip_serializing_if, serde_default) =
-                names
-                    .and_then(|n| n.fields.get(i).cloned())
-                    .unwrap_or_else(|| (plain.clone(), plain, false, false, false, false));
+            let serde = names
+                .and_then(|n| n.fields.get(i).cloned())
+                .unwrap_or_else(|| SerdeField {
+                    ser_name: plain.clone(),
+                    de_name: plain,
+                    skip_deserializing: false,
+                    flatten: false,
+                    default: SerdeDefault::None,
+                    aliases: Vec::new(),
+                    serialize_with: None,
+                    deserialize_with: None,
+                });
             Field {
                 member,
                 ty: &field.ty,
-                name,
-                de_name,
+                name: serde.ser_name,
+                de_name: serde.de_name,
                 strategy: attr::field_attrs(cx, &field.attrs).strategy,
                 newtype: matches!(fields, syn::Fields::Unnamed(u) if u.unnamed.len() == 1),
-                serde_skip,
-                serde_flatten,
-                skip_serializing_if,
-                serde_default,
+                serde_skip: serde.skip_deserializing,
+                serde_flatten: serde.flatten,
+                serde_default: serde.default,
+                aliases: serde.aliases,
+                serialize_with: serde.serialize_with,
+                deserialize_with: serde.deserialize_with,
             }
         })
         .collect()
@@ -199,6 +258,9 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
         generics: &input.generics,
         attrs,
         data,
+        serde_default: serde
+            .as_ref()
+            .map_or(SerdeDefault::None, |s| SerdeDefault::from_serde(s.attrs.default())),
     })
 }
 

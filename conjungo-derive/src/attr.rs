@@ -19,6 +19,8 @@ pub struct Strategy {
 pub enum StrategyKind {
     Skip,
     Replace,
+    /// Overwrite rule, no recursion, no `Merge` bound; patched as a whole value.
+    Atomic,
     Keep,
     Append,
     Prepend,
@@ -32,6 +34,7 @@ impl StrategyKind {
         match self {
             StrategyKind::Skip => "skip",
             StrategyKind::Replace => "replace",
+            StrategyKind::Atomic => "atomic",
             StrategyKind::Keep => "keep",
             StrategyKind::Append => "append",
             StrategyKind::Prepend => "prepend",
@@ -57,8 +60,7 @@ pub struct ContainerAttrs {
     pub patch: Option<(Span, Option<Ident>)>,
 }
 
-const FIELD_ATTRS: &str =
-    "`skip`, `replace`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
+const FIELD_ATTRS: &str = "`skip`, `replace`, `atomic`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
 const CONTAINER_ATTRS: &str = "`crate = path`, `replace`, `patch`, `patch = Name`";
 
 fn merge_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
@@ -138,6 +140,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
             let kind = match ident.to_string().as_str() {
                 "skip" => StrategyKind::Skip,
                 "replace" => StrategyKind::Replace,
+                "atomic" => StrategyKind::Atomic,
                 "keep" => StrategyKind::Keep,
                 "append" => StrategyKind::Append,
                 "prepend" => StrategyKind::Prepend,

@@ -168,6 +168,9 @@ impl Gen<'_> {
             Some((StrategyKind::Replace, span)) => {
                 strategy_call(span, quote!(#krate::strategy::replace))
             }
+            Some((StrategyKind::Atomic, span)) => {
+                strategy_call(span, quote!(#krate::strategy::overwrite))
+            }
             Some((StrategyKind::Keep, span)) => strategy_call(span, quote!(#krate::strategy::keep)),
             Some((StrategyKind::Append, span)) => {
                 strategy_call(span, quote!(#krate::strategy::seq::append))

@@ -157,10 +157,23 @@ where
 
 pub use serde;
 
-pub use crate::patch::typed::{null_on_required, replace_leaf};
+pub use crate::patch::typed::{null_on_required, replace_leaf, storable};
+
+/// The error of a `null` for a required field, as a deserializer error (recognised by
+/// `parse`).
+pub fn null_on_required_de<'de, D: Deserializer<'de>>() -> D::Error {
+    serde::de::Error::custom(crate::patch::markers::NULL_ON_REQUIRED)
+}
+
+/// [`Patchable::check_build`](crate::patch::Patchable::check_build) outside a patch (from
+/// `build`): missing fields only.
+pub fn check_build<T: crate::patch::Patchable>(patch: &T::Patch) -> Result<(), Error> {
+    let mut cx = Check::new(&crate::options::DEFAULT_OPTIONS);
+    T::check_build(patch, &mut cx)
+}
 
 use crate::patch::{ChangeKind, Patch};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 /// The type of the hidden fields that stand for skipped fields in generated patch types:
 /// present in a body, they are an error.
@@ -185,7 +198,7 @@ pub fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// A strategy field of a patch: run `f`, and record the field as replaced if it changed.
-pub fn patch_field<T: Clone + PartialEq + Serialize>(
+pub fn patch_field<T: Clone + PartialEq>(
     target: &mut T,
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
@@ -196,38 +209,37 @@ pub fn patch_field<T: Clone + PartialEq + Serialize>(
     let before = target.clone();
     f(target, cx)?;
     if *target != before {
-        cx.record_here_with(ChangeKind::Replaced, &*target);
+        cx.record_here(ChangeKind::Replaced);
     }
     Ok(())
 }
 
 /// Sequences (and `Option`s of them) whose growth at the end can be told apart, so that
 /// an append strategy records a `$push` of the new items.
-pub trait Appendable: Clone + PartialEq + Serialize {
+pub trait Appendable: Clone + PartialEq {
     /// If `self` is `before` with items added at the end, record them as appended and
     /// return true.
     fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool;
 }
 
-impl<T: Clone + PartialEq + Serialize> Appendable for Vec<T> {
+impl<T: Clone + PartialEq> Appendable for Vec<T> {
     fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
         let n = before.len();
         if self.len() <= n || self[..n] != before[..] {
             return false;
         }
-        cx.record_appended_with(self.len() - n, &self[n..]);
+        cx.record_appended(self.len() - n);
         true
     }
 }
 
-impl<T: Clone + PartialEq + Serialize> Appendable for std::collections::VecDeque<T> {
+impl<T: Clone + PartialEq> Appendable for std::collections::VecDeque<T> {
     fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
         let n = before.len();
         if self.len() <= n || !self.iter().zip(before).all(|(a, b)| a == b) {
             return false;
         }
-        let added: Vec<&T> = self.range(n..).collect();
-        cx.record_appended_with(added.len(), &added);
+        cx.record_appended(self.len() - n);
         true
     }
 }
@@ -254,7 +266,7 @@ pub fn patch_append<S: Appendable>(
     let before = target.clone();
     f(target, cx)?;
     if *target != before && !target.record_growth(&before, cx) {
-        cx.record_here_with(ChangeKind::Replaced, &*target);
+        cx.record_here(ChangeKind::Replaced);
     }
     Ok(())
 }

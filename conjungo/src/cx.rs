@@ -62,6 +62,9 @@ pub struct Check<'a> {
     options: &'a Options,
     depth: usize,
     results: Vec<Slot>,
+    /// Whether patch values are checked to be storable as BSON (typed PATCH, until a
+    /// field with its own serializer turns it off below it).
+    storage: bool,
 }
 
 impl<'a> Check<'a> {
@@ -71,6 +74,7 @@ impl<'a> Check<'a> {
             options,
             depth: 0,
             results: Vec::new(),
+            storage: false,
         }
     }
 
@@ -133,6 +137,18 @@ impl<'a> Check<'a> {
         result
     }
 
+    /// Whether this pass checks that the values a patch writes can be stored as BSON.
+    #[doc(hidden)]
+    pub fn checks_storage(&self) -> bool {
+        self.storage
+    }
+
+    /// Turn the BSON storage check on or off; returns what it was.
+    #[doc(hidden)]
+    pub fn set_storage_check(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.storage, on)
+    }
+
     /// How many levels deeper than the root this pass is.
     pub fn depth(&self) -> usize {
         self.depth
@@ -161,8 +177,8 @@ pub(crate) struct Recorder {
     pub(crate) changes: Vec<RawChange>,
 }
 
-/// One change: the object keys leading to it, what happened there, and (for typed
-/// patches) the new value as bson.
+/// One change: the object keys leading to it and what happened there. Its value is read
+/// afterwards from the merged value (see `patch::extract`), the way serde stores it.
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
@@ -170,8 +186,6 @@ pub(crate) struct RawChange {
     pub(crate) kind: ChangeKind,
     /// For appends: how many items.
     pub(crate) count: usize,
-    #[cfg(feature = "bson")]
-    pub(crate) value: Option<bson::Bson>,
 }
 
 impl RawChange {
@@ -180,16 +194,8 @@ impl RawChange {
             segments,
             kind,
             count: 0,
-            #[cfg(feature = "bson")]
-            value: None,
         }
     }
-}
-
-/// The bson form of a value recorded with a change (nothing without the `bson` feature).
-#[cfg(feature = "bson")]
-fn recorded<T: serde::Serialize + ?Sized>(value: &T) -> Option<bson::Bson> {
-    bson::serialize_to_bson(value).ok()
 }
 
 impl<'a> Apply<'a> {
@@ -244,42 +250,6 @@ impl<'a> Apply<'a> {
         }
     }
 
-    /// [`record_appended`](Apply::record_appended), with the appended items (for a
-    /// `$push`).
-    pub fn record_appended_with<T: serde::Serialize + ?Sized>(&mut self, count: usize, items: &T) {
-        self.record_appended(count);
-        self.attach(items);
-    }
-
-    /// Record a change of the value at the current place, with its new value (for a
-    /// `$set`).
-    pub fn record_here_with<T: serde::Serialize + ?Sized>(&mut self, kind: ChangeKind, value: &T) {
-        self.record_here(kind);
-        self.attach(value);
-    }
-
-    /// Record a change of the member `key`, with its new value (see
-    /// [`record_here_with`](Apply::record_here_with)).
-    pub fn record_at_with<T: serde::Serialize + ?Sized>(
-        &mut self,
-        key: &str,
-        kind: ChangeKind,
-        value: &T,
-    ) {
-        self.record_at(key, kind);
-        self.attach(value);
-    }
-
-    #[cfg(feature = "bson")]
-    fn attach<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
-        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
-            change.value = recorded(value);
-        }
-    }
-
-    #[cfg(not(feature = "bson"))]
-    fn attach<T: serde::Serialize + ?Sized>(&mut self, _value: &T) {}
-
     /// Drop the changes recorded since `start` (replaced by one change of a parent).
     pub(crate) fn truncate_changes(&mut self, start: usize) {
         if let Some(r) = &mut self.recorder {
@@ -291,40 +261,6 @@ impl<'a> Apply<'a> {
     pub(crate) fn change_count(&self) -> usize {
         self.recorder.as_ref().map_or(0, |r| r.changes.len())
     }
-
-    /// Give the changes recorded since `start` (by a dynamic value's merge, which records
-    /// places only) their values, read from `value`: the value at the current place.
-    #[cfg(feature = "bson")]
-    pub(crate) fn fill_values<T: serde::Serialize + ?Sized>(&mut self, start: usize, value: &T) {
-        let Some(r) = &mut self.recorder else { return };
-        if r.changes[start..].iter().all(|c| c.value.is_some()) {
-            return;
-        }
-        let Some(root) = recorded(value) else { return };
-        let depth = r.stack.len();
-        for change in &mut r.changes[start..] {
-            if change.value.is_some() || change.segments.len() < depth {
-                continue;
-            }
-            let mut at = Some(&root);
-            for segment in &change.segments[depth..] {
-                at = at
-                    .and_then(|v| v.as_document())
-                    .and_then(|d| d.get(segment));
-            }
-            let count = change.count;
-            change.value = match (change.kind, at) {
-                (ChangeKind::Appended, Some(bson::Bson::Array(items))) if count <= items.len() => {
-                    Some(bson::Bson::Array(items[items.len() - count..].to_vec()))
-                }
-                (ChangeKind::Appended, _) => None,
-                (_, at) => at.cloned(),
-            };
-        }
-    }
-
-    #[cfg(all(feature = "json", not(feature = "bson")))]
-    pub(crate) fn fill_values<T: serde::Serialize + ?Sized>(&mut self, _start: usize, _value: &T) {}
 
     /// Go one object member deeper (while recording): changes recorded until the matching
     /// [`leave`](Apply::leave) are under `key`.

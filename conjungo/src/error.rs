@@ -153,6 +153,13 @@ pub enum ErrorKind {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A value the merged result holds cannot be stored as BSON (an integer beyond
+    /// `i64`, an `i128`, a map key that is not a string, a failing `serialize_with`), or
+    /// serde would store no value where the patch changed one. Nothing was applied.
+    Unstorable {
+        /// Why, as the BSON serializer (or conjungo) says it.
+        message: String,
+    },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
 }
@@ -199,6 +206,9 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Malformed { message } => write!(f, "malformed body: {message}"),
             ErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            ErrorKind::Unstorable { message } => {
+                write!(f, "the value cannot be stored as BSON: {message}")
+            }
             ErrorKind::Custom(message) => f.write_str(message),
         }
     }
@@ -292,14 +302,7 @@ impl Error {
     #[must_use]
     pub fn at_key(mut self, key: &str) -> Self {
         let mut segment = String::with_capacity(key.len() + 1 + self.inner.path.len());
-        segment.push('/');
-        for c in key.chars() {
-            match c {
-                '~' => segment.push_str("~0"),
-                '/' => segment.push_str("~1"),
-                c => segment.push(c),
-            }
-        }
+        push_segment(&mut segment, key);
         segment.push_str(&self.inner.path);
         self.inner.path = segment;
         self
@@ -310,6 +313,19 @@ impl Error {
     pub fn at_index(mut self, index: usize) -> Self {
         self.inner.path = format!("/{index}{}", self.inner.path);
         self
+    }
+}
+
+/// Append `/key` to a JSON Pointer, escaping `~` as `~0` and `/` as `~1` (RFC 6901). The
+/// one home of pointer escaping.
+pub(crate) fn push_segment(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
     }
 }
 

@@ -13,6 +13,9 @@ pub(crate) mod typed;
 pub use typed::{Patch, Patchable};
 
 #[cfg(feature = "bson")]
+mod extract;
+
+#[cfg(feature = "bson")]
 mod update;
 
 #[cfg(feature = "bson")]
@@ -83,14 +86,7 @@ impl fmt::Display for Change {
 pub(crate) fn pointer(segments: &[String]) -> String {
     let mut out = String::new();
     for segment in segments {
-        out.push('/');
-        for c in segment.chars() {
-            match c {
-                '~' => out.push_str("~0"),
-                '/' => out.push_str("~1"),
-                c => out.push(c),
-            }
-        }
+        crate::error::push_segment(&mut out, segment);
     }
     out
 }

@@ -129,20 +129,39 @@ pub trait Patchable: Sized {
     /// Apply `patch`, recording what changes.
     fn apply_patch(&mut self, patch: Self::Patch, cx: &mut Apply<'_>) -> Result<(), Error>;
 
-    /// The error [`build`](Patchable::build) would give (missing required fields).
-    fn check_build(patch: &Self::Patch) -> Result<(), Error>;
+    /// The error [`build`](Patchable::build) would give (missing required fields, values
+    /// that cannot be stored).
+    fn check_build(patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error>;
 
     /// A value made from a patch alone, where the target had none.
     fn build(patch: Self::Patch) -> Result<Self, Error>;
 }
 
-/// Replace `target` with `value` when they differ, recording a `$set` of the new value.
-pub fn replace_leaf<T: PartialEq + Serialize>(target: &mut T, value: T, cx: &mut Apply<'_>) {
+/// Whether `value` can be stored as BSON: what bson's serializer says of it (an integer
+/// beyond `i64`, any `i128`/`u128`, a failing `Serialize` impl cannot). Checked in the
+/// check pass of a typed PATCH so that a value the update could not carry fails the
+/// patch before anything changes.
+#[cfg(feature = "bson")]
+pub fn storable<T: Serialize + ?Sized>(value: &T, cx: &Check<'_>) -> Result<(), Error> {
+    if !cx.checks_storage() {
+        return Ok(());
+    }
+    bson::serialize_to_bson(value)
+        .map(drop)
+        .map_err(|e| Error::new(ErrorKind::Unstorable { message: e.to_string() }))
+}
+
+/// Without the `bson` feature there is no update to store: everything is storable.
+#[cfg(not(feature = "bson"))]
+pub fn storable<T: Serialize + ?Sized>(_value: &T, _cx: &Check<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Replace `target` with `value` when they differ, recording a `$set` of the place.
+pub fn replace_leaf<T: PartialEq>(target: &mut T, value: T, cx: &mut Apply<'_>) {
     if *target != value {
         *target = value;
-        if cx.is_recording() {
-            cx.record_here_with(ChangeKind::Replaced, &*target);
-        }
+        cx.record_here(ChangeKind::Replaced);
     }
 }
 
@@ -156,8 +175,23 @@ macro_rules! whole_value {
             Ok(())
         }
 
-        fn check_build(_: &Self) -> Result<(), Error> {
+        fn check_build(_: &Self, _: &mut Check<'_>) -> Result<(), Error> {
             Ok(())
+        }
+
+        fn build(patch: Self) -> Result<Self, Error> {
+            Ok(patch)
+        }
+    };
+    (checked) => {
+        type Patch = Self;
+
+        fn check_patch(&self, patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+            storable(patch, cx)
+        }
+
+        fn check_build(patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+            storable(patch, cx)
         }
 
         fn build(patch: Self) -> Result<Self, Error> {
@@ -180,10 +214,27 @@ macro_rules! leaf {
 }
 
 leaf! {
-    bool, char, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64,
-    String, std::time::Duration, std::path::PathBuf, std::net::IpAddr,
+    bool, char, i8, i16, i32, i64, isize, u8, u16, u32, f32, f64,
+    String, std::path::PathBuf, std::net::IpAddr,
     std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
 }
+
+/// Leaves whose values bson may refuse (integers beyond `i64`, `i128`, durations beyond
+/// `i64` seconds): the check pass asks bson's serializer about the new value.
+macro_rules! checked_leaf {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Patchable for $ty {
+            whole_value!(checked);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                replace_leaf(self, patch, cx);
+                Ok(())
+            }
+        }
+    )*};
+}
+
+checked_leaf! { i128, u64, u128, usize, std::time::Duration }
 
 macro_rules! leaf_generic {
     ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
@@ -192,7 +243,7 @@ macro_rules! leaf_generic {
             T: DeserializeOwned + Serialize + PartialEq $(+ $bound)*,
             $($s: BuildHasher + Default,)?
         {
-            whole_value!();
+            whole_value!(checked);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 replace_leaf(self, patch, cx);
@@ -212,7 +263,7 @@ leaf_generic! {
 macro_rules! seq {
     ($($ty:ident),*) => {$(
         impl<T: DeserializeOwned + Serialize + PartialEq> Patchable for $ty<T> {
-            whole_value!();
+            whole_value!(checked);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 let options = cx.options();
@@ -222,9 +273,7 @@ macro_rules! seq {
                         let mut patch = patch;
                         std::mem::swap(self, &mut patch);
                         self.extend(patch);
-                        if cx.is_recording() {
-                            cx.record_here_with(ChangeKind::Replaced, &*self);
-                        }
+                        cx.record_here(ChangeKind::Replaced);
                     }
                     SeqStrategy::Replace if options.overwrite => replace_leaf(self, patch, cx),
                     _ => {}
@@ -239,17 +288,14 @@ seq!(Vec, VecDeque);
 
 fn append_items<S, T>(target: &mut S, items: S, cx: &mut Apply<'_>)
 where
-    S: Extend<T> + IntoIterator<Item = T> + Serialize,
+    S: Extend<T> + IntoIterator<Item = T>,
     for<'a> &'a S: IntoIterator<Item = &'a T>,
-    T: Serialize,
 {
     let count = (&items).into_iter().count();
     if count == 0 {
         return;
     }
-    if cx.is_recording() {
-        cx.record_appended_with(count, &items);
-    }
+    cx.record_appended(count);
     target.extend(items);
 }
 
@@ -260,7 +306,7 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
     fn check_patch(&self, patch: &T::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
         match self {
             Some(inner) => inner.check_patch(patch, cx),
-            None => T::check_build(patch),
+            None => T::check_build(patch, cx),
         }
     }
 
@@ -269,17 +315,15 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
             Some(inner) => inner.apply_patch(patch, cx),
             None => {
                 let built = T::build(patch)?;
-                if cx.is_recording() {
-                    cx.record_here_with(ChangeKind::Replaced, &built);
-                }
+                cx.record_here(ChangeKind::Replaced);
                 *self = Some(built);
                 Ok(())
             }
         }
     }
 
-    fn check_build(patch: &T::Patch) -> Result<(), Error> {
-        T::check_build(patch)
+    fn check_build(patch: &T::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+        T::check_build(patch, cx)
     }
 
     fn build(patch: T::Patch) -> Result<Self, Error> {
@@ -287,23 +331,25 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
     }
 }
 
+/// `Box<T>` patches as a boxed `T` form, so that recursive types
+/// (`children: Option<Box<Node>>`) have patch types of finite size.
 impl<T: Patchable> Patchable for Box<T> {
-    type Patch = T::Patch;
+    type Patch = Box<T::Patch>;
 
-    fn check_patch(&self, patch: &T::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+    fn check_patch(&self, patch: &Box<T::Patch>, cx: &mut Check<'_>) -> Result<(), Error> {
         (**self).check_patch(patch, cx)
     }
 
-    fn apply_patch(&mut self, patch: T::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
-        (**self).apply_patch(patch, cx)
+    fn apply_patch(&mut self, patch: Box<T::Patch>, cx: &mut Apply<'_>) -> Result<(), Error> {
+        (**self).apply_patch(*patch, cx)
     }
 
-    fn check_build(patch: &T::Patch) -> Result<(), Error> {
-        T::check_build(patch)
+    fn check_build(patch: &Box<T::Patch>, cx: &mut Check<'_>) -> Result<(), Error> {
+        T::check_build(patch, cx)
     }
 
-    fn build(patch: T::Patch) -> Result<Self, Error> {
-        T::build(patch).map(Box::new)
+    fn build(patch: Box<T::Patch>) -> Result<Self, Error> {
+        T::build(*patch).map(Box::new)
     }
 }
 
@@ -332,12 +378,14 @@ macro_rules! map {
 
             fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
+                    let name = key.to_string();
+                    no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
                         match self.get(key) {
                             Some(have) => have.check_patch(entry, cx),
-                            None => V::check_build(entry),
+                            None => V::check_build(entry, cx),
                         }
-                        .map_err(|e| e.at_key(&key.to_string()))?;
+                        .map_err(|e| e.at_key(&name))?;
                     }
                 }
                 Ok(())
@@ -366,9 +414,7 @@ macro_rules! map {
                             }
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
-                                if cx.is_recording() {
-                                    cx.record_at_with(&name, ChangeKind::Added, &built);
-                                }
+                                cx.record_at(&name, ChangeKind::Added);
                                 self.insert(key, built);
                             }
                         },
@@ -376,15 +422,17 @@ macro_rules! map {
                 }
                 if whole && cx.change_count() > start {
                     cx.truncate_changes(start);
-                    cx.record_here_with(ChangeKind::Replaced, &*self);
+                    cx.record_here(ChangeKind::Replaced);
                 }
                 Ok(())
             }
 
-            fn check_build(patch: &Self::Patch) -> Result<(), Error> {
+            fn check_build(patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
+                    let name = key.to_string();
+                    no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
-                        V::check_build(entry).map_err(|e| e.at_key(&key.to_string()))?;
+                        V::check_build(entry, cx).map_err(|e| e.at_key(&name))?;
                     }
                 }
                 Ok(())
@@ -407,6 +455,95 @@ macro_rules! map {
 map!(HashMap<K, V, S> where Eq, Hash);
 map!(BTreeMap<K, V> where Ord);
 
+/// A map key of a patch: never a MongoDB operator. (A body's keys pass the gate of
+/// [`parse`](super::parse), which lets Extended JSON wrappers such as `{"$date": …}` through
+/// for fields typed as dates; a map must not take such a key as its own.)
+fn no_operator(key: &str) -> Result<(), Error> {
+    if key.starts_with('$') {
+        return Err(Error::new(ErrorKind::ForbiddenKey {
+            key: key.to_owned(),
+            reason: "keys starting with `$` are MongoDB operators",
+        })
+        .at_key(key));
+    }
+    Ok(())
+}
+
+/// The keys of a dynamic value's objects, at any depth: no `$` operators (see
+/// [`no_operator`]). Bounded by the merge's depth limit.
+#[cfg(feature = "json")]
+fn check_dynamic_keys<V: DynamicKeys>(value: &V, max_depth: usize) -> Result<(), Error> {
+    value.check_keys(max_depth)
+}
+
+/// Walk the object keys of a dynamic value.
+#[cfg(feature = "json")]
+trait DynamicKeys {
+    fn check_keys(&self, depth_left: usize) -> Result<(), Error>;
+}
+
+#[cfg(feature = "json")]
+impl DynamicKeys for serde_json::Value {
+    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+        match self {
+            serde_json::Value::Object(map) => {
+                let left = deeper(depth_left)?;
+                for (key, value) in map {
+                    no_operator(key)?;
+                    value.check_keys(left).map_err(|e| e.at_key(key))?;
+                }
+            }
+            serde_json::Value::Array(items) => {
+                let left = deeper(depth_left)?;
+                for (i, value) in items.iter().enumerate() {
+                    value.check_keys(left).map_err(|e| e.at_index(i))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// One level deeper in a key walk: an error when no level is left.
+#[cfg(feature = "json")]
+fn deeper(depth_left: usize) -> Result<usize, Error> {
+    depth_left.checked_sub(1).ok_or_else(|| {
+        Error::new(ErrorKind::DepthLimit {
+            limit: crate::DEFAULT_MAX_DEPTH,
+        })
+    })
+}
+
+#[cfg(feature = "bson")]
+impl DynamicKeys for bson::Bson {
+    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+        match self {
+            bson::Bson::Document(doc) => doc.check_keys(depth_left),
+            bson::Bson::Array(items) => {
+                let left = deeper(depth_left)?;
+                for (i, value) in items.iter().enumerate() {
+                    value.check_keys(left).map_err(|e| e.at_index(i))?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(feature = "bson")]
+impl DynamicKeys for bson::Document {
+    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+        let left = deeper(depth_left)?;
+        for (key, value) in self {
+            no_operator(key)?;
+            value.check_keys(left).map_err(|e| e.at_key(key))?;
+        }
+        Ok(())
+    }
+}
+
 /// Dynamic values patch as themselves, merged with the merge options (RFC 7396 with
 /// `Options::merge_patch()`); their changes are recorded place by place.
 #[cfg(feature = "json")]
@@ -416,18 +553,18 @@ macro_rules! dynamic {
             type Patch = Self;
 
             fn check_patch(&self, patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
-                cx.merge(self, patch)
+                cx.merge(self, patch)?;
+                check_dynamic_keys(patch, cx.options().max_depth)?;
+                storable(patch, cx)
             }
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                let start = cx.change_count();
-                cx.merge(self, patch)?;
-                cx.fill_values(start, &*self);
-                Ok(())
+                cx.merge(self, patch)
             }
 
-            fn check_build(_: &Self) -> Result<(), Error> {
-                Ok(())
+            fn check_build(patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
+                check_dynamic_keys(patch, cx.options().max_depth)?;
+                storable(patch, cx)
             }
 
             fn build(patch: Self) -> Result<Self, Error> {

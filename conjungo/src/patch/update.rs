@@ -1,9 +1,12 @@
 //! Schemaless PATCH of bson documents, and the compiler from recorded changes to a
 //! minimal MongoDB update document.
 
-use bson::{Bson, Document};
+use bson::Document;
 use serde_json::Value;
 
+use serde::Serialize;
+
+use super::extract::{self, Found, Node, Op, unstorable};
 use super::{Change, ChangeKind, Limits, Patchable, body, pointer};
 use crate::Check;
 use crate::cx::RawChange;
@@ -69,17 +72,18 @@ impl Applied {
 /// let err = patch::parse::<UserPatch>(br#"{"name": null}"#).unwrap_err();
 /// assert_eq!((err.http_status(), err.path()), (422, "/name"));
 /// ```
-pub fn apply<T: Patchable>(
+pub fn apply<T: Patchable + Serialize>(
     target: &mut T,
     patch: T::Patch,
     options: &Options,
 ) -> Result<Applied, Error> {
     let mut check = Check::new(options);
+    check.set_storage_check(true);
     target.check_patch(&patch, &mut check)?;
     let mut apply = check.into_apply();
     apply.start_recording();
     target.apply_patch(patch, &mut apply)?;
-    Ok(compile(None, apply.take_changes()))
+    compile(Merged::Typed(&*target), apply.take_changes())
 }
 
 /// Apply an untrusted JSON PATCH body to a stored document: validate the body (an object;
@@ -144,7 +148,7 @@ pub fn apply_document_with(
     }
     let source = crate::bson::document_from_json(map)?;
     let raw = crate::merge_recorded(target, source, options)?;
-    Ok(compile(Some(target), raw))
+    compile(Merged::<Document>::Document(target), raw)
 }
 
 fn unreachable_shape<T>() -> Result<T, Error> {
@@ -155,130 +159,164 @@ fn unreachable_shape<T>() -> Result<T, Error> {
 
 use super::typed::addressable;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Op {
-    Set,
-    Unset,
-    Push(usize),
-}
-
-fn lookup<'d>(doc: &'d Document, path: &[String]) -> Option<&'d Bson> {
-    let (first, rest) = path.split_first()?;
-    let mut value = doc.get(first)?;
-    for segment in rest {
-        value = value.as_document()?.get(segment)?;
+/// Where a recorded change is written in the update: its own path, or the nearest parent
+/// MongoDB can address by a dotted path (a numeric or empty key below the top level, which
+/// MongoDB would read as an array index or cannot name, makes the parent a whole `$set`).
+fn placed(segments: &[String], kind: ChangeKind, count: usize) -> Result<(&[String], Op), Error> {
+    let Some(first) = segments.first() else {
+        return Err(unstorable(
+            "the whole document would be replaced: an update can only change its fields",
+        ));
+    };
+    if first.is_empty() || first.starts_with('$') || first.contains('.') || first.contains('\0') {
+        return Err(Error::new(ErrorKind::ForbiddenKey {
+            key: first.clone(),
+            reason: "a top-level key that is empty, starts with `$` or contains `.` or NUL \
+                     cannot be addressed by a MongoDB update",
+        })
+        .at_key(first));
     }
-    Some(value)
+    let cut = segments.iter().skip(1).position(|s| !addressable(s));
+    Ok(match (cut, kind) {
+        (Some(i), _) => (&segments[..=i], Op::Set),
+        (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
+        (None, ChangeKind::Removed) => (segments, Op::Unset),
+        (None, ChangeKind::Appended) => (segments, Op::Push(count)),
+    })
 }
 
 fn is_prefix(short: &[String], long: &[String]) -> bool {
     short.len() < long.len() && long[..short.len()] == *short
 }
 
-/// Turn the recorded changes of a merge into a MongoDB update. `merged` is the document
-/// after the merge: `$set` values and `$push` items are read from it.
+/// The merged value the update's values are read from.
+pub(crate) enum Merged<'a, T: ?Sized> {
+    /// A typed value: read through serde (see [`extract`](super::extract)).
+    Typed(&'a T),
+    /// A bson document: read by lookups.
+    Document(&'a Document),
+}
+
+/// Turn the recorded changes of a merge into a MongoDB update whose values are what serde
+/// stores for the merged value at each changed place.
 ///
-/// A change recorded with its value (typed patches) uses that value; the others read it from
-/// `merged` (`None` for typed patches, which record every value).
-pub(crate) fn compile(merged: Option<&Document>, raw: Vec<RawChange>) -> Applied {
-    let mut ops: Vec<(Vec<String>, Op, Option<Bson>)> = Vec::with_capacity(raw.len());
-    let mut changes = Vec::with_capacity(raw.len());
-    for change in raw {
-        changes.push(Change {
-            path: pointer(&change.segments),
-            kind: change.kind,
-            count: change.count,
-        });
-        let segments = change.segments;
-        let value = change.value;
-        let cut = segments
-            .iter()
-            .enumerate()
-            .skip(1)
-            .find(|(_, s)| !addressable(s))
-            .map(|(i, _)| i);
-        let op = match (cut, change.kind) {
-            (Some(i), _) => (segments[..i].to_vec(), Op::Set, None),
-            (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set, value),
-            (None, ChangeKind::Removed) => (segments, Op::Unset, None),
-            (None, ChangeKind::Appended) => (segments, Op::Push(change.count), value),
-        };
-        ops.push(op);
+/// Fails (and the caller must not write) when a value cannot be stored as BSON, or when
+/// serde stores no value where a change was recorded.
+pub(crate) fn compile<T: Serialize + ?Sized>(
+    merged: Merged<'_, T>,
+    raw: Vec<RawChange>,
+) -> Result<Applied, Error> {
+    let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len());
+    for change in &raw {
+        ops.push(placed(&change.segments, change.kind, change.count)?);
     }
 
     // No two operators on overlapping paths. Sorted, a path's descendants follow it: they
-    // become part of a whole-value `$set` of the ancestor; equal paths keep one operator.
-    ops.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut kept: Vec<(Vec<String>, Op, Option<Bson>)> = Vec::with_capacity(ops.len());
-    for (path, op, value) in ops {
-        if let Some((last, last_op, last_value)) = kept.last_mut() {
+    // become part of a whole-value `$set` of the ancestor; equal paths keep one operator
+    // (two different ones at one place become a `$set` of what is there at the end).
+    ops.sort_by(|a, b| a.0.cmp(b.0));
+    let mut kept: Vec<(&[String], Op)> = Vec::with_capacity(ops.len());
+    for (path, op) in ops {
+        if let Some((last, last_op)) = kept.last_mut() {
             if *last == path {
-                if *last_op == op {
-                    // The later record holds the later value.
-                    if value.is_some() {
-                        *last_value = value;
-                    }
-                } else {
+                if *last_op != op {
                     *last_op = Op::Set;
-                    *last_value = None;
                 }
                 continue;
             }
-            if is_prefix(last, &path) {
-                if *last_op != Op::Set {
-                    *last_op = Op::Set;
-                    *last_value = None;
-                }
+            if is_prefix(last, path) {
+                *last_op = Op::Set;
                 continue;
             }
         }
-        kept.push((path, op, value));
+        kept.push((path, op));
     }
 
-    let (mut set, mut unset, mut push) = (Document::new(), Document::new(), Document::new());
-    for (path, op, value) in kept {
-        let dotted = path.join(".");
-        let current = || merged.and_then(|m| lookup(m, &path)).cloned();
-        match op {
-            Op::Set => match value.or_else(current) {
-                Some(value) => {
-                    set.insert(dotted, value);
-                }
-                None => {
-                    unset.insert(dotted, "");
-                }
-            },
-            Op::Unset => match current() {
-                // Recorded as removed but present after the merge: write what is there.
-                Some(value) => {
-                    set.insert(dotted, value);
-                }
-                None => {
-                    unset.insert(dotted, "");
-                }
-            },
-            Op::Push(count) => match (value, current()) {
-                (Some(each @ Bson::Array(_)), _) => {
-                    push.insert(dotted, bson::doc! {"$each": each});
-                }
-                (_, Some(Bson::Array(items))) if count <= items.len() => {
-                    let each: Vec<Bson> = items[items.len() - count..].to_vec();
-                    push.insert(dotted, bson::doc! {"$each": each});
-                }
-                (_, Some(value)) => {
-                    set.insert(dotted, value);
-                }
-                (_, None) => {
-                    unset.insert(dotted, "");
-                }
-            },
+    let mut root = Node::default();
+    for (path, op) in &kept {
+        root.insert(path, *op);
+    }
+    match merged {
+        Merged::Typed(value) => extract::from_serialize(&mut root, value)?,
+        Merged::Document(doc) => extract::from_document(&mut root, doc),
+    }
+
+    let mut out = Update::default();
+    let mut path = Vec::new();
+    for (key, node) in &root.children {
+        emit(key, node, &mut path, &mut out)?;
+    }
+    let changes = raw
+        .into_iter()
+        .map(|change| Change {
+            path: pointer(&change.segments),
+            kind: change.kind,
+            count: change.count,
+        })
+        .collect();
+    Ok(Applied {
+        update: out.into_document(),
+        changes,
+    })
+}
+
+#[derive(Default)]
+struct Update {
+    set: Document,
+    unset: Document,
+    push: Document,
+}
+
+impl Update {
+    fn into_document(self) -> Document {
+        let mut update = Document::new();
+        for (operator, fields) in [("$set", self.set), ("$unset", self.unset), ("$push", self.push)] {
+            if !fields.is_empty() {
+                update.insert(operator, fields);
+            }
+        }
+        update
+    }
+}
+
+/// The operator of one node of the change tree (and of its descendants).
+fn emit<'n>(
+    key: &'n str,
+    node: &'n Node,
+    path: &mut Vec<&'n str>,
+    out: &mut Update,
+) -> Result<(), Error> {
+    path.push(key);
+    let dotted = || path.join(".");
+    let lost = || {
+        let segments: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+        let mut e = unstorable("serde stores no value at this place, where the patch changed one");
+        for segment in segments.iter().rev() {
+            e = e.at_key(segment);
+        }
+        e
+    };
+    match (node.op, &node.found) {
+        (_, Found::Skipped) | (Some(Op::Unset), Found::Unreached) => {
+            out.unset.insert(dotted(), "");
+        }
+        (Some(Op::Push(_)), Found::Items(items)) => {
+            if !items.is_empty() {
+                out.push.insert(dotted(), bson::doc! {"$each": items.clone()});
+            }
+        }
+        (_, Found::Value(value)) => {
+            out.set.insert(dotted(), value.clone());
+        }
+        (None, Found::Unreached) => {
+            for (key, child) in &node.children {
+                emit(key, child, path, out)?;
+            }
+        }
+        (Some(_), Found::Unreached | Found::Items(_)) | (None, Found::Items(_)) => {
+            return Err(lost());
         }
     }
-    let mut update = Document::new();
-    for (operator, fields) in [("$set", set), ("$unset", unset), ("$push", push)] {
-        if !fields.is_empty() {
-            update.insert(operator, fields);
-        }
-    }
-    Applied { update, changes }
+    path.pop();
+    Ok(())
 }

@@ -1,0 +1,651 @@
+//! The values of a MongoDB update, read from the merged value the way serde stores it.
+//!
+//! A patch records *where* it changed the target (object keys, see
+//! [`RawChange`](crate::cx::RawChange)); this module finds *what* serde writes at those
+//! places. The merged value is serialized through [`Walk`], a serializer that follows only
+//! the changed places: every other field or entry is passed over without being serialized,
+//! so the cost follows the patch, not the document. At each changed place the value is
+//! handed to bson's own serializer, exactly as `bson::serialize_to_document(&merged)`
+//! would see it: `#[serde(with)]`, `serialize_with`, `rename`, `skip_serializing_if` and
+//! every `Serialize` impl are honoured because they are the ones running.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use bson::{Bson, Document};
+use serde::ser::{self, Impossible, Serialize, Serializer};
+
+use crate::{Error, ErrorKind};
+
+/// What the update does at one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// `$set` the value found there.
+    Set,
+    /// `$unset` it (or `$set` what is found there after all).
+    Unset,
+    /// `$push` the last `n` items of the sequence found there.
+    Push(usize),
+}
+
+/// What the serialization of the merged value wrote at a place.
+#[derive(Debug, Default)]
+pub(crate) enum Found {
+    /// Nothing: the place was not reached.
+    #[default]
+    Unreached,
+    /// serde skipped the field there (`skip_serializing_if`).
+    Skipped,
+    /// The value (for an inner node: the whole value, whose members cannot be addressed).
+    Value(Bson),
+    /// The appended items of a [`Op::Push`].
+    Items(Vec<Bson>),
+}
+
+/// A tree of the changed places, keyed by object keys (serde names). A node with an
+/// operation has no children: overlapping changes were resolved before.
+#[derive(Debug, Default)]
+pub(crate) struct Node {
+    pub(crate) op: Option<Op>,
+    pub(crate) children: BTreeMap<String, Node>,
+    pub(crate) found: Found,
+}
+
+impl Node {
+    /// Add `op` at `path`.
+    pub(crate) fn insert(&mut self, path: &[String], op: Op) {
+        let mut node = self;
+        for segment in path {
+            node = node.children.entry(segment.clone()).or_default();
+        }
+        node.op = Some(op);
+    }
+}
+
+/// Fill `root` from a typed merged value through serde.
+pub(crate) fn from_serialize<T: Serialize + ?Sized>(
+    root: &mut Node,
+    merged: &T,
+) -> Result<(), Error> {
+    match merged.serialize(Walk { node: root }) {
+        Ok(()) => Ok(()),
+        Err(WalkError::Fail(e)) => Err(e),
+        Err(WalkError::NotContainer) => Err(unstorable(
+            "a patched value must serialize as a document (a struct or a map)",
+        )),
+    }
+}
+
+/// Fill `root` from a merged bson document, by lookups.
+pub(crate) fn from_document(root: &mut Node, merged: &Document) {
+    for (key, child) in &mut root.children {
+        if let Some(value) = merged.get(key) {
+            from_bson(child, value);
+        }
+    }
+}
+
+fn from_bson(node: &mut Node, value: &Bson) {
+    match (node.op, value) {
+        (Some(Op::Push(count)), Bson::Array(items)) if count <= items.len() => {
+            node.found = Found::Items(items[items.len() - count..].to_vec());
+        }
+        (None, Bson::Document(doc)) => from_document(node, doc),
+        _ => node.found = Found::Value(value.clone()),
+    }
+}
+
+pub(crate) fn unstorable(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Unstorable {
+        message: message.into(),
+    })
+}
+
+/// The bson serializer's value for `value`.
+fn to_bson<T: Serialize + ?Sized>(value: &T) -> Result<Bson, WalkError> {
+    bson::serialize_to_bson(value).map_err(|e| WalkError::Fail(unstorable(e.to_string())))
+}
+
+/// Record what `value` (at `node`'s place) holds for the update.
+fn visit<T: Serialize + ?Sized>(node: &mut Node, value: &T) -> Result<(), WalkError> {
+    match node.op {
+        Some(Op::Set | Op::Unset) => node.found = Found::Value(to_bson(value)?),
+        Some(Op::Push(count)) => match value.serialize(PushWalk { count }) {
+            Ok(items) => node.found = Found::Items(items),
+            Err(WalkError::NotContainer) => node.found = Found::Value(to_bson(value)?),
+            Err(e) => return Err(e),
+        },
+        None => match value.serialize(Walk { node: &mut *node }) {
+            Ok(()) => {}
+            Err(WalkError::NotContainer) => node.found = Found::Value(to_bson(value)?),
+            Err(e) => return Err(e),
+        },
+    }
+    Ok(())
+}
+
+/// Why a walk stopped.
+#[derive(Debug)]
+pub(crate) enum WalkError {
+    /// The value at an inner node is not a struct or a map: it is taken whole.
+    NotContainer,
+    /// A value cannot be stored, or a `Serialize` impl failed.
+    Fail(Error),
+}
+
+impl WalkError {
+    fn at_key(self, key: &str) -> Self {
+        match self {
+            WalkError::Fail(e) => WalkError::Fail(e.at_key(key)),
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for WalkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WalkError::NotContainer => f.write_str("not a document"),
+            WalkError::Fail(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for WalkError {}
+
+impl ser::Error for WalkError {
+    fn custom<M: fmt::Display>(msg: M) -> Self {
+        WalkError::Fail(unstorable(msg.to_string()))
+    }
+}
+
+/// The serializer that follows the changed places below one inner node.
+struct Walk<'n> {
+    node: &'n mut Node,
+}
+
+macro_rules! not_container {
+    ($($method:ident($($arg:ty),*)),* $(,)?) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<Self::Ok, Self::Error> {
+            Err(WalkError::NotContainer)
+        }
+    )*};
+}
+
+macro_rules! not_container_compound {
+    () => {
+        type SerializeSeq = Impossible<Self::Ok, WalkError>;
+        type SerializeTuple = Impossible<Self::Ok, WalkError>;
+        type SerializeTupleStruct = Impossible<Self::Ok, WalkError>;
+        type SerializeTupleVariant = Impossible<Self::Ok, WalkError>;
+        type SerializeStructVariant = Impossible<Self::Ok, WalkError>;
+
+        fn serialize_newtype_variant<V: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &V,
+        ) -> Result<Self::Ok, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+    };
+}
+
+impl<'n> Serializer for Walk<'n> {
+    type Ok = ();
+    type Error = WalkError;
+    type SerializeMap = MapWalk<'n>;
+    type SerializeStruct = StructWalk<'n>;
+
+    not_container_compound!();
+
+    not_container! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
+        serialize_f64(f64), serialize_char(char), serialize_str(&str),
+        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &V,
+    ) -> Result<(), WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<MapWalk<'n>, WalkError> {
+        Ok(MapWalk {
+            node: self.node,
+            pending: None,
+        })
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<StructWalk<'n>, WalkError> {
+        Ok(StructWalk { node: self.node })
+    }
+}
+
+/// A map below an inner node: entries whose key is changed are visited, others skipped.
+struct MapWalk<'n> {
+    node: &'n mut Node,
+    pending: Option<String>,
+}
+
+impl ser::SerializeMap for MapWalk<'_> {
+    type Ok = ();
+    type Error = WalkError;
+
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), WalkError> {
+        self.pending = key
+            .serialize(KeyMatch {
+                children: &self.node.children,
+            })
+            .unwrap_or(None);
+        Ok(())
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), WalkError> {
+        if let Some(key) = self.pending.take()
+            && let Some(child) = self.node.children.get_mut(&key)
+        {
+            visit(child, value).map_err(|e| e.at_key(&key))?;
+        }
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), WalkError> {
+        Ok(())
+    }
+}
+
+/// A struct below an inner node: changed fields are visited, others skipped.
+struct StructWalk<'n> {
+    node: &'n mut Node,
+}
+
+impl ser::SerializeStruct for StructWalk<'_> {
+    type Ok = ();
+    type Error = WalkError;
+
+    fn serialize_field<V: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &V,
+    ) -> Result<(), WalkError> {
+        match self.node.children.get_mut(key) {
+            Some(child) => visit(child, value).map_err(|e| e.at_key(key)),
+            None => Ok(()),
+        }
+    }
+
+    fn skip_field(&mut self, key: &'static str) -> Result<(), WalkError> {
+        if let Some(child) = self.node.children.get_mut(key) {
+            child.found = Found::Skipped;
+        }
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), WalkError> {
+        Ok(())
+    }
+}
+
+/// The key of a map entry, if it names a changed place (no allocation otherwise).
+struct KeyMatch<'c> {
+    children: &'c BTreeMap<String, Node>,
+}
+
+impl KeyMatch<'_> {
+    fn found(&self, key: &str) -> Result<Option<String>, WalkError> {
+        Ok(self.children.contains_key(key).then(|| key.to_owned()))
+    }
+}
+
+macro_rules! key_display {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method(self, v: $ty) -> Result<Self::Ok, Self::Error> {
+            self.found(&v.to_string())
+        }
+    )*};
+}
+
+impl Serializer for KeyMatch<'_> {
+    type Ok = Option<String>;
+    type Error = WalkError;
+    type SerializeMap = Impossible<Self::Ok, WalkError>;
+    type SerializeStruct = Impossible<Self::Ok, WalkError>;
+
+    not_container_compound!();
+
+    not_container! {
+        serialize_f32(f32), serialize_f64(f64), serialize_bytes(&[u8]), serialize_none(),
+        serialize_unit(), serialize_unit_struct(&'static str),
+    }
+
+    fn serialize_str(self, v: &str) -> Result<Option<String>, WalkError> {
+        self.found(v)
+    }
+
+    key_display! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_char(char),
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Option<String>, WalkError> {
+        self.found(variant)
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &V,
+    ) -> Result<Self::Ok, WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+}
+
+/// The serializer at a `$push`: the last `count` items of a sequence, as bson.
+struct PushWalk {
+    count: usize,
+}
+
+impl Serializer for PushWalk {
+    type Ok = Vec<Bson>;
+    type Error = WalkError;
+    type SerializeSeq = PushSeq;
+    type SerializeTuple = Impossible<Self::Ok, WalkError>;
+    type SerializeTupleStruct = Impossible<Self::Ok, WalkError>;
+    type SerializeTupleVariant = Impossible<Self::Ok, WalkError>;
+    type SerializeStructVariant = Impossible<Self::Ok, WalkError>;
+    type SerializeMap = Impossible<Self::Ok, WalkError>;
+    type SerializeStruct = Impossible<Self::Ok, WalkError>;
+
+    not_container! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
+        serialize_f64(f64), serialize_char(char), serialize_str(&str),
+        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &V,
+    ) -> Result<Self::Ok, WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &V,
+    ) -> Result<Self::Ok, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<PushSeq, WalkError> {
+        // With a known length only the new items are converted.
+        let skip = len.map_or(0, |len| len.saturating_sub(self.count));
+        Ok(PushSeq {
+            count: self.count,
+            index: 0,
+            skip,
+            items: Vec::with_capacity(self.count),
+        })
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, WalkError> {
+        Err(WalkError::NotContainer)
+    }
+}
+
+struct PushSeq {
+    count: usize,
+    index: usize,
+    skip: usize,
+    items: Vec<Bson>,
+}
+
+impl ser::SerializeSeq for PushSeq {
+    type Ok = Vec<Bson>;
+    type Error = WalkError;
+
+    fn serialize_element<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), WalkError> {
+        if self.index >= self.skip {
+            let item = to_bson(value).map_err(|e| match e {
+                WalkError::Fail(e) => WalkError::Fail(e.at_index(self.index)),
+                other => other,
+            })?;
+            self.items.push(item);
+        }
+        self.index += 1;
+        Ok(())
+    }
+
+    fn end(mut self) -> Result<Vec<Bson>, WalkError> {
+        if self.items.len() > self.count {
+            self.items.drain(..self.items.len() - self.count);
+        }
+        Ok(self.items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::collections::HashMap;
+
+    #[derive(Serialize)]
+    struct Inner {
+        a: i32,
+        #[serde(rename = "bee")]
+        b: String,
+    }
+
+    #[derive(Serialize)]
+    struct Outer {
+        inner: Inner,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        gone: Option<i32>,
+        #[serde(serialize_with = "as_text")]
+        count: i64,
+        list: Vec<u8>,
+        map: HashMap<u32, Inner>,
+        big: u64,
+    }
+
+    fn as_text<S: Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    fn outer() -> Outer {
+        Outer {
+            inner: Inner {
+                a: 1,
+                b: "x".into(),
+            },
+            gone: None,
+            count: 5,
+            list: vec![1, 2, 3],
+            map: HashMap::from([(7, Inner { a: 2, b: "y".into() })]),
+            big: u64::MAX,
+        }
+    }
+
+    fn path(s: &str) -> Vec<String> {
+        s.split('.').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn finds_what_serde_writes_at_each_place() {
+        let mut root = Node::default();
+        root.insert(&path("inner.bee"), Op::Set);
+        root.insert(&path("gone"), Op::Set);
+        root.insert(&path("count"), Op::Set);
+        root.insert(&path("list"), Op::Push(2));
+        root.insert(&path("map.7.a"), Op::Set);
+        root.insert(&path("missing"), Op::Unset);
+        from_serialize(&mut root, &outer()).unwrap();
+        let at = |p: &str| {
+            let mut node = &root;
+            for s in path(p) {
+                node = &node.children[&s];
+            }
+            &node.found
+        };
+        assert!(matches!(at("inner.bee"), Found::Value(Bson::String(s)) if s == "x"));
+        assert!(matches!(at("gone"), Found::Skipped));
+        assert!(matches!(at("count"), Found::Value(Bson::String(s)) if s == "5"));
+        assert!(
+            matches!(at("list"), Found::Items(items) if *items == [Bson::Int32(2), Bson::Int32(3)])
+        );
+        assert!(matches!(at("map.7.a"), Found::Value(Bson::Int32(2))));
+        assert!(matches!(at("missing"), Found::Unreached));
+    }
+
+    #[test]
+    fn an_unstorable_value_is_an_error_with_its_place() {
+        let mut root = Node::default();
+        root.insert(&path("big"), Op::Set);
+        let err = from_serialize(&mut root, &outer()).unwrap_err();
+        assert_eq!(err.path(), "/big");
+        assert!(matches!(err.kind(), ErrorKind::Unstorable { .. }));
+    }
+
+    #[test]
+    fn an_inner_node_that_is_not_a_document_is_taken_whole() {
+        let mut root = Node::default();
+        root.insert(&path("count.x"), Op::Set);
+        from_serialize(&mut root, &outer()).unwrap();
+        assert!(matches!(&root.children["count"].found, Found::Value(Bson::String(s)) if s == "5"));
+    }
+
+    #[test]
+    fn untouched_values_are_not_serialized() {
+        // `big` cannot be stored, but nothing under it changed: no error.
+        let mut root = Node::default();
+        root.insert(&path("inner.a"), Op::Set);
+        from_serialize(&mut root, &outer()).unwrap();
+        assert!(matches!(
+            &root.children["inner"].children["a"].found,
+            Found::Value(Bson::Int32(1))
+        ));
+    }
+}
