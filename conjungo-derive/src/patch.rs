@@ -5,7 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
-use crate::ast::{Container, Data, Field, SerdeDefault, option_inner};
+use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
 use crate::expand::with_closure;
 
@@ -28,9 +28,60 @@ struct FieldGen<'f> {
     custom_serde: bool,
 }
 
+/// Enums, tuple structs (newtypes) and `#[merge(replace)]` types without `#[merge(patch)]`
+/// patch as whole values: a body sets them as serde reads them. The bounds are written
+/// with a higher-ranked lifetime so that they are checked where the impl is used, not
+/// here: a type that is not `Deserialize` simply has no patch form.
+fn whole_value(cont: &Container<'_>, krate: &Path) -> TokenStream {
+    let whole = match &cont.data {
+        Data::Enum(_) => true,
+        Data::Struct(style, _) => *style == Style::Tuple || cont.attrs.replace.is_some(),
+    };
+    if !whole {
+        return TokenStream::new();
+    }
+    let ident = cont.ident;
+    let (impl_generics, ty_generics, where_clause) = cont.generics.split_for_impl();
+    let preds = where_clause.map(|w| &w.predicates);
+    let ok = quote!(::core::result::Result::Ok(()));
+    let result = quote!(::core::result::Result<(), #krate::Error>);
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_generics #krate::patch::Patchable for #ident #ty_generics
+            where
+                #preds
+                for<'__conjungo> #ident #ty_generics: #krate::__private::serde::de::DeserializeOwned
+                    + #krate::__private::serde::Serialize
+                    + ::core::cmp::PartialEq,
+            {
+                type Patch = Self;
+
+                fn check_patch(&self, __patch: &Self, __cx: &mut #krate::Check<'_>) -> #result {
+                    #krate::__private::storable(__patch, __cx)
+                }
+
+                fn apply_patch(&mut self, __patch: Self, __cx: &mut #krate::Apply<'_>) -> #result {
+                    #krate::__private::replace_leaf(self, __patch, __cx);
+                    #ok
+                }
+
+                fn check_build(__patch: &Self, __cx: &mut #krate::Check<'_>) -> #result {
+                    #krate::__private::storable(__patch, __cx)
+                }
+
+                fn build(__patch: Self) -> ::core::result::Result<Self, #krate::Error> {
+                    ::core::result::Result::Ok(__patch)
+                }
+            }
+        };
+    }
+}
+
 pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     let Some((_, name)) = &cont.attrs.patch else {
-        return TokenStream::new();
+        return whole_value(cont, krate);
     };
     let Data::Struct(_, fields) = &cont.data else {
         return TokenStream::new();

@@ -11,7 +11,7 @@ dynamic_merge!(Bson, Document);
 
 super::scalars::scalar! {
     bson::oid::ObjectId, bson::DateTime, bson::Decimal128, bson::Binary, bson::Timestamp,
-    bson::Regex, bson::JavaScriptCodeWithScope, bson::DbPointer,
+    bson::Regex, bson::JavaScriptCodeWithScope, bson::DbPointer, bson::Uuid,
 }
 
 impl Dynamic for Bson {

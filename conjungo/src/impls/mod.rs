@@ -16,6 +16,15 @@ mod json;
 #[cfg(feature = "bson")]
 mod bson;
 
+#[cfg(any(
+    feature = "chrono",
+    feature = "time",
+    feature = "uuid",
+    feature = "rust_decimal",
+    feature = "url"
+))]
+mod foreign;
+
 /// The two methods every `'static`, `Clone` impl shares: the custom function lookup and a
 /// `Clone` snapshot.
 macro_rules! static_clone_hooks {

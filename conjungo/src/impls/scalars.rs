@@ -27,7 +27,17 @@ macro_rules! scalar {
         }
     )*};
 }
-#[cfg_attr(not(feature = "bson"), allow(unused_imports))]
+#[cfg_attr(
+    not(any(
+        feature = "bson",
+        feature = "chrono",
+        feature = "time",
+        feature = "uuid",
+        feature = "rust_decimal",
+        feature = "url"
+    )),
+    allow(unused_imports)
+)]
 pub(crate) use scalar;
 
 scalar! {

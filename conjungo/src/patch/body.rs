@@ -45,7 +45,8 @@ pub fn parse<P: DeserializeOwned>(body: &[u8]) -> Result<P, Error> {
 /// [`parse`] with explicit [`Limits`].
 pub fn parse_with<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P, Error> {
     let value = read_body(body, limits)?;
-    validate_body(&value, limits)?;
+    shape(&value)?;
+    validate(&value, 0, limits, Wrappers::Allowed)?;
     deserialize(value)
 }
 
@@ -81,29 +82,68 @@ fn malformed(message: String) -> Error {
 /// starts with `$` or contains `.` or NUL (MongoDB operators and paths), no nesting
 /// deeper than `limits.max_depth`. The first problem is returned with its path.
 pub fn validate_body(body: &Value, limits: &Limits) -> Result<(), Error> {
+    shape(body)?;
+    validate(body, 0, limits, Wrappers::Refused)
+}
+
+fn shape(body: &Value) -> Result<(), Error> {
     if !body.is_object() {
         return Err(malformed(format!(
             "expected a JSON object, found {}",
             crate::json::kind(body)
         )));
     }
-    validate(body, 0, limits)
+    Ok(())
 }
 
-fn validate(value: &Value, depth: usize, limits: &Limits) -> Result<(), Error> {
+/// MongoDB Extended JSON wrappers that a typed body may use for a value of a bson type
+/// (what `serde_json::to_value` writes for `bson::DateTime`, `ObjectId`, `Decimal128`, …):
+/// an object with exactly one of these keys. Whether the wrapper is accepted is then up to
+/// the field's type: dates, ids and decimals read it, maps and dynamic values refuse any
+/// `$` key (see `Patchable`), other types fail to deserialize from an object.
+const WRAPPERS: &[&str] = &[
+    "$oid",
+    "$date",
+    "$numberDecimal",
+    "$numberLong",
+    "$numberInt",
+    "$numberDouble",
+    "$binary",
+    "$uuid",
+    "$timestamp",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wrappers {
+    /// Typed bodies: a wrapper's key passes the gate.
+    Allowed,
+    /// Schemaless bodies: every `$` key is refused.
+    Refused,
+}
+
+fn is_wrapper(map: &serde_json::Map<String, Value>, key: &str, wrappers: Wrappers) -> bool {
+    wrappers == Wrappers::Allowed && map.len() == 1 && WRAPPERS.contains(&key)
+}
+
+fn validate(value: &Value, depth: usize, limits: &Limits, wrappers: Wrappers) -> Result<(), Error> {
     match value {
         Value::Object(map) => {
             too_deep(depth, limits)?;
             for (key, child) in map {
-                check_key(key)
-                    .and_then(|()| validate(child, depth + 1, limits))
+                let key_ok = if is_wrapper(map, key, wrappers) {
+                    Ok(())
+                } else {
+                    check_key(key)
+                };
+                key_ok
+                    .and_then(|()| validate(child, depth + 1, limits, wrappers))
                     .map_err(|e| e.at_key(key))?;
             }
         }
         Value::Array(items) => {
             too_deep(depth, limits)?;
             for (i, child) in items.iter().enumerate() {
-                validate(child, depth + 1, limits).map_err(|e| e.at_index(i))?;
+                validate(child, depth + 1, limits, wrappers).map_err(|e| e.at_index(i))?;
             }
         }
         _ => {}
@@ -149,7 +189,7 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
             }
         }
         let message = e.into_inner().to_string();
-        let kind = classify(&message, &mut segments);
+        let kind = classify(&message, &segments);
         let mut error = Error::new(kind);
         for segment in segments.iter().rev() {
             error = error.at_key(segment);
@@ -158,7 +198,7 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
     })
 }
 
-fn classify(message: &str, segments: &mut Vec<String>) -> ErrorKind {
+fn classify(message: &str, segments: &[String]) -> ErrorKind {
     if message.starts_with(PROTECTED) {
         // The protected field's key is the last segment of the path.
         let field = segments.last().cloned().unwrap_or_default();
@@ -170,11 +210,72 @@ fn classify(message: &str, segments: &mut Vec<String>) -> ErrorKind {
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some(field) = rest.split('`').next()
     {
-        // serde reports an unknown field at its parent: the pointer names the field too.
-        segments.push(field.to_owned());
+        // The pointer already names the field itself: serde_path_to_error records the key
+        // before the field's name is read and refused (pinned by a unit test below).
         return ErrorKind::UnknownField {
             field: field.to_owned(),
         };
     }
     ErrorKind::Custom(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        nickname: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        profile: Option<Inner>,
+    }
+
+    fn err(body: &str) -> Error {
+        parse::<Outer>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn unknown_fields_are_named_once() {
+        let e = err(r#"{"colour": 1}"#);
+        assert_eq!(e.path(), "/colour");
+        assert_eq!(e.kind(), &ErrorKind::UnknownField { field: "colour".into() });
+        let e = err(r#"{"profile": {"colour": 1}}"#);
+        assert_eq!(e.path(), "/profile/colour");
+        // A field spelled like its parent.
+        let e = err(r#"{"profile": {"profile": 1}}"#);
+        assert_eq!(e.path(), "/profile/profile");
+    }
+
+    #[test]
+    fn wrong_types_are_custom_errors_at_the_field() {
+        let e = err(r#"{"profile": {"nickname": 5}}"#);
+        assert_eq!(e.path(), "/profile/nickname");
+        assert!(matches!(e.kind(), ErrorKind::Custom(_)));
+    }
+
+    #[test]
+    fn extended_json_wrappers_pass_the_typed_gate_only() {
+        let limits = Limits::default();
+        let wrapper = serde_json::json!({"at": {"$date": {"$numberLong": "5"}}});
+        assert_eq!(validate(&wrapper, 0, &limits, Wrappers::Allowed), Ok(()));
+        let e = validate_body(&wrapper, &limits).unwrap_err();
+        assert_eq!(e.path(), "/at/$date");
+        // Not a wrapper: two keys, or an operator.
+        for body in [
+            serde_json::json!({"at": {"$date": 1, "x": 2}}),
+            serde_json::json!({"at": {"$where": "1"}}),
+            serde_json::json!({"$set": {"a": 1}}),
+        ] {
+            let e = validate(&body, 0, &limits, Wrappers::Allowed).unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::ForbiddenKey { .. }), "{body}");
+        }
+    }
 }

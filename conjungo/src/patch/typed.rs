@@ -583,7 +583,30 @@ dynamic!(bson::Bson, bson::Document);
 #[cfg(feature = "bson")]
 leaf! {
     bson::oid::ObjectId, bson::DateTime, bson::Decimal128, bson::Binary, bson::Timestamp,
+    bson::Uuid,
 }
+
+#[cfg(feature = "chrono")]
+leaf! {
+    chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::FixedOffset>,
+    chrono::NaiveDate, chrono::NaiveTime,
+    chrono::NaiveDateTime, chrono::TimeDelta,
+}
+
+#[cfg(feature = "time")]
+leaf! {
+    time::OffsetDateTime, time::PrimitiveDateTime, time::UtcDateTime, time::Date, time::Time,
+    time::UtcOffset, time::Duration,
+}
+
+#[cfg(feature = "uuid")]
+leaf! { uuid::Uuid }
+
+#[cfg(feature = "rust_decimal")]
+leaf! { rust_decimal::Decimal }
+
+#[cfg(feature = "url")]
+leaf! { url::Url }
 
 /// `null` given for a field that is not an `Option`.
 pub fn null_on_required() -> Error {
