@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `skip` | never touched: the source's value is dropped |
 //! | `replace` | the source wins, always, without recursion (even with overwrite off) |
+//! | `atomic` | the overwrite rule, without recursion and without a `Merge` impl: for any type (a foreign type, say) that is `Clone + PartialEq` and, under `patch`, serde; patched as a whole value |
 //! | `keep` | the target wins, unless it is absent (`None`) |
 //! | `append` | sequence: source items after the target's |
 //! | `prepend` | sequence: source items before the target's |
@@ -146,6 +147,62 @@
 //! let name = String::from("b");
 //! view.merge(View { name: &name, count: 2 }).unwrap();
 //! assert_eq!((view.name, view.count), ("b", 2));
+//! ```
+//!
+//! # Patch types
+//!
+//! `#[merge(patch)]` on a struct with named fields also generates `<Type>Patch` (see
+//! `conjungo::patch`): each field a `conjungo::Patch<_>` of the field's patch form, read
+//! with serde's names (`rename`, `rename_all`, `alias`), serde's defaults when a nested
+//! value is built from a patch (field and container `default`, `default = "path"`), and
+//! the field's own `deserialize_with`. The forms:
+//!
+//! - a field with a strategy, `atomic`, or serde `with` / `serialize_with` /
+//!   `deserialize_with` is patched as a whole value: a body spells it as the stored
+//!   representation does (a chrono date stored through bson's helper is `{"$date": …}`);
+//! - a struct with its own `#[merge(patch)]` is patched field by field, also through
+//!   `Option` and `Box` (`child: Option<Box<Node>>` recursion works);
+//! - an enum, a tuple struct (newtype) or a `#[merge(replace)]` type that derives `Merge`
+//!   (and serde) is patched as a whole value, with no attribute;
+//! - other types use their `conjungo::patch::Patchable` impl (std, JSON, bson, and the
+//!   types of the `chrono`, `time`, `uuid`, `rust_decimal` and `url` features);
+//!   anything else needs `#[merge(atomic)]`.
+//!
+//! ```
+//! use conjungo::{patch, Merge, Options};
+//! use serde::{Deserialize, Serialize};
+//!
+//! /// A type of another crate, with no `Merge` impl.
+//! #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+//! struct Point { x: f64, y: f64 }
+//!
+//! #[derive(Merge, Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+//! #[serde(rename_all = "lowercase")]
+//! enum Status { Draft, Live }
+//!
+//! #[derive(Merge, Serialize, Deserialize, Debug, PartialEq)]
+//! #[merge(patch)]
+//! struct Shape {
+//!     #[merge(atomic)]
+//!     origin: Point,
+//!     status: Status,
+//!     #[serde(alias = "label")]
+//!     name: String,
+//!     child: Option<Box<Shape>>,
+//! }
+//!
+//! let mut shape = Shape {
+//!     origin: Point { x: 0.0, y: 0.0 },
+//!     status: Status::Draft,
+//!     name: "a".into(),
+//!     child: None,
+//! };
+//! let body = br#"{"origin": {"x": 1, "y": 2}, "status": "live", "label": "b"}"#;
+//! let p: ShapePatch = patch::parse(body)?;
+//! patch::apply(&mut shape, p, &Options::default())?;
+//! assert_eq!(shape.origin, Point { x: 1.0, y: 2.0 });
+//! assert_eq!((shape.status, shape.name.as_str()), (Status::Live, "b"));
+//! # Ok::<(), conjungo::Error>(())
 //! ```
 //!
 //! Misuse is a compile error on the offending tokens, all of them at once.

@@ -162,6 +162,11 @@ pub use conjungo_derive::Merge;
 /// r.merge(Range { low: 1, high: 4 }).unwrap();
 /// assert_eq!(r, Range { low: 1, high: 5 });
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Merge`",
+    label = "not mergeable",
+    note = "derive `Merge` for your own types; for a type of another crate, put `#[merge(atomic)]` on the field (the overwrite rule, no `Merge` impl needed) or enable its conjungo feature (`chrono`, `time`, `uuid`, `rust_decimal`, `url`)"
+)]
 pub trait Merge: Sized {
     /// Whether [`check`](Merge::check) can fail with no custom function registered. When
     /// false (the default), the check pass skips values of this type unless custom

@@ -117,7 +117,7 @@ impl<T: Serialize> Serialize for Patch<T> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no patch form",
     label = "no patch form",
-    note = "add `#[merge(patch)]` to the type, or put `#[merge(replace)]` on the field to patch it as a whole value"
+    note = "add `#[merge(patch)]` to the type to patch it field by field, or put `#[merge(atomic)]` on the field to patch it as a whole value (any serde type)"
 )]
 pub trait Patchable: Sized {
     /// The patch form.
