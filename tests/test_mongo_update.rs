@@ -147,6 +147,7 @@ fn keys_mongodb_cannot_address_fall_back_to_the_parent() {
 fn hostile_bodies_are_rejected_and_change_nothing() {
     let stored = doc! {"_id": 1, "a": {"b": 1}};
     let deep = (0..150).fold(json!(1), |v, _| json!({ "k": v }));
+    let deep_path = "/k".repeat(100);
     let cases: Vec<(Value, u16, &str)> = vec![
         (json!({"$set": {"a": 1}}), 403, "/$set"),
         (json!({"a": {"$inc": 1}}), 403, "/a/$inc"),
@@ -157,18 +158,14 @@ fn hostile_bodies_are_rejected_and_change_nothing() {
         (json!({"a": [{"$where": "x"}]}), 403, "/a/0/$where"),
         (json!([1, 2]), 400, ""),
         (json!("x"), 400, ""),
-        (deep, 422, ""),
+        (deep, 422, &deep_path),
         (json!({"a": {"b": "type change"}}), 422, "/a/b"),
     ];
     for (body, status, path) in cases {
         let mut doc = stored.clone();
         let err = patch::apply_document(&mut doc, body.clone(), &Options::default()).unwrap_err();
         assert_eq!(err.http_status(), status, "{body}: {err}");
-        assert!(
-            err.path().starts_with(path),
-            "{body}: {} vs {path}",
-            err.path()
-        );
+        assert_eq!(err.path(), path, "{body}");
         assert_eq!(doc, stored, "{body} changed the document");
     }
     // The depth limit names the place where the body went too deep.

@@ -66,6 +66,7 @@ fn patch_type_fields_are_patches_of_the_field_forms() {
 fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
     let deep = format!("{}1{}", r#"{"labels":"#.repeat(101), "}".repeat(101));
     let too_deep_for_serde = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let deep_path = "/labels".repeat(100);
     let cases: Vec<(Vec<u8>, u16, &str, &str)> = vec![
         (b"\xff\xfe".to_vec(), 400, "", "invalid UTF-8"),
         (br#"{"name": }"#.to_vec(), 400, "", "line 1 column 10"),
@@ -78,9 +79,9 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
             "MongoDB operators",
         ),
         (
-            br#"{"labels": {"a.b": "x"}}"#.to_vec(),
+            br#"{"a.b": "x"}"#.to_vec(),
             403,
-            "/labels/a.b",
+            "/a.b",
             "MongoDB paths",
         ),
         (
@@ -121,7 +122,7 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
             "/endpoints/0",
             "missing field `url`",
         ),
-        (deep.into_bytes(), 422, "", "nesting deeper than 100"),
+        (deep.into_bytes(), 422, &deep_path, "nesting deeper than 100"),
         (
             too_deep_for_serde.into_bytes(),
             422,
@@ -134,11 +135,7 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
         let err = run(&mut service, &body, &Options::merge_patch()).unwrap_err();
         let shown = String::from_utf8_lossy(&body);
         assert_eq!(err.http_status(), status, "{shown}: {err}");
-        assert!(
-            err.path().starts_with(path),
-            "{shown}: {} vs {path}",
-            err.path()
-        );
+        assert_eq!(err.path(), path, "{shown}");
         assert!(err.to_string().contains(text), "{shown}: {err}");
     }
     // Bodies over the size limit.

@@ -65,6 +65,30 @@ pub fn with_closure(ty: &Type, path: &Path, span: Span, krate: &Path) -> TokenSt
     quote!(|__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call)
 }
 
+/// The sequence type of a strategy field (`Vec<T>`, or the inside of `Option<Vec<T>>`).
+fn seq_type(ty: &Type) -> &Type {
+    option_inner(ty).unwrap_or(ty)
+}
+
+/// The two last arguments of the `by_key` helpers: the key of an item, and the hash
+/// function the probe finds for the key type (`None`: the key is not `Hash + Eq`).
+pub fn by_key_args(ty: &Type, key: &Member, krate: &Path) -> (TokenStream, TokenStream) {
+    let seq = seq_type(ty);
+    let item = quote!(<#seq as #krate::strategy::seq::Seq>::Item);
+    let key_fn = quote!(|__item: &#item| &__item.#key);
+    let hash = quote!((&#krate::__private::key_probe(#key_fn)).__conjungo_hash());
+    (key_fn, hash)
+}
+
+/// The `#[merge(union)]` function of a field: hashed when the items are `Hash + Eq`.
+pub fn union_fn(ty: &Type, krate: &Path) -> TokenStream {
+    let seq = seq_type(ty);
+    quote!(#krate::__private::union_with::<#seq>(
+        (&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
+            .__conjungo_hash()
+    ))
+}
+
 /// Whether a type mentions `Self`.
 fn mentions_self(ty: &Type) -> bool {
     let this = Ident::new("Self", Span::call_site());
@@ -126,7 +150,8 @@ impl Gen<'_> {
                 } else {
                     respan(quote!(#krate::__private::by_key_check), span)
                 };
-                quote!(#f(#t, #s, __cx, |__item| &__item.#key))
+                let (key_fn, hash) = by_key_args(field.ty, key, krate);
+                quote!(#f(#t, #s, __cx, #key_fn, #hash))
             }
             Some((StrategyKind::With(path), span)) => {
                 let closure = with_closure(field.ty, path, span, krate);
@@ -141,7 +166,20 @@ impl Gen<'_> {
             }
             Some(_) => return TokenStream::new(),
         };
+        // A field that leads back to this type: each level counts against the depth
+        // limit, so that deep (or hostile) recursion is an error, not a stack overflow.
+        let call = if self.recursive(field) {
+            quote!(__cx.nested(|__cx| #call))
+        } else {
+            call
+        };
         propagate(field, call, prefix)
+    }
+
+    /// Whether a field's type names the container itself (directly or through `Self`).
+    fn recursive(&self, field: &Field<'_>) -> bool {
+        let own: [&Ident; 1] = [self.cont.ident];
+        mentions(field.ty, &own) || mentions_self(field.ty)
     }
 
     /// The apply-pass statement of one field.
@@ -178,16 +216,15 @@ impl Gen<'_> {
             Some((StrategyKind::Prepend, span)) => {
                 strategy_call(span, quote!(#krate::strategy::seq::prepend))
             }
-            Some((StrategyKind::Union, span)) => {
-                strategy_call(span, quote!(#krate::strategy::seq::union))
-            }
+            Some((StrategyKind::Union, span)) => strategy_call(span, union_fn(field.ty, krate)),
             Some((StrategyKind::ByKey(key), span)) => {
                 let f = if through_option {
                     respan(quote!(#krate::__private::by_key_apply_option), span)
                 } else {
                     respan(quote!(#krate::__private::by_key_apply), span)
                 };
-                quote!(#f(#t, #s, __cx, |__item| &__item.#key))
+                let (key_fn, hash) = by_key_args(field.ty, key, krate);
+                quote!(#f(#t, #s, __cx, #key_fn, #hash))
             }
             Some((StrategyKind::With(path), span)) => {
                 let closure = with_closure(field.ty, path, span, krate);
@@ -208,17 +245,13 @@ impl Gen<'_> {
     fn fallible(&self, field: &Field<'_>) -> TokenStream {
         let krate = &self.krate;
         let ty = field.ty;
-        let own: [&Ident; 1] = [self.cont.ident];
-        if mentions(ty, &own) || mentions_self(ty) {
-            return quote!(false);
-        }
         match field.strategy.as_ref().map(|s| &s.kind) {
+            // Recursion: asking the field's type would be a cycle, and the depth must be
+            // counted anyway (see `check_field`).
+            None if self.recursive(field) => quote!(true),
             None => quote!(<#ty as #krate::Merge>::FALLIBLE),
-            Some(StrategyKind::With(_)) => quote!(true),
-            Some(StrategyKind::ByKey(_)) => {
-                let seq = option_inner(ty).unwrap_or(ty);
-                quote!(<<#seq as #krate::strategy::seq::Seq>::Item as #krate::Merge>::FALLIBLE)
-            }
+            // `by_key` refuses duplicate keys in the check pass.
+            Some(StrategyKind::With(_) | StrategyKind::ByKey(_)) => quote!(true),
             Some(_) => quote!(false),
         }
     }
@@ -346,7 +379,7 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
             #[allow(unused_imports)]
-            use #krate::__private::{ViaClone as _, ViaNothing as _};
+            use #krate::__private::{ViaClone as _, ViaHash as _, ViaNothing as _, ViaScan as _};
 
             #[automatically_derived]
             impl #impl_generics #krate::Merge for #ident #ty_generics #where_clause {

@@ -7,7 +7,7 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::with_closure;
+use crate::expand::{by_key_args, union_fn, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -209,7 +209,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
         const _: () = {
             #[allow(unused_imports)]
-            use #krate::__private::{ViaClone as _, ViaNothing as _};
+            use #krate::__private::{ViaClone as _, ViaHash as _, ViaNothing as _, ViaScan as _};
 
             #[automatically_derived]
             impl #krate::patch::Patchable for #ident {
@@ -289,14 +289,19 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
                 )
             })
         }
-        Some((StrategyKind::ByKey(key), _)) if f.is_option => quote! {
-            match &self.#member {
-                ::core::option::Option::Some(__t) => #krate::__private::by_key_check(__t, __v, __cx, |__item| &__item.#key),
-                ::core::option::Option::None => #krate::__private::core::result::Result::Ok(()),
-            }
-        },
         Some((StrategyKind::ByKey(key), _)) => {
-            quote!(#krate::__private::by_key_check(&self.#member, __v, __cx, |__item| &__item.#key))
+            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
+            let source = if f.is_option {
+                quote!(&::core::option::Option::Some(::core::clone::Clone::clone(__v)))
+            } else {
+                quote!(__v)
+            };
+            let check = if f.is_option {
+                quote!(#krate::__private::by_key_check_option)
+            } else {
+                quote!(#krate::__private::by_key_check)
+            };
+            quote!(#check(&self.#member, #source, __cx, #key_fn, #hash))
         }
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
     };
@@ -354,12 +359,13 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         Some((StrategyKind::Keep, _)) => strategy(quote!(#krate::strategy::keep), false),
         Some((StrategyKind::Append, _)) => strategy(quote!(#krate::strategy::seq::append), true),
         Some((StrategyKind::Prepend, _)) => strategy(quote!(#krate::strategy::seq::prepend), false),
-        Some((StrategyKind::Union, _)) => strategy(quote!(#krate::strategy::seq::union), true),
+        Some((StrategyKind::Union, _)) => strategy(union_fn(f.field.ty, krate), true),
         Some((StrategyKind::ByKey(key), _)) => {
+            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
             let call = if f.is_option {
-                quote!(#krate::__private::by_key_apply_option(__t, #source, __cx, |__item| &__item.#key))
+                quote!(#krate::__private::by_key_apply_option(__t, #source, __cx, #key_fn, #hash))
             } else {
-                quote!(#krate::__private::by_key_apply(__t, #source, __cx, |__item| &__item.#key))
+                quote!(#krate::__private::by_key_apply(__t, #source, __cx, #key_fn, #hash))
             };
             quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| #call))
         }

@@ -3,8 +3,12 @@
 pub use core;
 pub use std;
 
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+use crate::index::KeyIndex;
 use crate::strategy::seq::Seq;
-use crate::{Apply, Check, Error, Merge, Options};
+use crate::{Apply, Check, Error, ErrorKind, Merge, Options};
 
 /// Autoref probe: `(&Probe(&value)).__conjungo_snapshot()` is `Some(clone)` for `Clone` types (of
 /// concrete type at the call site), `None` otherwise.
@@ -55,12 +59,71 @@ pub fn through_option<T>(
     }
 }
 
+/// A hash function for keys of type `K`, or `None` to find keys by scanning; chosen by
+/// [`HashProbe`] at the derive's call site.
+pub type HashFn<K> = crate::index::HashFn<K>;
+
+/// Autoref probe: `(&HashProbe::<K>::NEW).__conjungo_hash()` is `Some` for `Hash + Eq` keys
+/// (of concrete type at the call site), `None` otherwise.
+pub struct HashProbe<K: ?Sized>(PhantomData<fn(&K)>);
+
+impl<K: ?Sized> HashProbe<K> {
+    /// The probe.
+    pub const NEW: Self = HashProbe(PhantomData);
+}
+
+/// The hashing arm of the probe.
+pub trait ViaHash<K: ?Sized> {
+    /// A hash function.
+    fn __conjungo_hash(&self) -> Option<HashFn<K>>;
+}
+
+impl<K: Hash + Eq + ?Sized> ViaHash<K> for HashProbe<K> {
+    #[inline]
+    fn __conjungo_hash(&self) -> Option<HashFn<K>> {
+        Some(crate::index::hash_of::<K>)
+    }
+}
+
+/// The scanning arm of the probe.
+pub trait ViaScan<K: ?Sized> {
+    /// No hash function.
+    fn __conjungo_hash(&self) -> Option<HashFn<K>>;
+}
+
+impl<K: ?Sized> ViaScan<K> for &HashProbe<K> {
+    #[inline]
+    fn __conjungo_hash(&self) -> Option<HashFn<K>> {
+        None
+    }
+}
+
+/// The probe for the keys `key` returns.
+pub fn key_probe<I, K: ?Sized>(_key: impl Fn(&I) -> &K) -> HashProbe<K> {
+    HashProbe::NEW
+}
+
+/// `#[merge(union)]`: [`union_hashed`](crate::strategy::seq::union_hashed) when `hash` is
+/// given, else [`union`](crate::strategy::seq::union).
+pub fn union_with<S: Seq>(
+    hash: Option<HashFn<S::Item>>,
+) -> impl Fn(&mut S, S, &Options) -> Result<(), Error>
+where
+    S::Item: PartialEq,
+{
+    move |target, source, _| {
+        crate::strategy::seq::union_by(target, source, hash);
+        Ok(())
+    }
+}
+
 /// The check pass of `#[merge(by_key = field)]` on an `Option` of a sequence.
 pub fn by_key_check_option<S, K>(
     target: &Option<S>,
     source: &Option<S>,
     cx: &mut Check<'_>,
     key: impl Fn(&S::Item) -> &K,
+    hash: Option<HashFn<K>>,
 ) -> Result<(), Error>
 where
     S: Seq,
@@ -68,7 +131,8 @@ where
     K: PartialEq + ?Sized,
 {
     match (target, source) {
-        (Some(target), Some(source)) => by_key_check(target, source, cx, key),
+        (Some(target), Some(source)) => by_key_check(target, source, cx, key, hash),
+        (None, Some(source)) => no_duplicates(source, &key, hash),
         _ => Ok(()),
     }
 }
@@ -79,6 +143,7 @@ pub fn by_key_apply_option<S, K>(
     source: Option<S>,
     cx: &mut Apply<'_>,
     key: impl Fn(&S::Item) -> &K,
+    hash: Option<HashFn<K>>,
 ) -> Result<(), Error>
 where
     S: Seq,
@@ -87,7 +152,7 @@ where
 {
     match (target, source) {
         (_, None) => Ok(()),
-        (Some(target), Some(source)) => by_key_apply(target, source, cx, key),
+        (Some(target), Some(source)) => by_key_apply(target, source, cx, key, hash),
         (target @ None, source) => {
             *target = source;
             Ok(())
@@ -95,31 +160,56 @@ where
     }
 }
 
-fn find<S: Seq, K: PartialEq + ?Sized>(
-    target: &S,
-    len: usize,
-    wanted: &K,
+/// An index of a sequence's items by key.
+fn index_of<S: Seq, K: PartialEq + ?Sized>(
+    seq: &S,
     key: &impl Fn(&S::Item) -> &K,
-) -> Option<usize> {
-    (0..len).find(|&i| target.seq_get(i).is_some_and(|item| key(item) == wanted))
+    hash: Option<HashFn<K>>,
+) -> KeyIndex<K> {
+    let mut index = KeyIndex::new(hash);
+    for (i, item) in seq.seq_iter().enumerate() {
+        index.insert(key(item), i);
+    }
+    index
 }
 
-/// The check pass of `#[merge(by_key = field)]`: each source item whose key matches a
-/// target item is checked against it.
+/// A key given twice in one source is an error (at the second item): which of the two
+/// items would win is not something a body should leave open.
+fn no_duplicates<S: Seq, K: PartialEq + ?Sized>(
+    source: &S,
+    key: &impl Fn(&S::Item) -> &K,
+    hash: Option<HashFn<K>>,
+) -> Result<(), Error> {
+    let mut seen = KeyIndex::new(hash);
+    for (j, item) in source.seq_iter().enumerate() {
+        let k = key(item);
+        if seen.find(k, |i| source.seq_get(i).map(key)).is_some() {
+            return Err(Error::new(ErrorKind::DuplicateKey).at_index(j));
+        }
+        seen.insert(k, j);
+    }
+    Ok(())
+}
+
+/// The check pass of `#[merge(by_key = field)]`: no key twice in the source, and each
+/// source item whose key matches a target item is checked against it. Linear with a hash
+/// (`Hash + Eq` keys), quadratic otherwise.
 pub fn by_key_check<S, K>(
     target: &S,
     source: &S,
     cx: &mut Check<'_>,
     key: impl Fn(&S::Item) -> &K,
+    hash: Option<HashFn<K>>,
 ) -> Result<(), Error>
 where
     S: Seq,
     S::Item: Merge,
     K: PartialEq + ?Sized,
 {
-    let len = target.seq_len();
+    no_duplicates(source, &key, hash)?;
+    let index = index_of(target, &key, hash);
     for item in source.seq_iter() {
-        if let Some(i) = find(target, len, key(item), &key)
+        if let Some(i) = index.find(key(item), |i| target.seq_get(i).map(&key))
             && let Some(have) = target.seq_get(i)
         {
             cx.merge(have, item).map_err(|e| e.at_index(i))?;
@@ -135,21 +225,25 @@ pub fn by_key_apply<S, K>(
     source: S,
     cx: &mut Apply<'_>,
     key: impl Fn(&S::Item) -> &K,
+    hash: Option<HashFn<K>>,
 ) -> Result<(), Error>
 where
     S: Seq,
     S::Item: Merge,
     K: PartialEq + ?Sized,
 {
-    let len = target.seq_len();
+    let mut index = index_of(target, &key, hash);
     for item in source.seq_into_iter() {
-        match find(target, len, key(&item), &key) {
+        match index.find(key(&item), |i| target.seq_get(i).map(&key)) {
             Some(i) => {
                 if let Some(have) = target.seq_get_mut(i) {
                     cx.merge(have, item).map_err(|e| e.at_index(i))?;
                 }
             }
-            None => target.seq_push(item),
+            None => {
+                index.insert(key(&item), target.seq_len());
+                target.seq_push(item);
+            }
         }
     }
     Ok(())

@@ -297,7 +297,22 @@ impl<'a> Apply<'a> {
 
     /// The apply side of [`Check::custom`]: install the result the check pass computed, or
     /// run `f` now if it could not.
+    ///
+    /// While recording (PATCH), the place is recorded as replaced: what a function did
+    /// cannot be seen, so its result is written whole.
     pub fn custom<T>(
+        &mut self,
+        target: &mut T,
+        source: T,
+        f: CustomFn<'_, T>,
+    ) -> Result<(), Error> {
+        self.custom_unrecorded(target, source, f)?;
+        self.record_here(ChangeKind::Replaced);
+        Ok(())
+    }
+
+    /// [`custom`](Apply::custom) without recording (for callers that record themselves).
+    pub(crate) fn custom_unrecorded<T>(
         &mut self,
         target: &mut T,
         source: T,

@@ -153,12 +153,21 @@ pub enum ErrorKind {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// Two items of one source have the same key in a `#[merge(by_key = …)]` sequence (the
+    /// path points at the second).
+    DuplicateKey,
     /// A value the merged result holds cannot be stored as BSON (an integer beyond
     /// `i64`, an `i128`, a map key that is not a string, a failing `serialize_with`), or
     /// serde would store no value where the patch changed one. Nothing was applied.
     Unstorable {
         /// Why, as the BSON serializer (or conjungo) says it.
         message: String,
+    },
+    /// The MongoDB update a body asks for would be larger than the limit
+    /// ([`Limits::max_update_bytes`](crate::patch::Limits::max_update_bytes)).
+    UpdateTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
@@ -206,8 +215,14 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Malformed { message } => write!(f, "malformed body: {message}"),
             ErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
+            ErrorKind::DuplicateKey => {
+                f.write_str("duplicate key: items of this list are merged by key, and the key is given twice")
+            }
             ErrorKind::Unstorable { message } => {
                 write!(f, "the value cannot be stored as BSON: {message}")
+            }
+            ErrorKind::UpdateTooLarge { limit } => {
+                write!(f, "the update would take more than {limit} bytes of paths")
             }
             ErrorKind::Custom(message) => f.write_str(message),
         }

@@ -90,6 +90,7 @@
 pub mod cx;
 mod error;
 mod impls;
+mod index;
 mod options;
 pub mod strategy;
 

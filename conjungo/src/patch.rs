@@ -101,6 +101,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Top-level fields a schemaless patch may not touch (default `["_id"]`).
     pub protected: Vec<String>,
+    /// The most bytes the dotted paths of the update may take (default 16 MiB, MongoDB's
+    /// document limit): each member of the body is at most one path in the update, so a
+    /// body whose paths add up to more is refused before anything is applied (a small
+    /// body with long keys deep down could otherwise ask for a huge update).
+    pub max_update_bytes: usize,
 }
 
 impl Default for Limits {
@@ -109,6 +114,7 @@ impl Default for Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_depth: 100,
             protected: vec!["_id".to_owned()],
+            max_update_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -125,6 +131,13 @@ impl Limits {
     #[must_use]
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth;
+        self
+    }
+
+    /// Set the most bytes the update's paths may take.
+    #[must_use]
+    pub fn max_update_bytes(mut self, bytes: usize) -> Self {
+        self.max_update_bytes = bytes;
         self
     }
 

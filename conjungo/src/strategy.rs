@@ -119,16 +119,48 @@ pub mod seq {
     }
 
     /// Source items not already present are appended, in order (a source item equal to
-    /// an earlier one is not added twice). Quadratic: meant for short lists (tags, roles).
+    /// an earlier one is not added twice). With items that are only `PartialEq` each item
+    /// is compared with every item already there: quadratic, for short lists. The derive's
+    /// `#[merge(union)]` uses [`union_hashed`] instead when the items are `Hash + Eq`.
     pub fn union<S: Seq>(target: &mut S, source: S, _options: &Options) -> Result<(), Error>
     where
         S::Item: PartialEq,
     {
+        union_by(target, source, None);
+        Ok(())
+    }
+
+    /// [`union`] for items that are `Hash + Eq`: linear time (the items already there are
+    /// found by their hash, with a randomly keyed hasher).
+    pub fn union_hashed<S: Seq>(
+        target: &mut S,
+        source: S,
+        _options: &Options,
+    ) -> Result<(), Error>
+    where
+        S::Item: std::hash::Hash + Eq,
+    {
+        union_by(target, source, Some(crate::index::hash_of::<S::Item>));
+        Ok(())
+    }
+
+    pub(crate) fn union_by<S: Seq>(
+        target: &mut S,
+        source: S,
+        hash: Option<crate::index::HashFn<S::Item>>,
+    )
+    where
+        S::Item: PartialEq,
+    {
+        let mut index = crate::index::KeyIndex::new(hash);
+        for (i, item) in target.seq_iter().enumerate() {
+            index.insert(item, i);
+        }
         for item in source.seq_into_iter() {
-            if !target.seq_iter().any(|have| *have == item) {
+            if index.find(&item, |i| target.seq_get(i)).is_none() {
+                index.insert(&item, target.seq_len());
                 target.seq_push(item);
             }
         }
-        Ok(())
     }
 }

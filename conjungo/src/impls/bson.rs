@@ -65,17 +65,22 @@ impl DynObject for Document {
         Document::insert(self, key, value);
     }
 
-    fn remove(&mut self, key: &str) -> Option<Bson> {
-        Document::remove(self, key)
+    fn remove_keys(&mut self, keys: Vec<String>) {
+        // `Document::remove` keeps the order by shifting the members after the key: a few
+        // removals go one by one, more rebuild the document once.
+        if keys.len() <= 8 {
+            for key in &keys {
+                Document::remove(self, key);
+            }
+        } else {
+            let keys: std::collections::HashSet<String> = keys.into_iter().collect();
+            retain(self, |key, _| !keys.contains(key));
+        }
     }
 
     fn retain_non_null(&mut self) {
-        let nulls: Vec<String> = Document::iter(self)
-            .filter(|(_, v)| v.is_null())
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in nulls {
-            Document::remove(self, &key);
+        if Document::iter(self).any(|(_, v)| v.is_null()) {
+            retain(self, |_, v| !v.is_null());
         }
     }
 
@@ -89,5 +94,15 @@ impl DynObject for Document {
 
     fn into_entries(self) -> impl Iterator<Item = (String, Bson)> {
         self.into_iter()
+    }
+}
+
+/// Keep the members for which `keep` is true, in order, in one pass.
+fn retain(doc: &mut Document, mut keep: impl FnMut(&str, &Bson) -> bool) {
+    let all = std::mem::take(doc);
+    for (key, value) in all {
+        if keep(&key, &value) {
+            doc.insert(key, value);
+        }
     }
 }

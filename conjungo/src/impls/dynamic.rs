@@ -34,7 +34,10 @@ pub(crate) trait DynObject: Sized + 'static {
     fn get(&self, key: &str) -> Option<&Self::Value>;
     fn get_mut(&mut self, key: &str) -> Option<&mut Self::Value>;
     fn insert(&mut self, key: String, value: Self::Value);
-    fn remove(&mut self, key: &str) -> Option<Self::Value>;
+    /// Remove every key of `keys` (each present, no duplicates), in time linear in the
+    /// object's size and the number of keys, keeping the order of the others.
+    fn remove_keys(&mut self, keys: Vec<String>);
+    /// Remove the members whose value is null, in linear time.
     fn retain_non_null(&mut self);
     fn iter(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Self::Value>;
@@ -233,10 +236,10 @@ pub(crate) fn custom<V: Dynamic>(
     f: CustomFn<'_, V>,
 ) -> Result<(), Error> {
     if !cx.is_recording() {
-        return cx.custom(target, source, f);
+        return cx.custom_unrecorded(target, source, f);
     }
     let before = target.clone();
-    cx.custom(target, source, f)?;
+    cx.custom_unrecorded(target, source, f)?;
     if *target != before {
         cx.record_here(crate::patch::ChangeKind::Replaced);
     }
@@ -275,13 +278,17 @@ pub(crate) fn apply_object<O: DynObject>(
     cx: &mut Apply<'_>,
 ) -> Result<(), Error> {
     let options = cx.options();
+    // Removals happen together at the end: one by one, an ordered document would shift
+    // its members once per removal (quadratic in a hostile body).
+    let mut removed: Vec<String> = Vec::new();
     for (key, source) in source.into_entries() {
         if source.is_null() {
             match options.nulls {
                 NullStrategy::Skip => {}
                 NullStrategy::Delete => {
-                    if target.remove(&key).is_some() && cx.is_recording() {
+                    if target.get(&key).is_some() {
                         cx.record_at(&key, crate::patch::ChangeKind::Removed);
+                        removed.push(key);
                     }
                 }
                 NullStrategy::Set => match target.get_mut(&key) {
@@ -322,6 +329,9 @@ pub(crate) fn apply_object<O: DynObject>(
                 target.insert(key, take(source, options));
             }
         }
+    }
+    if !removed.is_empty() {
+        target.remove_keys(removed);
     }
     Ok(())
 }

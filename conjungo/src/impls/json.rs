@@ -58,8 +58,17 @@ impl DynObject for Map<String, Value> {
         self.insert(key, value);
     }
 
-    fn remove(&mut self, key: &str) -> Option<Value> {
-        self.remove(key)
+    fn remove_keys(&mut self, keys: Vec<String>) {
+        // A sorted map (or, with serde_json's `preserve_order`, an index map whose
+        // `remove` shifts): one `retain` pass when there are many.
+        if keys.len() <= 8 {
+            for key in &keys {
+                self.remove(key);
+            }
+        } else {
+            let keys: std::collections::HashSet<String> = keys.into_iter().collect();
+            self.retain(|k, _| !keys.contains(k));
+        }
     }
 
     fn retain_non_null(&mut self) {

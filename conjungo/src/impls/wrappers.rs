@@ -3,7 +3,6 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::static_clone_hooks;
 use crate::cx::CustomFn;
 use crate::{Apply, Check, Error, Merge, Options};
 
@@ -77,6 +76,10 @@ macro_rules! shared {
     ($($ptr:ident),*) => {$(
         /// Shared pointers are replaced as a whole (overwrite rule): the value behind them
         /// may be shared, so it is never changed in place.
+        ///
+        /// They have no copy for custom functions: a clone of the pointer would share the
+        /// value (through a `RefCell`, a function could change the real one in the check
+        /// pass). A function registered for them runs in the apply pass.
         impl<T: ?Sized + 'static> Merge for $ptr<T> {
             #[inline]
             fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
@@ -86,7 +89,10 @@ macro_rules! shared {
                 Ok(())
             }
 
-            static_clone_hooks!();
+            #[inline]
+            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
+                options.type_fn::<Self>()
+            }
         }
     )*};
 }

@@ -18,9 +18,10 @@ use super::markers::{NULL_ON_REQUIRED, PROTECTED};
 /// |---|---|---|
 /// | larger than the limit | `TooLarge` | 400 |
 /// | invalid UTF-8 or JSON (with line and column), not an object | `Malformed` | 400 |
-/// | a key that starts with `$`, contains `.` or NUL | `ForbiddenKey` | 403 |
+/// | a key that starts with `$` (but an Extended JSON wrapper), contains NUL, or a top-level key with `.` | `ForbiddenKey` | 403 |
 /// | a protected (skipped) field | `ProtectedField` | 403 |
 /// | nested deeper than the limit | `DepthLimit` | 422 |
+/// | paths that would make the update larger than the limit | `UpdateTooLarge` | 422 |
 /// | an unknown field | `UnknownField` | 422 |
 /// | `null` for a field that is not an `Option` | `NullOnRequired` | 422 |
 /// | a value of the wrong type | `Custom` (serde's message) | 422 |
@@ -46,7 +47,7 @@ pub fn parse<P: DeserializeOwned>(body: &[u8]) -> Result<P, Error> {
 pub fn parse_with<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P, Error> {
     let value = read_body(body, limits)?;
     shape(&value)?;
-    validate(&value, 0, limits, Wrappers::Allowed)?;
+    Gate::new(limits, Wrappers::Allowed).validate(&value, 0, Some(0))?;
     deserialize(value)
 }
 
@@ -79,11 +80,12 @@ fn malformed(message: String) -> Error {
 }
 
 /// The shape and key rules of an untrusted body: an object at the root, no key that
-/// starts with `$` or contains `.` or NUL (MongoDB operators and paths), no nesting
-/// deeper than `limits.max_depth`. The first problem is returned with its path.
+/// starts with `$` or contains NUL, no top-level key with `.` (MongoDB operators and
+/// paths), no nesting deeper than `limits.max_depth`, and no more path bytes than
+/// `limits.max_update_bytes`. The first problem is returned with its path.
 pub fn validate_body(body: &Value, limits: &Limits) -> Result<(), Error> {
     shape(body)?;
-    validate(body, 0, limits, Wrappers::Refused)
+    Gate::new(limits, Wrappers::Refused).validate(body, 0, Some(0))
 }
 
 fn shape(body: &Value) -> Result<(), Error> {
@@ -125,30 +127,66 @@ fn is_wrapper(map: &serde_json::Map<String, Value>, key: &str, wrappers: Wrapper
     wrappers == Wrappers::Allowed && map.len() == 1 && WRAPPERS.contains(&key)
 }
 
-fn validate(value: &Value, depth: usize, limits: &Limits, wrappers: Wrappers) -> Result<(), Error> {
-    match value {
-        Value::Object(map) => {
-            too_deep(depth, limits)?;
-            for (key, child) in map {
-                let key_ok = if is_wrapper(map, key, wrappers) {
-                    Ok(())
-                } else {
-                    check_key(key)
-                };
-                key_ok
-                    .and_then(|()| validate(child, depth + 1, limits, wrappers))
-                    .map_err(|e| e.at_key(key))?;
-            }
+/// One walk of a body: keys, depth, and what its paths would cost in an update.
+struct Gate<'l> {
+    limits: &'l Limits,
+    wrappers: Wrappers,
+    /// The bytes of the dotted paths the body's members would take in an update.
+    paths: usize,
+}
+
+impl<'l> Gate<'l> {
+    fn new(limits: &'l Limits, wrappers: Wrappers) -> Self {
+        Gate {
+            limits,
+            wrappers,
+            paths: 0,
         }
-        Value::Array(items) => {
-            too_deep(depth, limits)?;
-            for (i, child) in items.iter().enumerate() {
-                validate(child, depth + 1, limits, wrappers).map_err(|e| e.at_index(i))?;
-            }
-        }
-        _ => {}
     }
-    Ok(())
+
+    /// `path_len`: the length of the dotted path of `value`, or `None` inside an array
+    /// (whose members are never paths of an update).
+    fn validate(
+        &mut self,
+        value: &Value,
+        depth: usize,
+        path_len: Option<usize>,
+    ) -> Result<(), Error> {
+        match value {
+            Value::Object(map) => {
+                too_deep(depth, self.limits)?;
+                for (key, child) in map {
+                    let key_ok = if is_wrapper(map, key, self.wrappers) {
+                        Ok(())
+                    } else {
+                        check_key(key, depth)
+                    };
+                    let child_len = path_len.map(|len| len + usize::from(len > 0) + key.len());
+                    if let Some(len) = child_len {
+                        self.paths = self.paths.saturating_add(len);
+                        if self.paths > self.limits.max_update_bytes {
+                            return Err(Error::new(ErrorKind::UpdateTooLarge {
+                                limit: self.limits.max_update_bytes,
+                            })
+                            .at_key(key));
+                        }
+                    }
+                    key_ok
+                        .and_then(|()| self.validate(child, depth + 1, child_len))
+                        .map_err(|e| e.at_key(key))?;
+                }
+            }
+            Value::Array(items) => {
+                too_deep(depth, self.limits)?;
+                for (i, child) in items.iter().enumerate() {
+                    self.validate(child, depth + 1, None)
+                        .map_err(|e| e.at_index(i))?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
@@ -160,13 +198,16 @@ fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_key(key: &str) -> Result<(), Error> {
+/// The key rules: no `$` prefix (operators), no NUL; no `.` at the top level (a path
+/// there). Below the top level a key with `.` is fine: the update sets the nearest parent
+/// it can address as a whole (Kubernetes-style label keys like `app.kubernetes.io/name`).
+fn check_key(key: &str, depth: usize) -> Result<(), Error> {
     let reason = if key.starts_with('$') {
         "keys starting with `$` are MongoDB operators"
-    } else if key.contains('.') {
-        "keys containing `.` are MongoDB paths"
     } else if key.contains('\0') {
         "keys containing NUL cannot be stored"
+    } else if depth == 0 && key.contains('.') {
+        "top-level keys containing `.` are MongoDB paths"
     } else {
         return Ok(());
     };
@@ -265,7 +306,8 @@ mod tests {
     fn extended_json_wrappers_pass_the_typed_gate_only() {
         let limits = Limits::default();
         let wrapper = serde_json::json!({"at": {"$date": {"$numberLong": "5"}}});
-        assert_eq!(validate(&wrapper, 0, &limits, Wrappers::Allowed), Ok(()));
+        let typed = |body: &Value| Gate::new(&limits, Wrappers::Allowed).validate(body, 0, Some(0));
+        assert_eq!(typed(&wrapper), Ok(()));
         let e = validate_body(&wrapper, &limits).unwrap_err();
         assert_eq!(e.path(), "/at/$date");
         // Not a wrapper: two keys, or an operator.
@@ -274,7 +316,7 @@ mod tests {
             serde_json::json!({"at": {"$where": "1"}}),
             serde_json::json!({"$set": {"a": 1}}),
         ] {
-            let e = validate(&body, 0, &limits, Wrappers::Allowed).unwrap_err();
+            let e = typed(&body).unwrap_err();
             assert!(matches!(e.kind(), ErrorKind::ForbiddenKey { .. }), "{body}");
         }
     }

@@ -281,9 +281,10 @@ impl ser::SerializeMap for MapWalk<'_> {
     type Error = WalkError;
 
     fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), WalkError> {
+        let children = &self.node.children;
         self.pending = key
-            .serialize(KeyMatch {
-                children: &self.node.children,
+            .serialize(KeyWith {
+                f: |k: &str| children.contains_key(k).then(|| k.to_owned()),
             })
             .unwrap_or(None);
         Ok(())
@@ -335,14 +336,15 @@ impl ser::SerializeStruct for StructWalk<'_> {
     }
 }
 
-/// The key of a map entry, if it names a changed place (no allocation otherwise).
-struct KeyMatch<'c> {
-    children: &'c BTreeMap<String, Node>,
+/// A map key as a string, handed to `F` (no allocation unless `F` makes one): strings as
+/// they are, numbers, booleans and chars as they print, unit variants by name.
+struct KeyWith<F> {
+    f: F,
 }
 
-impl KeyMatch<'_> {
-    fn found(&self, key: &str) -> Result<Option<String>, WalkError> {
-        Ok(self.children.contains_key(key).then(|| key.to_owned()))
+impl<F: FnOnce(&str) -> Option<String>> KeyWith<F> {
+    fn found(self, key: &str) -> Result<Option<String>, WalkError> {
+        Ok((self.f)(key))
     }
 }
 
@@ -354,7 +356,7 @@ macro_rules! key_display {
     )*};
 }
 
-impl Serializer for KeyMatch<'_> {
+impl<F: FnOnce(&str) -> Option<String>> Serializer for KeyWith<F> {
     type Ok = Option<String>;
     type Error = WalkError;
     type SerializeMap = Impossible<Self::Ok, WalkError>;
@@ -408,6 +410,107 @@ impl Serializer for KeyMatch<'_> {
         _: usize,
     ) -> Result<Self::SerializeStruct, WalkError> {
         Err(WalkError::NotContainer)
+    }
+}
+
+/// The top-level keys serde writes for `value` (struct fields it does not skip, map keys),
+/// without serializing the values. Fails if `value` is not a struct or a map.
+pub(crate) fn top_level_keys<T: Serialize + ?Sized>(value: &T) -> Result<Vec<String>, Error> {
+    let mut keys = Vec::new();
+    match value.serialize(Keys { keys: &mut keys }) {
+        Ok(()) => Ok(keys),
+        Err(WalkError::Fail(e)) => Err(e),
+        Err(WalkError::NotContainer) => Err(unstorable(
+            "a patched value must serialize as a document (a struct or a map)",
+        )),
+    }
+}
+
+/// The serializer of [`top_level_keys`].
+struct Keys<'k> {
+    keys: &'k mut Vec<String>,
+}
+
+impl<'k> Serializer for Keys<'k> {
+    type Ok = ();
+    type Error = WalkError;
+    type SerializeMap = KeysMap<'k>;
+    type SerializeStruct = KeysMap<'k>;
+
+    not_container_compound!();
+
+    not_container! {
+        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
+        serialize_f64(f64), serialize_char(char), serialize_str(&str),
+        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_unit_variant(&'static str, u32, &'static str),
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &V,
+    ) -> Result<(), WalkError> {
+        value.serialize(self)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<KeysMap<'k>, WalkError> {
+        Ok(KeysMap { keys: self.keys })
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<KeysMap<'k>, WalkError> {
+        Ok(KeysMap { keys: self.keys })
+    }
+}
+
+struct KeysMap<'k> {
+    keys: &'k mut Vec<String>,
+}
+
+impl ser::SerializeMap for KeysMap<'_> {
+    type Ok = ();
+    type Error = WalkError;
+
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), WalkError> {
+        if let Some(key) = key.serialize(KeyWith {
+            f: |k: &str| Some(k.to_owned()),
+        })? {
+            self.keys.push(key);
+        }
+        Ok(())
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, _: &V) -> Result<(), WalkError> {
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), WalkError> {
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for KeysMap<'_> {
+    type Ok = ();
+    type Error = WalkError;
+
+    fn serialize_field<V: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        _: &V,
+    ) -> Result<(), WalkError> {
+        self.keys.push(key.to_owned());
+        Ok(())
+    }
+
+    fn end(self) -> Result<(), WalkError> {
+        Ok(())
     }
 }
 

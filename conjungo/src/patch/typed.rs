@@ -10,7 +10,7 @@ use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::ser::{Serialize, Serializer};
 
 use super::ChangeKind;
-use crate::{Apply, Check, Error, ErrorKind, SeqStrategy};
+use crate::{Apply, Check, Error, ErrorKind, Merge, SeqStrategy};
 
 /// One field of a patch: left alone, set to null (`None`, or a map entry removed), or set.
 ///
@@ -135,6 +135,31 @@ pub trait Patchable: Sized {
 
     /// A value made from a patch alone, where the target had none.
     fn build(patch: Self::Patch) -> Result<Self, Error>;
+
+    /// The rules of a patch of the whole stored document (the root of
+    /// [`apply`](super::apply)): maps and dynamic values refuse top-level keys an update
+    /// cannot address (empty, `$…`, with `.` or NUL) and `_id`. Structs need none: their
+    /// fields are their keys. The default accepts every patch.
+    fn check_root(patch: &Self::Patch) -> Result<(), Error> {
+        let _ = patch;
+        Ok(())
+    }
+}
+
+/// A top-level key of a map or dynamic root: addressable by an update, and not `_id`.
+fn root_key(key: &str) -> Result<(), Error> {
+    if key == "_id" {
+        return Err(Error::new(ErrorKind::ProtectedField { field: key.to_owned() }).at_key(key));
+    }
+    if key.is_empty() || key.starts_with('$') || key.contains('.') || key.contains('\0') {
+        return Err(Error::new(ErrorKind::ForbiddenKey {
+            key: key.to_owned(),
+            reason: "a top-level key that is empty, starts with `$` or contains `.` or NUL \
+                     cannot be addressed by a MongoDB update",
+        })
+        .at_key(key));
+    }
+    Ok(())
 }
 
 /// Whether `value` can be stored as BSON: what bson's serializer says of it (an integer
@@ -168,30 +193,18 @@ pub fn replace_leaf<T: PartialEq>(target: &mut T, value: T, cx: &mut Apply<'_>) 
 /// The methods every whole-value patch form shares: nothing to check, and a value is built
 /// from its patch as it is.
 macro_rules! whole_value {
-    () => {
-        type Patch = Self;
-
-        fn check_patch(&self, _: &Self, _: &mut Check<'_>) -> Result<(), Error> {
-            Ok(())
-        }
-
-        fn check_build(_: &Self, _: &mut Check<'_>) -> Result<(), Error> {
-            Ok(())
-        }
-
-        fn build(patch: Self) -> Result<Self, Error> {
-            Ok(patch)
-        }
-    };
-    (checked) => {
+    ($storage:expr) => {
         type Patch = Self;
 
         fn check_patch(&self, patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
-            storable(patch, cx)
+            check_whole(self, patch, cx, $storage)
         }
 
         fn check_build(patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
-            storable(patch, cx)
+            if $storage {
+                storable(patch, cx)?;
+            }
+            Ok(())
         }
 
         fn build(patch: Self) -> Result<Self, Error> {
@@ -200,21 +213,81 @@ macro_rules! whole_value {
     };
 }
 
+/// Whether a custom function is registered for `T`: a whole-value patch then runs it, as
+/// `merge_with` with the same options would.
+fn has_custom_fn<T: Merge>(options: &crate::Options) -> bool {
+    options.has_custom() && T::custom_fn(options).is_some()
+}
+
+/// The check pass of a whole-value patch: the custom function on copies, if one is
+/// registered; and, where `storage` says the type's values may not fit in BSON, the
+/// storage check of the new value.
+fn check_whole<T: Merge + Serialize>(
+    target: &T,
+    patch: &T,
+    cx: &mut Check<'_>,
+    storage: bool,
+) -> Result<(), Error> {
+    if has_custom_fn::<T>(cx.options()) {
+        return cx.merge(target, patch);
+    }
+    if storage {
+        storable(patch, cx)?;
+    }
+    Ok(())
+}
+
+/// The apply pass of a whole-value patch: the custom function if one is registered, else
+/// the new value replaces the old (a change only if they differ).
+fn apply_whole<T: Merge + PartialEq>(
+    target: &mut T,
+    patch: T,
+    cx: &mut Apply<'_>,
+) -> Result<(), Error> {
+    if has_custom_fn::<T>(cx.options()) {
+        return cx.merge(target, patch);
+    }
+    replace_leaf(target, patch, cx);
+    Ok(())
+}
+
 macro_rules! leaf {
     ($($ty:ty),* $(,)?) => {$(
         impl Patchable for $ty {
-            whole_value!();
+            whole_value!(false);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                replace_leaf(self, patch, cx);
+                apply_whole(self, patch, cx)
+            }
+        }
+    )*};
+}
+
+/// Floats: `-0.0` replacing `0.0` is a change (the stored bits differ), though `==` says
+/// they are equal.
+macro_rules! float_leaf {
+    ($($ty:ty),*) => {$(
+        impl Patchable for $ty {
+            whole_value!(false);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                if has_custom_fn::<$ty>(cx.options()) {
+                    return cx.merge(self, patch);
+                }
+                if self.to_bits() != patch.to_bits() {
+                    *self = patch;
+                    cx.record_here(ChangeKind::Replaced);
+                }
                 Ok(())
             }
         }
     )*};
 }
 
+float_leaf!(f32, f64);
+
 leaf! {
-    bool, char, i8, i16, i32, i64, isize, u8, u16, u32, f32, f64,
+    bool, char, i8, i16, i32, i64, isize, u8, u16, u32,
     String, std::path::PathBuf, std::net::IpAddr,
     std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
 }
@@ -224,11 +297,10 @@ leaf! {
 macro_rules! checked_leaf {
     ($($ty:ty),* $(,)?) => {$(
         impl Patchable for $ty {
-            whole_value!(checked);
+            whole_value!(true);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                replace_leaf(self, patch, cx);
-                Ok(())
+                apply_whole(self, patch, cx)
             }
         }
     )*};
@@ -240,14 +312,13 @@ macro_rules! leaf_generic {
     ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
         impl<T $(, $s)?> Patchable for $ty<T $(, $s)?>
         where
-            T: DeserializeOwned + Serialize + PartialEq $(+ $bound)*,
-            $($s: BuildHasher + Default,)?
+            T: DeserializeOwned + Serialize + PartialEq + 'static $(+ $bound)*,
+            $($s: BuildHasher + Default + 'static,)?
         {
-            whole_value!(checked);
+            whole_value!(true);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                replace_leaf(self, patch, cx);
-                Ok(())
+                apply_whole(self, patch, cx)
             }
         }
     )*};
@@ -262,10 +333,13 @@ leaf_generic! {
 /// recorded as such (a `$push`), anything else as a new whole value.
 macro_rules! seq {
     ($($ty:ident),*) => {$(
-        impl<T: DeserializeOwned + Serialize + PartialEq> Patchable for $ty<T> {
-            whole_value!(checked);
+        impl<T: DeserializeOwned + Serialize + PartialEq + 'static> Patchable for $ty<T> {
+            whole_value!(true);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                if has_custom_fn::<Self>(cx.options()) {
+                    return cx.merge(self, patch);
+                }
                 let options = cx.options();
                 match options.seq {
                     SeqStrategy::Append => append_items(self, patch, cx),
@@ -329,6 +403,10 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
     fn build(patch: T::Patch) -> Result<Self, Error> {
         T::build(patch).map(Some)
     }
+
+    fn check_root(patch: &T::Patch) -> Result<(), Error> {
+        T::check_root(patch)
+    }
 }
 
 /// `Box<T>` patches as a boxed `T` form, so that recursive types
@@ -350,6 +428,10 @@ impl<T: Patchable> Patchable for Box<T> {
 
     fn build(patch: Box<T::Patch>) -> Result<Self, Error> {
         T::build(*patch).map(Box::new)
+    }
+
+    fn check_root(patch: &Box<T::Patch>) -> Result<(), Error> {
+        T::check_root(patch)
     }
 }
 
@@ -436,6 +518,10 @@ macro_rules! map {
                     }
                 }
                 Ok(())
+            }
+
+            fn check_root(patch: &Self::Patch) -> Result<(), Error> {
+                patch.keys().try_for_each(|key| root_key(&key.to_string()))
             }
 
             fn build(patch: Self::Patch) -> Result<Self, Error> {
@@ -544,6 +630,43 @@ impl DynamicKeys for bson::Document {
     }
 }
 
+/// The root of a dynamic patch: an object whose keys pass [`root_key`].
+#[cfg(feature = "json")]
+trait DynamicRoot {
+    fn root_keys(&self) -> Option<Vec<&str>>;
+}
+
+#[cfg(feature = "json")]
+impl DynamicRoot for serde_json::Value {
+    fn root_keys(&self) -> Option<Vec<&str>> {
+        self.as_object().map(|m| m.keys().map(String::as_str).collect())
+    }
+}
+
+#[cfg(feature = "bson")]
+impl DynamicRoot for bson::Bson {
+    fn root_keys(&self) -> Option<Vec<&str>> {
+        self.as_document().and_then(DynamicRoot::root_keys)
+    }
+}
+
+#[cfg(feature = "bson")]
+impl DynamicRoot for bson::Document {
+    fn root_keys(&self) -> Option<Vec<&str>> {
+        Some(self.keys().map(String::as_str).collect())
+    }
+}
+
+#[cfg(feature = "json")]
+fn dynamic_root<V: DynamicRoot>(patch: &V) -> Result<(), Error> {
+    let keys = patch.root_keys().ok_or_else(|| {
+        Error::new(ErrorKind::Malformed {
+            message: "a patch of a whole document must be an object".into(),
+        })
+    })?;
+    keys.into_iter().try_for_each(root_key)
+}
+
 /// Dynamic values patch as themselves, merged with the merge options (RFC 7396 with
 /// `Options::merge_patch()`); their changes are recorded place by place.
 #[cfg(feature = "json")]
@@ -565,6 +688,10 @@ macro_rules! dynamic {
             fn check_build(patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
                 check_dynamic_keys(patch, cx.options().max_depth)?;
                 storable(patch, cx)
+            }
+
+            fn check_root(patch: &Self) -> Result<(), Error> {
+                dynamic_root(patch)
             }
 
             fn build(patch: Self) -> Result<Self, Error> {

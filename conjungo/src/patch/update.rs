@@ -77,13 +77,19 @@ pub fn apply<T: Patchable + Serialize>(
     patch: T::Patch,
     options: &Options,
 ) -> Result<Applied, Error> {
+    T::check_root(&patch)?;
     let mut check = Check::new(options);
     check.set_storage_check(true);
     target.check_patch(&patch, &mut check)?;
     let mut apply = check.into_apply();
     apply.start_recording();
+    let before_keys = if options.has_custom() {
+        Some(extract::top_level_keys(&*target)?)
+    } else {
+        None
+    };
     target.apply_patch(patch, &mut apply)?;
-    compile(Merged::Typed(&*target), apply.take_changes())
+    compile(Merged::Typed(&*target), apply.take_changes(), before_keys)
 }
 
 /// Apply an untrusted JSON PATCH body to a stored document: validate the body (an object;
@@ -147,8 +153,11 @@ pub fn apply_document_with(
         }
     }
     let source = crate::bson::document_from_json(map)?;
+    let before_keys = options
+        .has_custom()
+        .then(|| target.keys().cloned().collect());
     let raw = crate::merge_recorded(target, source, options)?;
-    compile(Merged::<Document>::Document(target), raw)
+    compile(Merged::<Document>::Document(target), raw, before_keys)
 }
 
 fn unreachable_shape<T>() -> Result<T, Error> {
@@ -205,10 +214,38 @@ pub(crate) enum Merged<'a, T: ?Sized> {
 pub(crate) fn compile<T: Serialize + ?Sized>(
     merged: Merged<'_, T>,
     raw: Vec<RawChange>,
+    before_keys: Option<Vec<String>>,
 ) -> Result<Applied, Error> {
-    let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len());
-    for change in &raw {
-        ops.push(placed(&change.segments, change.kind, change.count)?);
+    // A custom function that replaced the whole root: every top-level key is set, and the
+    // keys that were there before and are gone are unset (`_id` is never written).
+    let root_replaced = raw.iter().any(|c| c.segments.is_empty());
+    let mut root: Vec<([String; 1], ChangeKind)> = Vec::new();
+    if root_replaced {
+        let before = before_keys.ok_or_else(|| {
+            unstorable("the whole document was replaced, and its keys before are unknown")
+        })?;
+        let after = match &merged {
+            Merged::Typed(value) => extract::top_level_keys(*value)?,
+            Merged::Document(doc) => doc.keys().cloned().collect(),
+        };
+        let kept: std::collections::HashSet<&str> = after.iter().map(String::as_str).collect();
+        let gone: Vec<String> = before
+            .into_iter()
+            .filter(|k| !kept.contains(k.as_str()))
+            .collect();
+        let set = after.into_iter().map(|k| ([k], ChangeKind::Replaced));
+        let unset = gone.into_iter().map(|k| ([k], ChangeKind::Removed));
+        root = set.chain(unset).filter(|([k], _)| k != "_id").collect();
+    }
+    let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len().max(root.len()));
+    if root_replaced {
+        for (key, kind) in &root {
+            ops.push(placed(key, *kind, 0)?);
+        }
+    } else {
+        for change in &raw {
+            ops.push(placed(&change.segments, change.kind, change.count)?);
+        }
     }
 
     // No two operators on overlapping paths. Sorted, a path's descendants follow it: they

@@ -1,0 +1,85 @@
+//! Finding items of a sequence by key: by hash when the key type is `Hash + Eq`, else by
+//! scanning. `union` and `by_key` use it so that body-sized lists cost linear time.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, RandomState};
+
+/// A hash function of a key type, with the index's (randomly keyed) hasher.
+pub(crate) type HashFn<K> = fn(&RandomState, &K) -> u64;
+
+/// The [`HashFn`] of a `Hash` type.
+pub(crate) fn hash_of<K: Hash + ?Sized>(state: &RandomState, key: &K) -> u64 {
+    state.hash_one(key)
+}
+
+/// Positions of a sequence's items by key.
+pub(crate) struct KeyIndex<K: ?Sized> {
+    hashed: Option<(RandomState, HashFn<K>)>,
+    buckets: HashMap<u64, Vec<usize>>,
+    /// Without a hash: how many items (from position 0) are indexed.
+    len: usize,
+}
+
+impl<K: PartialEq + ?Sized> KeyIndex<K> {
+    /// An empty index: hashed when `hash` is given, else scanning.
+    pub(crate) fn new(hash: Option<HashFn<K>>) -> Self {
+        KeyIndex {
+            hashed: hash.map(|h| (RandomState::new(), h)),
+            buckets: HashMap::new(),
+            len: 0,
+        }
+    }
+
+    /// Index the item at `position` (positions are inserted in increasing order).
+    pub(crate) fn insert(&mut self, key: &K, position: usize) {
+        match &self.hashed {
+            Some((state, hash)) => self
+                .buckets
+                .entry(hash(state, key))
+                .or_default()
+                .push(position),
+            None => self.len = self.len.max(position + 1),
+        }
+    }
+
+    /// The first indexed position whose key equals `key`; `key_at` reads a position's key.
+    pub(crate) fn find<'a>(
+        &self,
+        key: &K,
+        key_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
+        let same = |i: &usize| key_at(*i).is_some_and(|have| have == key);
+        match &self.hashed {
+            Some((state, hash)) => self
+                .buckets
+                .get(&hash(state, key))?
+                .iter()
+                .copied()
+                .find(|i| same(i)),
+            None => (0..self.len).find(|i| same(i)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_and_scanning_indexes_agree() {
+        let items = ["a", "b", "a", "c"];
+        for hash in [Some(hash_of::<str> as HashFn<str>), None] {
+            let mut index = KeyIndex::<str>::new(hash);
+            for (i, item) in items.iter().enumerate() {
+                index.insert(item, i);
+            }
+            let at = |i: usize| items.get(i).copied();
+            assert_eq!(index.find("a", at), Some(0));
+            assert_eq!(index.find("c", at), Some(3));
+            assert_eq!(index.find("z", at), None);
+        }
+    }
+}
