@@ -69,9 +69,7 @@ pub fn from_json(value: Value) -> Result<Bson, Error> {
                     Err(_) => Bson::Int64(i),
                 }
             } else if n.is_u64() {
-                return Err(Error::new(ErrorKind::Custom(format!(
-                    "integer {n} does not fit in a BSON Int64"
-                ))));
+                return Err(too_large(&n));
             } else {
                 Bson::Double(n.as_f64().unwrap_or(f64::NAN))
             }
@@ -90,14 +88,89 @@ pub fn from_json(value: Value) -> Result<Bson, Error> {
 
 /// A JSON object as a document (see [`from_json`]).
 pub fn document_from_json(map: serde_json::Map<String, Value>) -> Result<Document, Error> {
+    document_from_json_like(map, None)
+}
+
+/// A JSON object as a document that will be merged into `stored`: numbers keep the numeric
+/// type of the value stored at the same place, so that a patch does not turn a stored
+/// `Int64` into an `Int32` (a collection validator with `bsonType: "long"` would refuse
+/// the write, and typed readers would see the type change).
+///
+/// | stored | JSON integer | JSON fraction |
+/// |---|---|---|
+/// | `Int64` | `Int64` | `Double` |
+/// | `Double` | `Double` | `Double` |
+/// | `Decimal128` | `Decimal128` | `Decimal128` |
+/// | `Int32`, anything else, nothing | `Int32` if it fits, else `Int64` | `Double` |
+///
+/// Inside arrays, each item is guided by the stored item at the same position. Fails only
+/// for an integer beyond `i64` (where the stored type is not `Double` or `Decimal128`).
+///
+/// ```
+/// use bson::doc;
+/// use serde_json::json;
+///
+/// let stored = doc! {"n": 5_i64, "price": 1.5, "list": [1_i64]};
+/// let json = json!({"n": 6, "price": 2, "list": [7], "new": 8});
+/// let body = conjungo::bson::document_from_json_like(
+///     json.as_object().unwrap().clone(),
+///     Some(&stored),
+/// )
+/// .unwrap();
+/// assert_eq!(body, doc! {"list": [7_i64], "n": 6_i64, "new": 8_i32, "price": 2.0});
+/// ```
+pub fn document_from_json_like(
+    map: serde_json::Map<String, Value>,
+    stored: Option<&Document>,
+) -> Result<Document, Error> {
     let mut entries: Vec<(String, Value)> = map.into_iter().collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let mut doc = Document::new();
     for (key, value) in entries {
-        let value = from_json(value).map_err(|e| e.at_key(&key))?;
+        let like = stored.and_then(|d| d.get(&key));
+        let value = from_json_like(value, like).map_err(|e| e.at_key(&key))?;
         doc.insert(key, value);
     }
     Ok(doc)
+}
+
+fn from_json_like(value: Value, like: Option<&Bson>) -> Result<Bson, Error> {
+    match (value, like) {
+        (Value::Number(n), Some(Bson::Int64(_))) if n.is_i64() || n.is_u64() => n
+            .as_i64()
+            .map(Bson::Int64)
+            .ok_or_else(|| too_large(&n)),
+        (Value::Number(n), Some(Bson::Double(_))) => Ok(Bson::Double(n.as_f64().unwrap_or(f64::NAN))),
+        (Value::Number(n), Some(Bson::Decimal128(_))) => match n.to_string().parse() {
+            Ok(d) => Ok(Bson::Decimal128(d)),
+            Err(_) => from_json(Value::Number(n)),
+        },
+        (Value::Array(items), Some(Bson::Array(stored))) => Ok(Bson::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| from_json_like(v, stored.get(i)).map_err(|e| e.at_index(i)))
+                .collect::<Result<_, _>>()?,
+        )),
+        (Value::Object(map), Some(Bson::Document(stored))) => {
+            Ok(Bson::Document(document_from_json_like(map, Some(stored))?))
+        }
+        (Value::Object(map), _) => Ok(Bson::Document(document_from_json_like(map, None)?)),
+        (Value::Array(items), _) => Ok(Bson::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| from_json_like(v, None).map_err(|e| e.at_index(i)))
+                .collect::<Result<_, _>>()?,
+        )),
+        (value, _) => from_json(value),
+    }
+}
+
+fn too_large(n: &serde_json::Number) -> Error {
+    Error::new(ErrorKind::Unstorable {
+        message: format!("integer {n} does not fit in a BSON Int64"),
+    })
 }
 
 /// bson to JSON as MongoDB's relaxed Extended JSON writes it: plain JSON for the JSON

@@ -219,7 +219,18 @@ fn check_key(key: &str, depth: usize) -> Result<(), Error> {
 
 /// Deserialize a validated body, turning serde's errors into ours with their path.
 pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    // A key that a type deserializing itself leaves unread (a nested type without
+    // `deny_unknown_fields`) is an unknown field too: never silently dropped.
+    let mut ignored: Option<Vec<String>> = None;
+    let mut note = |path: serde_ignored::Path<'_>| {
+        if ignored.is_none() {
+            let mut segments = Vec::new();
+            ignored_segments(&path, &mut segments);
+            ignored = Some(segments);
+        }
+    };
+    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note));
+    let value = result.map_err(|e| {
         let mut segments = Vec::new();
         for segment in e.path().iter() {
             match segment {
@@ -231,12 +242,40 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
         }
         let message = e.into_inner().to_string();
         let kind = classify(&message, &segments);
-        let mut error = Error::new(kind);
-        for segment in segments.iter().rev() {
-            error = error.at_key(segment);
+        at(Error::new(kind), &segments)
+    })?;
+    if let Some(segments) = ignored {
+        let field = segments.last().cloned().unwrap_or_default();
+        return Err(at(Error::new(ErrorKind::UnknownField { field }), &segments));
+    }
+    Ok(value)
+}
+
+/// `error` at the place `segments` names.
+fn at(mut error: Error, segments: &[String]) -> Error {
+    for segment in segments.iter().rev() {
+        error = error.at_key(segment);
+    }
+    error
+}
+
+/// The keys and indexes of an ignored value's path, from the root.
+fn ignored_segments(path: &serde_ignored::Path<'_>, out: &mut Vec<String>) {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            ignored_segments(parent, out);
+            out.push(index.to_string());
         }
-        error
-    })
+        Path::Map { parent, key } => {
+            ignored_segments(parent, out);
+            out.push(key.clone());
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            ignored_segments(parent, out);
+        }
+    }
 }
 
 fn classify(message: &str, segments: &[String]) -> ErrorKind {

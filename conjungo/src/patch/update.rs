@@ -152,7 +152,7 @@ pub fn apply_document_with(
             return Err(Error::new(ErrorKind::ProtectedField { field: key.clone() }).at_key(key));
         }
     }
-    let source = crate::bson::document_from_json(map)?;
+    let source = crate::bson::document_from_json_like(map, Some(target))?;
     let before_keys = options
         .has_custom()
         .then(|| target.keys().cloned().collect());
