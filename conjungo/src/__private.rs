@@ -308,47 +308,34 @@ pub fn patch_field<T: Clone + PartialEq>(
     Ok(())
 }
 
-/// Sequences (and `Option`s of them) whose growth at the end can be told apart, so that
-/// an append strategy records a `$push` of the new items.
-pub trait Appendable: Clone + PartialEq {
-    /// If `self` is `before` with items added at the end, record them as appended and
-    /// return true.
-    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool;
+/// Sequences (and `Option`s of them) that the appending strategies (`append`, `union`)
+/// only ever grow at the end: their length before and after tells what was appended,
+/// without a copy of the target.
+pub trait Appendable {
+    /// The length; `None` for an absent `Option`.
+    fn appended_len(&self) -> Option<usize>;
 }
 
-impl<T: Clone + PartialEq> Appendable for Vec<T> {
-    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
-        let n = before.len();
-        if self.len() <= n || self[..n] != before[..] {
-            return false;
-        }
-        cx.record_appended(self.len() - n);
-        true
+impl<T> Appendable for Vec<T> {
+    fn appended_len(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 
-impl<T: Clone + PartialEq> Appendable for std::collections::VecDeque<T> {
-    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
-        let n = before.len();
-        if self.len() <= n || !self.iter().zip(before).all(|(a, b)| a == b) {
-            return false;
-        }
-        cx.record_appended(self.len() - n);
-        true
+impl<T> Appendable for std::collections::VecDeque<T> {
+    fn appended_len(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 
 impl<S: Appendable> Appendable for Option<S> {
-    fn record_growth(&self, before: &Self, cx: &mut Apply<'_>) -> bool {
-        match (self, before) {
-            (Some(now), Some(before)) => now.record_growth(before, cx),
-            _ => false,
-        }
+    fn appended_len(&self) -> Option<usize> {
+        self.as_ref().and_then(Appendable::appended_len)
     }
 }
 
 /// An appending strategy field of a patch: run `f`; record a `$push` of the new items, or
-/// the whole field if it changed otherwise.
+/// the whole field where an absent one was built.
 pub fn patch_append<S: Appendable>(
     target: &mut S,
     cx: &mut Apply<'_>,
@@ -357,10 +344,13 @@ pub fn patch_append<S: Appendable>(
     if !cx.is_recording() {
         return f(target, cx);
     }
-    let before = target.clone();
+    let before = target.appended_len();
     f(target, cx)?;
-    if *target != before && !target.record_growth(&before, cx) {
-        cx.record_here(ChangeKind::Replaced);
+    match (before, target.appended_len()) {
+        (Some(before), Some(after)) if after > before => cx.record_appended(after - before),
+        (Some(before), Some(after)) if after == before => {}
+        (None, None) => {}
+        _ => cx.record_here(ChangeKind::Replaced),
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use bson::{Bson, Document};
 
-use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge};
+use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge, identical_items};
 use crate::Kind;
 
 dynamic_merge!(Bson, Document);
@@ -46,6 +46,20 @@ impl Dynamic for Bson {
             Bson::Document(object) => Parts::Object(object),
             Bson::Array(array) => Parts::Array(array),
             other => Parts::Other(other),
+        }
+    }
+
+    fn identical(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Bson::Double(a), Bson::Double(b)) => a.to_bits() == b.to_bits(),
+            (Bson::Array(a), Bson::Array(b)) => identical_items(a, b),
+            (Bson::Document(a), Bson::Document(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|((ka, va), (kb, vb))| ka == kb && va.identical(vb))
+            }
+            (a, b) => a == b,
         }
     }
 }

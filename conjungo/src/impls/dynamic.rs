@@ -19,6 +19,14 @@ pub(crate) trait Dynamic: Merge + Clone + PartialEq + 'static {
     fn as_array_mut(&mut self) -> Option<&mut Vec<Self>>;
     /// Split off the object or the array, or give the value back.
     fn into_parts(self) -> Parts<Self>;
+    /// Equal, and stored the same: `==`, except that floats compare by their bits
+    /// (`-0.0` replacing `0.0` is a change of the stored document).
+    fn identical(&self, other: &Self) -> bool;
+}
+
+/// [`Dynamic::identical`] of two arrays.
+pub(crate) fn identical_items<V: Dynamic>(a: &[V], b: &[V]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.identical(b))
 }
 
 pub(crate) enum Parts<V: Dynamic> {
@@ -157,7 +165,7 @@ fn take<V: Dynamic>(mut source: V, options: &Options) -> V {
 /// Replace `target` with `source`, recording the change if it is one.
 #[inline]
 fn replace<V: Dynamic>(target: &mut V, source: V, cx: &mut Apply<'_>) {
-    if cx.is_recording() && *target != source {
+    if cx.is_recording() && !target.identical(&source) {
         cx.record_here(crate::patch::ChangeKind::Replaced);
     }
     *target = source;
@@ -240,7 +248,7 @@ pub(crate) fn custom<V: Dynamic>(
     }
     let before = target.clone();
     cx.custom_unrecorded(target, source, f)?;
-    if *target != before {
+    if !target.identical(&before) {
         cx.record_here(crate::patch::ChangeKind::Replaced);
     }
     Ok(())
@@ -264,7 +272,7 @@ fn apply_array<V: Dynamic>(target: &mut Vec<V>, source: Vec<V>, cx: &mut Apply<'
             target.extend(source);
             cx.record_here(crate::patch::ChangeKind::Replaced);
         }
-        SeqStrategy::Replace if options.overwrite && *target != source => {
+        SeqStrategy::Replace if options.overwrite && !identical_items(target, &source) => {
             *target = source;
             cx.record_here(crate::patch::ChangeKind::Replaced);
         }

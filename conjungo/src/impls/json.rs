@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge};
+use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge, identical_items};
 use crate::Kind;
 
 dynamic_merge!(Value, Map<String, Value>);
@@ -39,6 +39,21 @@ impl Dynamic for Value {
             Value::Object(object) => Parts::Object(object),
             Value::Array(array) => Parts::Array(array),
             other => Parts::Other(other),
+        }
+    }
+
+    fn identical(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) if a.is_f64() && b.is_f64() => {
+                a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits)
+            }
+            (Value::Array(a), Value::Array(b)) => identical_items(a, b),
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, v)| b.get(k).is_some_and(|w| v.identical(w)))
+            }
+            (a, b) => a == b,
         }
     }
 }
