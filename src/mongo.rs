@@ -37,15 +37,18 @@ pub fn apply_update(doc: &Document, update: &Document) -> Result<Document, Strin
             paths.push(path.clone());
         }
     }
-    for (i, a) in paths.iter().enumerate() {
-        for b in &paths[i + 1..] {
-            let conflict =
-                a == b || b.starts_with(&format!("{a}.")) || a.starts_with(&format!("{b}."));
-            if conflict {
-                return Err(format!(
-                    "Updating the path '{a}' would create a conflict at '{b}'"
-                ));
-            }
+    // Sorted by segments, a path's extensions follow it directly: a conflict (a path equal
+    // to, or a prefix of, another) shows between neighbours.
+    let mut split: Vec<Vec<&str>> = paths.iter().map(|p| p.split('.').collect()).collect();
+    split.sort();
+    for pair in split.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if b.len() >= a.len() && b[..a.len()] == a[..] {
+            return Err(format!(
+                "Updating the path '{}' would create a conflict at '{}'",
+                a.join("."),
+                b.join(".")
+            ));
         }
     }
     let mut out = doc.clone();
@@ -53,14 +56,26 @@ pub fn apply_update(doc: &Document, update: &Document) -> Result<Document, Strin
         let fields = fields.as_document().expect("checked");
         let mut sorted: Vec<(&String, &Bson)> = fields.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
+        // Top-level removals at once (one by one, each would shift the document: slow
+        // for the large updates of the complexity tests, same result).
+        let mut top_unset: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (path, value) in sorted {
             let segments: Vec<&str> = path.split('.').collect();
             match operator.as_str() {
                 "$set" => set(&mut out, &segments, value.clone())?,
+                "$unset" if segments.len() == 1 => {
+                    top_unset.insert(path);
+                }
                 "$unset" => unset(&mut out, &segments),
                 "$push" => push(&mut out, &segments, value)?,
                 _ => unreachable!(),
             }
+        }
+        if !top_unset.is_empty() {
+            out = std::mem::take(&mut out)
+                .into_iter()
+                .filter(|(k, _)| !top_unset.contains(k.as_str()))
+                .collect();
         }
     }
     Ok(out)

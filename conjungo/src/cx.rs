@@ -186,6 +186,10 @@ pub(crate) struct RawChange {
     pub(crate) kind: ChangeKind,
     /// For appends: how many items.
     pub(crate) count: usize,
+    /// What serde stores at the change's place in the update, when it was read on the
+    /// spot (changes inside dynamic values, see `patch::extract::prefill`).
+    #[cfg(feature = "bson")]
+    pub(crate) prefill: Option<crate::patch::extract::Found>,
 }
 
 impl RawChange {
@@ -194,6 +198,8 @@ impl RawChange {
             segments,
             kind,
             count: 0,
+            #[cfg(feature = "bson")]
+            prefill: None,
         }
     }
 }
@@ -247,6 +253,21 @@ impl<'a> Apply<'a> {
         self.record_here(ChangeKind::Appended);
         if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
             change.count = count;
+        }
+    }
+
+    /// How many object keys deep the recording pass is (0 when not recording).
+    #[cfg(feature = "bson")]
+    pub(crate) fn recording_depth(&self) -> usize {
+        self.recorder.as_ref().map_or(0, |r| r.stack.len())
+    }
+
+    /// The changes recorded since `start`, to fill in.
+    #[cfg(feature = "bson")]
+    pub(crate) fn changes_since(&mut self, start: usize) -> &mut [RawChange] {
+        match &mut self.recorder {
+            Some(r) => &mut r.changes[start..],
+            None => &mut [],
         }
     }
 

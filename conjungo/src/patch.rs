@@ -13,7 +13,7 @@ pub(crate) mod typed;
 pub use typed::{Patch, Patchable};
 
 #[cfg(feature = "bson")]
-mod extract;
+pub(crate) mod extract;
 
 #[cfg(feature = "bson")]
 mod update;

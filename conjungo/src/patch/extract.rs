@@ -29,7 +29,7 @@ pub(crate) enum Op {
 }
 
 /// What the serialization of the merged value wrote at a place.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) enum Found {
     /// Nothing: the place was not reached.
     #[default]
@@ -49,6 +49,10 @@ pub(crate) struct Node {
     pub(crate) op: Option<Op>,
     pub(crate) children: BTreeMap<String, Node>,
     pub(crate) found: Found,
+    /// Filled before the walk (a change inside a dynamic value, read on the spot).
+    pub(crate) prefilled: bool,
+    /// Whether the walk must visit this node (some place below is not prefilled).
+    pub(crate) needs_walk: bool,
 }
 
 impl Node {
@@ -60,6 +64,111 @@ impl Node {
         }
         node.op = Some(op);
     }
+
+    /// Give the operation at `path` (if it is one) its prefilled value.
+    pub(crate) fn prefill(&mut self, path: &[String], found: Found) {
+        let mut node = self;
+        for segment in path {
+            match node.children.get_mut(segment) {
+                Some(child) => node = child,
+                None => return,
+            }
+        }
+        // Only an operation exactly at `path`: one at an ancestor covers more than this
+        // change (its value is read by the walk).
+        if node.op.is_some() && node.children.is_empty() {
+            node.found = found;
+            node.prefilled = true;
+        }
+    }
+
+    /// Mark which nodes the walk must visit; true if this one.
+    pub(crate) fn settle(&mut self) -> bool {
+        self.needs_walk = if self.op.is_some() {
+            !self.prefilled
+        } else {
+            let mut any = false;
+            for child in self.children.values_mut() {
+                any |= child.settle();
+            }
+            any
+        };
+        self.needs_walk
+    }
+}
+
+/// A dynamic value whose members can be looked up by key (JSON and bson values).
+pub(crate) trait Lookup: Serialize {
+    /// The member `key` of an object.
+    fn member(&self, key: &str) -> Option<&Self>;
+    /// The items of an array.
+    fn items(&self) -> Option<&[Self]>
+    where
+        Self: Sized;
+}
+
+impl Lookup for serde_json::Value {
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+}
+
+impl Lookup for Bson {
+    fn member(&self, key: &str) -> Option<&Self> {
+        self.as_document()?.get(key)
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+}
+
+/// Fill in the values of the changes a dynamic value's merge recorded below `depth` (the
+/// dynamic field's place), by looking them up in `value` (the merged field): a dynamic
+/// value serializes member by member, so what serde stores at a place below it is the
+/// serialization of the member there. The walk then need not visit the field's members
+/// (the cost follows the patch, not the stored field). Changes at the field itself are
+/// left to the walk (the field's own serde attributes apply there).
+pub(crate) fn prefill<'v, V: Lookup + 'v>(
+    changes: &mut [crate::cx::RawChange],
+    depth: usize,
+    member: impl Fn(&str) -> Option<&'v V>,
+) -> Result<(), Error> {
+    for change in changes {
+        let segments = &change.segments;
+        let cut = segments
+            .iter()
+            .skip(1)
+            .position(|s| !super::typed::addressable(s))
+            .map(|i| i + 1);
+        let placed = &segments[..cut.unwrap_or(segments.len())];
+        if placed.len() <= depth {
+            continue;
+        }
+        let mut at = member(&placed[depth]);
+        for key in &placed[depth + 1..] {
+            at = at.and_then(|v| v.member(key));
+        }
+        let convert = |v: &V| bson::serialize_to_bson(v).map_err(|e| unstorable(e.to_string()));
+        change.prefill = Some(match (cut, change.kind, at) {
+            (_, _, None) => Found::Unreached,
+            (None, crate::patch::ChangeKind::Appended, Some(v)) => match v.items() {
+                Some(items) if change.count <= items.len() => Found::Items(
+                    items[items.len() - change.count..]
+                        .iter()
+                        .map(convert)
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => Found::Value(convert(v)?),
+            },
+            (_, _, Some(v)) => Found::Value(convert(v)?),
+        });
+    }
+    Ok(())
 }
 
 /// Fill `root` from a typed merged value through serde.
@@ -67,6 +176,9 @@ pub(crate) fn from_serialize<T: Serialize + ?Sized>(
     root: &mut Node,
     merged: &T,
 ) -> Result<(), Error> {
+    if !root.settle() {
+        return Ok(());
+    }
     match merged.serialize(Walk { node: root }) {
         Ok(()) => Ok(()),
         Err(WalkError::Fail(e)) => Err(e),
@@ -293,6 +405,7 @@ impl ser::SerializeMap for MapWalk<'_> {
     fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), WalkError> {
         if let Some(key) = self.pending.take()
             && let Some(child) = self.node.children.get_mut(&key)
+            && child.needs_walk
         {
             visit(child, value).map_err(|e| e.at_key(&key))?;
         }
@@ -319,13 +432,15 @@ impl ser::SerializeStruct for StructWalk<'_> {
         value: &V,
     ) -> Result<(), WalkError> {
         match self.node.children.get_mut(key) {
-            Some(child) => visit(child, value).map_err(|e| e.at_key(key)),
-            None => Ok(()),
+            Some(child) if child.needs_walk => visit(child, value).map_err(|e| e.at_key(key)),
+            _ => Ok(()),
         }
     }
 
     fn skip_field(&mut self, key: &'static str) -> Result<(), WalkError> {
-        if let Some(child) = self.node.children.get_mut(key) {
+        if let Some(child) = self.node.children.get_mut(key)
+            && child.needs_walk
+        {
             child.found = Found::Skipped;
         }
         Ok(())

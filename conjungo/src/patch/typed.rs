@@ -667,6 +667,43 @@ fn dynamic_root<V: DynamicRoot>(patch: &V) -> Result<(), Error> {
     keys.into_iter().try_for_each(root_key)
 }
 
+/// The values of the changes a dynamic field's merge recorded (see
+/// `extract::prefill`). A `Document` is looked up as the `Bson` it is inside.
+#[cfg(feature = "bson")]
+fn prefill_dynamic<V: PrefillRoot>(value: &V, start: usize, cx: &mut Apply<'_>) -> Result<(), Error> {
+    if !cx.is_recording() {
+        return Ok(());
+    }
+    let depth = cx.recording_depth();
+    value.prefill_from(cx.changes_since(start), depth)
+}
+
+#[cfg(feature = "bson")]
+trait PrefillRoot {
+    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error>;
+}
+
+#[cfg(feature = "bson")]
+impl PrefillRoot for serde_json::Value {
+    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+        super::extract::prefill(changes, depth, |k| self.as_object()?.get(k))
+    }
+}
+
+#[cfg(feature = "bson")]
+impl PrefillRoot for bson::Bson {
+    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+        super::extract::prefill(changes, depth, |k| self.as_document()?.get(k))
+    }
+}
+
+#[cfg(feature = "bson")]
+impl PrefillRoot for bson::Document {
+    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+        super::extract::prefill(changes, depth, |k| self.get(k))
+    }
+}
+
 /// Dynamic values patch as themselves, merged with the merge options (RFC 7396 with
 /// `Options::merge_patch()`); their changes are recorded place by place.
 #[cfg(feature = "json")]
@@ -682,7 +719,12 @@ macro_rules! dynamic {
             }
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                cx.merge(self, patch)
+                #[cfg(feature = "bson")]
+                let start = cx.change_count();
+                cx.merge(self, patch)?;
+                #[cfg(feature = "bson")]
+                prefill_dynamic(self, start, cx)?;
+                Ok(())
             }
 
             fn check_build(patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {

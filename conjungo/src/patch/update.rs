@@ -273,6 +273,14 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
     for (path, op) in &kept {
         root.insert(path, *op);
     }
+    if !root_replaced {
+        for change in &raw {
+            if let Some(found) = &change.prefill {
+                let (path, _) = placed(&change.segments, change.kind, change.count)?;
+                root.prefill(path, found.clone());
+            }
+        }
+    }
     match merged {
         Merged::Typed(value) => extract::from_serialize(&mut root, value)?,
         Merged::Document(doc) => extract::from_document(&mut root, doc),
