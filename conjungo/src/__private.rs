@@ -314,23 +314,40 @@ pub fn patch_field<T: Clone + PartialEq>(
 pub trait Appendable {
     /// The length; `None` for an absent `Option`.
     fn appended_len(&self) -> Option<usize>;
+
+    /// Record the items from position `from` on as appended.
+    fn record_tail(&self, from: usize, cx: &mut Apply<'_>);
 }
 
-impl<T> Appendable for Vec<T> {
+impl<T: serde::Serialize> Appendable for Vec<T> {
     fn appended_len(&self) -> Option<usize> {
         Some(self.len())
     }
+
+    fn record_tail(&self, from: usize, cx: &mut Apply<'_>) {
+        cx.record_appended_items(self[from..].iter());
+    }
 }
 
-impl<T> Appendable for std::collections::VecDeque<T> {
+impl<T: serde::Serialize> Appendable for std::collections::VecDeque<T> {
     fn appended_len(&self) -> Option<usize> {
         Some(self.len())
+    }
+
+    fn record_tail(&self, from: usize, cx: &mut Apply<'_>) {
+        cx.record_appended_items(self.range(from..));
     }
 }
 
 impl<S: Appendable> Appendable for Option<S> {
     fn appended_len(&self) -> Option<usize> {
         self.as_ref().and_then(Appendable::appended_len)
+    }
+
+    fn record_tail(&self, from: usize, cx: &mut Apply<'_>) {
+        if let Some(inner) = self {
+            inner.record_tail(from, cx);
+        }
     }
 }
 
@@ -347,7 +364,7 @@ pub fn patch_append<S: Appendable>(
     let before = target.appended_len();
     f(target, cx)?;
     match (before, target.appended_len()) {
-        (Some(before), Some(after)) if after > before => cx.record_appended(after - before),
+        (Some(before), Some(after)) if after > before => target.record_tail(before, cx),
         (Some(before), Some(after)) if after == before => {}
         (None, None) => {}
         _ => cx.record_here(ChangeKind::Replaced),

@@ -256,6 +256,26 @@ impl<'a> Apply<'a> {
         }
     }
 
+    /// [`record_appended`](Apply::record_appended), with the appended items as serde
+    /// stores them (items of a typed sequence serialize one by one), so that the update
+    /// need not walk the stored sequence to find them.
+    pub(crate) fn record_appended_items<'i, T: serde::Serialize + 'i>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = &'i T>,
+    ) {
+        self.record_appended(items.len());
+        #[cfg(feature = "bson")]
+        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
+            // A value bson refuses was refused by the check pass; should one slip through,
+            // the walk finds it and reports it.
+            change.prefill = items
+                .map(bson::serialize_to_bson)
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .map(crate::patch::extract::Found::Items);
+        }
+    }
+
     /// How many object keys deep the recording pass is (0 when not recording).
     #[cfg(feature = "bson")]
     pub(crate) fn recording_depth(&self) -> usize {

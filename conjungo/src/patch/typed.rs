@@ -362,15 +362,13 @@ seq!(Vec, VecDeque);
 
 fn append_items<S, T>(target: &mut S, items: S, cx: &mut Apply<'_>)
 where
-    S: Extend<T> + IntoIterator<Item = T>,
-    for<'a> &'a S: IntoIterator<Item = &'a T>,
+    S: crate::__private::Appendable + Extend<T> + IntoIterator<Item = T>,
 {
-    let count = (&items).into_iter().count();
-    if count == 0 {
-        return;
-    }
-    cx.record_appended(count);
+    let before = target.appended_len().unwrap_or(0);
     target.extend(items);
+    if cx.is_recording() && target.appended_len().unwrap_or(0) > before {
+        target.record_tail(before, cx);
+    }
 }
 
 /// `Option<T>` patches as `T`'s form; the `null` that sets `None` is handled by the field.

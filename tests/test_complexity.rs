@@ -1,0 +1,202 @@
+//! Growth of the work hostile bodies cause, counted, not timed: each workload runs at size
+//! n and 4n in a child process under valgrind's callgrind, which counts the instructions
+//! executed inside `measured` only (inputs are built outside it). Linear work grows about
+//! 4×; the quadratic costs of issue 16 grew 16× and more. Where valgrind is not installed
+//! the test says that it skipped.
+
+use std::collections::{BTreeMap, HashMap};
+use std::process::Command;
+
+use bson::{Bson, Document, doc};
+use conjungo::{Merge, Options, patch};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The measured region: callgrind counts only inside this function.
+#[inline(never)]
+fn measured(f: &mut dyn FnMut()) {
+    f();
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Board {
+    #[merge(union)]
+    roles: Vec<String>,
+    #[merge(by_key = id)]
+    items: Vec<Item>,
+    meta: Value,
+    #[merge(append)]
+    log: Vec<String>,
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Item {
+    id: String,
+    n: i64,
+}
+
+fn board(stored: usize) -> Board {
+    // Room for what the workloads append: growing a full `Vec` copies it, which is the
+    // allocator's work, not conjungo's.
+    let mut log = Vec::with_capacity(stored + 16);
+    log.extend((0..stored).map(|i| format!("e{i}")));
+    Board {
+        roles: vec![],
+        items: vec![],
+        meta: Value::Object((0..stored).map(|i| (format!("k{i}"), json!(i))).collect()),
+        log,
+        labels: BTreeMap::new(),
+    }
+}
+
+/// One workload at size `n`.
+fn run(name: &str, n: usize) {
+    match name {
+        // Issue 16 §1: nulls stripped from a new subtree, and existing keys deleted.
+        "nulls" => {
+            let mut body = serde_json::Map::new();
+            for i in 0..n {
+                body.insert(format!("k{i}"), if i % 2 == 0 { Value::Null } else { json!(i) });
+            }
+            let body = json!({ "new": body });
+            let mut doc = doc! {"a": 1};
+            measured(&mut || {
+                patch::apply_document(&mut doc, body.clone(), &Options::merge_patch()).unwrap();
+            });
+        }
+        "deletions" => {
+            let stored: Document = (0..n).map(|i| (format!("k{i}"), Bson::Int32(1))).collect();
+            let body: serde_json::Map<String, Value> =
+                (0..n).map(|i| (format!("k{i}"), Value::Null)).collect();
+            let body = json!({ "d": body });
+            let mut doc = doc! {"d": stored};
+            measured(&mut || {
+                patch::apply_document(&mut doc, body.clone(), &Options::merge_patch()).unwrap();
+            });
+        }
+        // §3: body-sized `union` and `by_key` lists.
+        "union" => {
+            let body = serde_json::to_vec(&json!({
+                "roles": (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>()
+            }))
+            .unwrap();
+            let mut b = board(0);
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(&body).unwrap();
+                patch::apply(&mut b, p, &Options::default()).unwrap();
+            });
+        }
+        "by_key" => {
+            let items: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i}"), "n": i})).collect();
+            let body = serde_json::to_vec(&json!({ "items": items })).unwrap();
+            let mut b = board(0);
+            b.items = (0..n)
+                .step_by(2)
+                .map(|i| Item {
+                    id: format!("i{i}"),
+                    n: 0,
+                })
+                .collect();
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(&body).unwrap();
+                patch::apply(&mut b, p, &Options::default()).unwrap();
+            });
+        }
+        // §4: a one-key patch of a stored dynamic field, and one appended item, where the
+        // stored field has n entries: the work must not follow n.
+        "meta_one_key" => {
+            let mut b = board(n);
+            let body = br#"{"meta": {"k1": "changed"}}"#;
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(body).unwrap();
+                patch::apply(&mut b, p, &Options::merge_patch()).unwrap();
+            });
+        }
+        "append_one" => {
+            let mut b = board(n);
+            let body = br#"{"log": ["new"]}"#;
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(body).unwrap();
+                patch::apply(&mut b, p, &Options::default()).unwrap();
+            });
+        }
+        "labels_many" => {
+            let mut b = board(0);
+            let labels: HashMap<String, String> =
+                (0..n).map(|i| (format!("l{i}"), "v".to_string())).collect();
+            let body = serde_json::to_vec(&json!({ "labels": labels })).unwrap();
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(&body).unwrap();
+                patch::apply(&mut b, p, &Options::default()).unwrap();
+            });
+        }
+        other => panic!("unknown workload {other}"),
+    }
+}
+
+/// Runs the workload named by `CONJUNGO_WORKLOAD=name:n` (the child process's job); does
+/// nothing otherwise.
+#[test]
+fn workload() {
+    if let Ok(spec) = std::env::var("CONJUNGO_WORKLOAD") {
+        let (name, n) = spec.split_once(':').unwrap();
+        run(name, n.parse().unwrap());
+    }
+}
+
+/// Instructions counted inside `measured` for `name` at size `n`.
+fn instructions(name: &str, n: usize) -> u64 {
+    let out = std::env::temp_dir().join(format!("conjungo-callgrind-{}-{name}-{n}", std::process::id()));
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg("--collect-atstart=no")
+        .arg("--toggle-collect=*measured*")
+        .arg(std::env::current_exe().unwrap())
+        .args(["workload", "--exact", "--test-threads=1"])
+        .env("CONJUNGO_WORKLOAD", format!("{name}:{n}"))
+        .output()
+        .expect("valgrind runs");
+    let _ = std::fs::remove_file(&out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{name}:{n} failed:\n{stderr}");
+    stderr
+        .lines()
+        .find_map(|l| l.split("Collected : ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no instruction count in:\n{stderr}"))
+}
+
+#[test]
+fn work_grows_linearly_with_hostile_input() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("skipped: valgrind is not installed, no instructions were counted");
+        return;
+    }
+    // (workload, n, the largest growth from n to 4n)
+    let cases = [
+        ("nulls", 1_000, 4.5),
+        ("deletions", 1_000, 4.5),
+        ("union", 1_000, 4.5),
+        ("by_key", 1_000, 4.5),
+        // A sorted map: n log n.
+        ("labels_many", 1_000, 5.0),
+        // The stored size grows 4×, the patch does not: the work must hardly grow.
+        ("meta_one_key", 1_000, 1.5),
+        ("append_one", 1_000, 1.5),
+    ];
+    let mut report = Vec::new();
+    for (name, n, bound) in cases {
+        let small = instructions(name, n);
+        let large = instructions(name, 4 * n);
+        let growth = large as f64 / small as f64;
+        report.push(format!("{name}: {small} -> {large} instructions, {growth:.2}x"));
+        assert!(
+            growth <= bound,
+            "{name}: {small} instructions at n={n}, {large} at 4n: {growth:.2}x > {bound}x"
+        );
+    }
+    eprintln!("{}", report.join("\n"));
+}
