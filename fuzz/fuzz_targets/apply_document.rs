@@ -1,0 +1,37 @@
+//! Schemaless PATCH of a stored document: no panic; an error changes nothing; the update
+//! replayed by MongoDB's rules gives exactly the merged document.
+#![no_main]
+
+use bson::doc;
+use conjungo::{Mismatch, NullStrategy, Options, SeqStrategy, patch};
+use conjungo_suite::mongo::apply_update;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, body)) = data.split_first() else { return };
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(body) else { return };
+    let options = if mode & 1 == 0 {
+        Options::merge_patch()
+    } else {
+        let seq = [SeqStrategy::Append, SeqStrategy::Prepend, SeqStrategy::Replace, SeqStrategy::Keep];
+        let nulls = [NullStrategy::Skip, NullStrategy::Delete, NullStrategy::Set];
+        let mismatch = [Mismatch::Error, Mismatch::Replace, Mismatch::Keep];
+        Options::default()
+            .overwrite(mode & 2 == 0)
+            .seq(seq[usize::from(mode >> 2) % 4])
+            .nulls(nulls[usize::from(mode >> 4) % 3])
+            .mismatch(mismatch[usize::from(mode >> 6) % 3])
+    };
+    let stored = doc! {
+        "_id": 1, "a": {"b": 1_i64, "c": [1, 2], "0": "x", "": 2.5},
+        "n": 5_i64, "s": "t", "arr": [{"k": 1}], "labels": {"app.kubernetes.io/name": "x"},
+    };
+    let mut merged = stored.clone();
+    match patch::apply_document(&mut merged, body, &options) {
+        Err(_) => assert_eq!(merged, stored),
+        Ok(applied) => {
+            let replayed = apply_update(&stored, &applied.update).expect("MongoDB takes the update");
+            assert_eq!(replayed, merged, "update {}", applied.update);
+        }
+    }
+});

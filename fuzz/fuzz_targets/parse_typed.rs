@@ -1,0 +1,84 @@
+//! `patch::parse` of a typed patch with dynamic fields, then `patch::apply`: no panic; a
+//! failed patch changes nothing; a successful one's update, replayed by MongoDB's rules,
+//! gives exactly what serde stores for the merged value.
+#![no_main]
+
+use std::collections::BTreeMap;
+
+use conjungo::{Merge, Options, patch};
+use conjungo_suite::mongo::apply_update;
+use libfuzzer_sys::fuzz_target;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Model {
+    #[merge(skip)]
+    #[serde(rename = "_id")]
+    id: i64,
+    name: String,
+    count: u64,
+    ratio: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nick: Option<String>,
+    #[merge(append)]
+    tags: Vec<String>,
+    #[merge(union)]
+    roles: Vec<String>,
+    #[merge(by_key = id)]
+    items: Vec<Item>,
+    labels: BTreeMap<String, String>,
+    meta: Value,
+    doc: bson::Document,
+    inner: Option<Inner>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Item {
+    id: String,
+    n: i64,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Inner {
+    a: i64,
+    b: Option<Value>,
+}
+
+fn stored() -> Model {
+    Model {
+        id: 1,
+        name: "n".into(),
+        count: 3,
+        ratio: 0.0,
+        nick: None,
+        tags: vec!["t".into()],
+        roles: vec!["r".into()],
+        items: vec![Item { id: "a".into(), n: 1 }],
+        labels: BTreeMap::from([("l".into(), "v".into())]),
+        meta: json!({"x": {"1": "a", "k": "v"}, "n": 1, "arr": [1, 2]}),
+        doc: bson::doc! {"d": {"e": 1_i64}},
+        inner: Some(Inner { a: 1, b: Some(json!({"z": null})) }),
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(p) = patch::parse::<ModelPatch>(data) else { return };
+    let options = match data.first().map(|b| b % 3) {
+        Some(0) => Options::merge_patch(),
+        Some(1) => Options::default(),
+        _ => Options::default().overwrite(false),
+    };
+    let mut model = stored();
+    let before_doc = bson::serialize_to_document(&model).unwrap();
+    match patch::apply(&mut model, p, &options) {
+        Err(_) => assert_eq!(model, stored()),
+        Ok(applied) => {
+            let merged = bson::serialize_to_document(&model).expect("a merged model is storable");
+            let replayed = apply_update(&before_doc, &applied.update).expect("MongoDB takes the update");
+            assert_eq!(replayed, merged, "update {}", applied.update);
+        }
+    }
+});
