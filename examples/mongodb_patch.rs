@@ -39,7 +39,10 @@ async fn patch_user(
     body: &[u8],
 ) -> Result<User, Box<dyn std::error::Error>> {
     let patch: UserPatch = patch::parse(body)?; // answer err.http_status() on Err
-    let stored = users.find_one(doc! {"_id": id}).await?.ok_or("no such user")?;
+    let stored = users
+        .find_one(doc! {"_id": id})
+        .await?
+        .ok_or("no such user")?;
     let mut user: User = bson::deserialize_from_document(stored)?; // a 500 on Err
     let applied = patch::apply(&mut user, patch, &Options::merge_patch())?;
     if !applied.is_empty() {
@@ -65,7 +68,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tags: vec!["a".into()],
         meta: serde_json::json!({"plan": {"seats": 3}}),
     };
-    users.insert_one(bson::serialize_to_document(&user)?).await?;
+    users
+        .insert_one(bson::serialize_to_document(&user)?)
+        .await?;
     let body = br#"{"displayName": "Ann B.", "created_at": {"$date": "2025-06-07T08:09:10Z"},
                     "tags": ["b"], "meta": {"plan": {"seats": 5}}}"#;
     let merged = patch_user(&users, user.id, body).await?;

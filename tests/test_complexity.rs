@@ -58,7 +58,10 @@ fn run(name: &str, n: usize) {
         "nulls" => {
             let mut body = serde_json::Map::new();
             for i in 0..n {
-                body.insert(format!("k{i}"), if i % 2 == 0 { Value::Null } else { json!(i) });
+                body.insert(
+                    format!("k{i}"),
+                    if i % 2 == 0 { Value::Null } else { json!(i) },
+                );
             }
             let body = json!({ "new": body });
             let mut doc = doc! {"a": 1};
@@ -89,7 +92,9 @@ fn run(name: &str, n: usize) {
             });
         }
         "by_key" => {
-            let items: Vec<Value> = (0..n).map(|i| json!({"id": format!("i{i}"), "n": i})).collect();
+            let items: Vec<Value> = (0..n)
+                .map(|i| json!({"id": format!("i{i}"), "n": i}))
+                .collect();
             let body = serde_json::to_vec(&json!({ "items": items })).unwrap();
             let mut b = board(0);
             b.items = (0..n)
@@ -148,7 +153,10 @@ fn workload() {
 
 /// Instructions counted inside `measured` for `name` at size `n`.
 fn instructions(name: &str, n: usize) -> u64 {
-    let out = std::env::temp_dir().join(format!("conjungo-callgrind-{}-{name}-{n}", std::process::id()));
+    let out = std::env::temp_dir().join(format!(
+        "conjungo-callgrind-{}-{name}-{n}",
+        std::process::id()
+    ));
     let output = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))
@@ -192,7 +200,9 @@ fn work_grows_linearly_with_hostile_input() {
         let small = instructions(name, n);
         let large = instructions(name, 4 * n);
         let growth = large as f64 / small as f64;
-        report.push(format!("{name}: {small} -> {large} instructions, {growth:.2}x"));
+        report.push(format!(
+            "{name}: {small} -> {large} instructions, {growth:.2}x"
+        ));
         assert!(
             growth <= bound,
             "{name}: {small} instructions at n={n}, {large} at 4n: {growth:.2}x > {bound}x"

@@ -35,16 +35,28 @@ fn many_nulls_and_deletions_are_right() {
     let n = 20_000;
     let mut body = serde_json::Map::new();
     for i in 0..n {
-        body.insert(format!("k{i}"), if i % 2 == 0 { Value::Null } else { json!(i) });
+        body.insert(
+            format!("k{i}"),
+            if i % 2 == 0 { Value::Null } else { json!(i) },
+        );
     }
-    let merged = schemaless(&doc! {"a": 1}, json!({"new": body}), &Options::merge_patch()).unwrap();
+    let merged = schemaless(
+        &doc! {"a": 1},
+        json!({"new": body}),
+        &Options::merge_patch(),
+    )
+    .unwrap();
     let new = merged.get_document("new").unwrap();
     assert_eq!(new.len(), n / 2);
     assert!(new.iter().all(|(_, v)| !matches!(v, Bson::Null)));
 
-    let stored: Document = (0..n).map(|i| (format!("k{i}"), Bson::Int32(i as i32))).collect();
-    let deletions: serde_json::Map<String, Value> =
-        (0..n).step_by(3).map(|i| (format!("k{i}"), Value::Null)).collect();
+    let stored: Document = (0..n)
+        .map(|i| (format!("k{i}"), Bson::Int32(i as i32)))
+        .collect();
+    let deletions: serde_json::Map<String, Value> = (0..n)
+        .step_by(3)
+        .map(|i| (format!("k{i}"), Value::Null))
+        .collect();
     let merged = schemaless(&stored, Value::Object(deletions), &Options::merge_patch()).unwrap();
     assert_eq!(merged.len(), n - n.div_ceil(3));
     // The survivors keep their order.
@@ -121,7 +133,9 @@ fn large_union_and_by_key_lists_are_right() {
     board
         .merge(Board {
             roles: (n / 2..n + n / 2).map(|i| format!("r{i}")).collect(),
-            items: (n / 2..n + n / 2).map(|i| item(&format!("i{i}"), "m", "u")).collect(),
+            items: (n / 2..n + n / 2)
+                .map(|i| item(&format!("i{i}"), "m", "u"))
+                .collect(),
         })
         .unwrap();
     assert_eq!(board.roles.len(), n + n / 2);
@@ -151,14 +165,22 @@ fn by_key_custom_results_land_on_their_own_fields() {
         .merge_with(
             Board {
                 roles: vec![],
-                items: vec![item("b", "2", "3"), item("a", "0", "1"), item("c", "4", "5")],
+                items: vec![
+                    item("b", "2", "3"),
+                    item("a", "0", "1"),
+                    item("c", "4", "5"),
+                ],
             },
             &concat(),
         )
         .unwrap();
     assert_eq!(
         board.items,
-        [item("aa", "x0", "y1"), item("bb", "p2", "q3"), item("c", "4", "5")]
+        [
+            item("aa", "x0", "y1"),
+            item("bb", "p2", "q3"),
+            item("c", "4", "5")
+        ]
     );
 }
 
@@ -187,7 +209,10 @@ fn duplicate_keys_in_one_source_are_refused_and_change_nothing() {
     )
     .unwrap();
     let err = patch::apply(&mut board, p, &Options::default()).unwrap_err();
-    assert_eq!((err.kind(), err.path()), (&ErrorKind::DuplicateKey, "/items/1"));
+    assert_eq!(
+        (err.kind(), err.path()),
+        (&ErrorKind::DuplicateKey, "/items/1")
+    );
     assert_eq!(board, before);
 }
 
@@ -299,7 +324,10 @@ fn custom_functions_on_dynamic_types_reach_the_update() {
         Ok(())
     });
     let merged = schemaless(&stored, json!({"a": {"y": 2}}), &add_marker).unwrap();
-    assert_eq!(merged, doc! {"_id": 1, "a": {"x": 1, "y": 2, "touched": true}, "b": 2});
+    assert_eq!(
+        merged,
+        doc! {"_id": 1, "a": {"x": 1, "y": 2, "touched": true}, "b": 2}
+    );
 
     // At the root: every key is written, removed keys are unset, `_id` is left alone.
     let replace_root = Options::merge_patch().on_type::<Document>(|t, _s, _| {
@@ -352,13 +380,21 @@ fn map_and_dynamic_roots_refuse_keys_an_update_cannot_address() {
     let before = map.clone();
     let p: HashMap<String, conjungo::Patch<i64>> = patch::parse(br#"{"": 2}"#).unwrap();
     let err = patch::apply(&mut map, p, &Options::default()).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::ForbiddenKey { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::ForbiddenKey { .. }),
+        "{err:?}"
+    );
     assert_eq!(err.path(), "/");
     assert_eq!(map, before);
 
     let mut doc = doc! {"_id": 1, "a": 1};
     let err = patch::apply(&mut doc, doc! {"_id": 2}, &Options::default()).unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::ProtectedField { field: "_id".into() });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ProtectedField {
+            field: "_id".into()
+        }
+    );
     assert_eq!(doc, doc! {"_id": 1, "a": 1});
 
     let mut value = json!({"a": 1});
@@ -414,15 +450,24 @@ fn unknown_fields_in_nested_types_are_errors() {
         br#"{"endpoints": [{"name": "a", "url": "u", "port": 1, "admin": true}]}"#,
     )
     .unwrap_err();
-    assert_eq!(err.kind(), &ErrorKind::UnknownField { field: "admin".into() });
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::UnknownField {
+            field: "admin".into()
+        }
+    );
     assert_eq!(err.path(), "/endpoints/0/admin");
 }
 
 #[test]
 fn negative_zero_is_a_change() {
     let stored = doc! {"x": 0.0, "y": {"z": 0.0}};
-    let merged = schemaless(&stored, json!({"x": -0.0, "y": {"z": -0.0}}), &Options::default())
-        .unwrap();
+    let merged = schemaless(
+        &stored,
+        json!({"x": -0.0, "y": {"z": -0.0}}),
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(merged.get_f64("x").unwrap().to_bits(), (-0.0f64).to_bits());
 
     #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -466,11 +511,17 @@ fn keys_with_dots_set_their_parent() {
         &Options::merge_patch(),
     )
     .unwrap();
-    assert_eq!(merged, doc! {"labels": {"a": "1", "app.kubernetes.io/name": "api"}});
+    assert_eq!(
+        merged,
+        doc! {"labels": {"a": "1", "app.kubernetes.io/name": "api"}}
+    );
     // Still refused: `$` keys anywhere, and dots at the top level.
     for body in [json!({"labels": {"$set": 1}}), json!({"a.b": 1})] {
         let err = schemaless(&doc! {}, body.clone(), &Options::merge_patch()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::ForbiddenKey { .. }), "{body}");
+        assert!(
+            matches!(err.kind(), ErrorKind::ForbiddenKey { .. }),
+            "{body}"
+        );
     }
     let _: &Service = &service;
 }

@@ -40,26 +40,38 @@ async fn updates_apply_on_a_real_server() {
         .insert_one(bson::serialize_to_document(&item).unwrap())
         .await
         .unwrap();
-    let body = br#"{"count": 2, "labels": {"env": null, "team": "core"}, "meta": {"x": {"1": "b"}}}"#;
+    let body =
+        br#"{"count": 2, "labels": {"env": null, "team": "core"}, "meta": {"x": {"1": "b"}}}"#;
     let p: ItemPatch = patch::parse(body).unwrap();
     let applied = patch::apply(&mut item, p, &Options::merge_patch()).unwrap();
     items
         .update_one(doc! {"_id": item.id}, applied.update)
         .await
         .unwrap();
-    let read = items.find_one(doc! {"_id": item.id}).await.unwrap().unwrap();
+    let read = items
+        .find_one(doc! {"_id": item.id})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, bson::serialize_to_document(&item).unwrap());
 
     // Schemaless.
     let mut stored = read.clone();
-    let applied =
-        patch::apply_document(&mut stored, json!({"meta": {"y": [1, 2]}}), &Options::default())
-            .unwrap();
+    let applied = patch::apply_document(
+        &mut stored,
+        json!({"meta": {"y": [1, 2]}}),
+        &Options::default(),
+    )
+    .unwrap();
     items
         .update_one(doc! {"_id": item.id}, applied.update)
         .await
         .unwrap();
-    let read = items.find_one(doc! {"_id": item.id}).await.unwrap().unwrap();
+    let read = items
+        .find_one(doc! {"_id": item.id})
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read, stored);
     items.delete_one(doc! {"_id": item.id}).await.unwrap();
 }

@@ -78,12 +78,7 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
             "/$set",
             "MongoDB operators",
         ),
-        (
-            br#"{"a.b": "x"}"#.to_vec(),
-            403,
-            "/a.b",
-            "MongoDB paths",
-        ),
+        (br#"{"a.b": "x"}"#.to_vec(), 403, "/a.b", "MongoDB paths"),
         (
             b"{\"labels\": {\"a\\u0000\": \"x\"}}".to_vec(),
             403,
@@ -122,7 +117,12 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
             "/endpoints/0",
             "missing field `url`",
         ),
-        (deep.into_bytes(), 422, &deep_path, "nesting deeper than 100"),
+        (
+            deep.into_bytes(),
+            422,
+            &deep_path,
+            "nesting deeper than 100",
+        ),
         (
             too_deep_for_serde.into_bytes(),
             422,

@@ -154,10 +154,19 @@ fn unstorable_at(result: Result<Applied, Error>, pointer: &str) {
 #[test]
 fn a_u64_beyond_i64_is_an_error_not_an_unset() {
     let mut u = user();
-    let result = run(&mut u, &json!({"quota": 9_223_372_036_854_775_809_u64}), &Options::default());
+    let result = run(
+        &mut u,
+        &json!({"quota": 9_223_372_036_854_775_809_u64}),
+        &Options::default(),
+    );
     unstorable_at(result, "/quota");
     // At the limit it is stored as an Int64.
-    let applied = run(&mut u, &json!({"quota": i64::MAX as u64}), &Options::default()).unwrap();
+    let applied = run(
+        &mut u,
+        &json!({"quota": i64::MAX as u64}),
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(applied.update, doc! {"$set": {"quota": i64::MAX}});
 }
 
@@ -186,7 +195,10 @@ fn i128_u128_and_large_items_are_errors_and_change_nothing() {
     ] {
         let p: LedgerPatch = patch::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
         let err = patch::apply(&mut l, p, &Options::default()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Unstorable { .. }), "{body}: {err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::Unstorable { .. }),
+            "{body}: {err:?}"
+        );
         assert_eq!(err.path(), pointer, "{body}");
         assert_eq!(l, before, "{body}");
     }
@@ -204,7 +216,10 @@ fn numeric_and_empty_keys_in_dynamic_fields_set_the_parent_with_its_value() {
 
     let mut u = user();
     let applied = run(&mut u, &json!({"meta": {"x": {"1": "b"}}}), &options).unwrap();
-    assert_eq!(applied.update, doc! {"$set": {"meta.x": {"1": "b", "k": "v"}}});
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"meta.x": {"1": "b", "k": "v"}}}
+    );
 
     let mut u = user();
     let applied = run(&mut u, &json!({"meta": {"": 2, "n": 3}}), &options).unwrap();
@@ -223,7 +238,10 @@ fn an_unstorable_number_next_to_a_sibling_deletes_nothing() {
         &Options::merge_patch(),
     );
     let err = result.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Unstorable { .. }), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::Unstorable { .. }),
+        "{err:?}"
+    );
     assert_eq!(err.path(), "/meta");
 }
 
@@ -302,13 +320,25 @@ fn bson_dates_and_decimals_read_extended_json() {
 #[test]
 fn dollar_keys_stay_refused_in_maps_and_dynamic_values() {
     for (body, pointer) in [
-        (json!({"meta": {"$date": "2020-01-01T00:00:00Z"}}), "/meta/$date"),
-        (json!({"meta": {"a": {"$oid": "65a1b2c3d4e5f60718293a4c"}}}), "/meta/a/$oid"),
-        (json!({"settings": {"$date": {"enabled": true}}}), "/settings/$date"),
+        (
+            json!({"meta": {"$date": "2020-01-01T00:00:00Z"}}),
+            "/meta/$date",
+        ),
+        (
+            json!({"meta": {"a": {"$oid": "65a1b2c3d4e5f60718293a4c"}}}),
+            "/meta/a/$oid",
+        ),
+        (
+            json!({"settings": {"$date": {"enabled": true}}}),
+            "/settings/$date",
+        ),
     ] {
         let mut u = user();
         let err = run(&mut u, &body, &Options::merge_patch()).unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::ForbiddenKey { .. }), "{body}: {err:?}");
+        assert!(
+            matches!(err.kind(), ErrorKind::ForbiddenKey { .. }),
+            "{body}: {err:?}"
+        );
         assert_eq!(err.path(), pointer, "{body}");
     }
     // Operators are never wrappers.
@@ -323,8 +353,12 @@ fn container_defaults_and_aliases_are_honoured() {
     let mut u = user();
     u.profile = None;
     // `Profile` has a container `#[serde(default)]`: every field may be left out.
-    let applied = run(&mut u, &json!({"profile": {"homepage": "https://a.example"}}), &Options::default())
-        .unwrap();
+    let applied = run(
+        &mut u,
+        &json!({"profile": {"homepage": "https://a.example"}}),
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(
         u.profile,
         Some(Profile {
@@ -401,7 +435,8 @@ fn boxed_recursion_patches_nested_fields() {
             child: None,
         })),
     };
-    let p: NodePatch = patch::parse(br#"{"child": {"name": "k2", "child": {"name": "g"}}}"#).unwrap();
+    let p: NodePatch =
+        patch::parse(br#"{"child": {"name": "k2", "child": {"name": "g"}}}"#).unwrap();
     let before = bson::serialize_to_document(&n).unwrap();
     let applied = patch::apply(&mut n, p, &Options::default()).unwrap();
     assert_eq!(
@@ -417,8 +452,16 @@ fn boxed_recursion_patches_nested_fields() {
 #[test]
 fn enums_and_newtypes_patch_as_whole_values() {
     let mut u = user();
-    let applied = run(&mut u, &json!({"role": "admin", "handle": "ann2"}), &Options::default()).unwrap();
-    assert_eq!(applied.update, doc! {"$set": {"handle": "ann2", "role": "admin"}});
+    let applied = run(
+        &mut u,
+        &json!({"role": "admin", "handle": "ann2"}),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"handle": "ann2", "role": "admin"}}
+    );
     let err = run(&mut u, &json!({"role": "root"}), &Options::default()).unwrap_err();
     assert_eq!(err.path(), "/role");
 }
@@ -450,7 +493,9 @@ fn atomic_fields_need_only_serde() {
         })
         .unwrap();
     assert_eq!(place.geo, Geo { lat: 3.0, lon: 4.0 });
-    let p: PlacePatch = patch::parse(br#"{"geo": {"lat": 5.0, "lon": 6.0}, "alt": {"lat": 0.5, "lon": 0.5}}"#).unwrap();
+    let p: PlacePatch =
+        patch::parse(br#"{"geo": {"lat": 5.0, "lon": 6.0}, "alt": {"lat": 0.5, "lon": 0.5}}"#)
+            .unwrap();
     let applied = patch::apply(&mut place, p, &Options::default()).unwrap();
     assert_eq!(
         applied.update,
@@ -481,7 +526,12 @@ fn echoing_the_representation_back_is_a_no_op() {
 fn skip_serializing_if_fields_are_unset_when_they_become_none() {
     let mut u = user();
     u.email = Some("a@example.com".into());
-    let applied = run(&mut u, &json!({"email": null, "last_seen": null}), &Options::default()).unwrap();
+    let applied = run(
+        &mut u,
+        &json!({"email": null, "last_seen": null}),
+        &Options::default(),
+    )
+    .unwrap();
     assert_eq!(
         applied.update,
         doc! {"$set": {"last_seen": Bson::Null}, "$unset": {"email": ""}}
@@ -524,14 +574,31 @@ fn arb_user() -> impl Strategy<Value = User> {
         -100_000i64..100_000,
         prop::option::of(0i64..4_000_000_000_000),
         prop::option::of(("[a-z]{0,2}", prop::option::of("[a-z]{0,2}"))),
-        prop::collection::btree_map("[a-c1]{1,2}", (any::<bool>(), prop::option::of(-5i64..5)), 0..3),
+        prop::collection::btree_map(
+            "[a-c1]{1,2}",
+            (any::<bool>(), prop::option::of(-5i64..5)),
+            0..3,
+        ),
         prop::collection::vec(("[a-c]", "[a-z]{1,3}"), 0..3),
         prop::collection::vec("[a-z]{1,2}", 0..3),
         arb_meta(false).prop_map(|m| if m.is_object() { m } else { json!({"v": m}) }),
         prop::sample::select(vec![Role::Admin, Role::Member, Role::Guest]),
     )
         .prop_map(
-            |((name, email), secs, ext, quota, cents, seen, profile, settings, addrs, tags, meta, role)| {
+            |(
+                (name, email),
+                secs,
+                ext,
+                quota,
+                cents,
+                seen,
+                profile,
+                settings,
+                addrs,
+                tags,
+                meta,
+                role,
+            )| {
                 let mut addresses: Vec<Address> = Vec::new();
                 for (id, city) in addrs {
                     if addresses.iter().all(|a| a.id != id) {
@@ -571,7 +638,10 @@ fn arb_body() -> impl Strategy<Value = Value> {
     (
         arb_user(),
         prop::collection::vec(any::<u8>(), 16),
-        prop::option::weighted(0.2, prop_oneof![Just(u64::MAX), Just(1u64 << 63), Just(5u64)]),
+        prop::option::weighted(
+            0.2,
+            prop_oneof![Just(u64::MAX), Just(1u64 << 63), Just(5u64)],
+        ),
         arb_meta(true),
     )
         .prop_map(|(other, picks, quota, meta)| {

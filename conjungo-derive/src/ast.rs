@@ -258,9 +258,9 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
         generics: &input.generics,
         attrs,
         data,
-        serde_default: serde
-            .as_ref()
-            .map_or(SerdeDefault::None, |s| SerdeDefault::from_serde(s.attrs.default())),
+        serde_default: serde.as_ref().map_or(SerdeDefault::None, |s| {
+            SerdeDefault::from_serde(s.attrs.default())
+        }),
     })
 }
 

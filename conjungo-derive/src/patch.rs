@@ -292,7 +292,9 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         Some((StrategyKind::ByKey(key), _)) => {
             let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
             let source = if f.is_option {
-                quote!(&::core::option::Option::Some(::core::clone::Clone::clone(__v)))
+                quote!(&::core::option::Option::Some(::core::clone::Clone::clone(
+                    __v
+                )))
             } else {
                 quote!(__v)
             };
@@ -489,7 +491,12 @@ fn de_fn_name(patch_ident: &Ident, f: &FieldGen<'_>) -> Ident {
 /// For a field serde reads through `deserialize_with`: the function the patch field reads
 /// with, so that a body spells the value as the stored representation does (`null` is
 /// `Patch::Null`, or an error for a required field).
-fn de_fn(patch_ident: &Ident, f: &FieldGen<'_>, krate: &Path, vis: &syn::Visibility) -> Option<TokenStream> {
+fn de_fn(
+    patch_ident: &Ident,
+    f: &FieldGen<'_>,
+    krate: &Path,
+    vis: &syn::Visibility,
+) -> Option<TokenStream> {
     let path = f.field.deserialize_with.as_ref()?;
     let name = de_fn_name(patch_ident, f);
     let ty = f.field.ty;
@@ -535,7 +542,9 @@ fn de_fn(patch_ident: &Ident, f: &FieldGen<'_>, krate: &Path, vis: &syn::Visibil
 fn storage_check(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let ty = f.field.ty;
     let value = if f.is_option {
-        quote!(&::core::option::Option::Some(::core::clone::Clone::clone(__v)))
+        quote!(&::core::option::Option::Some(::core::clone::Clone::clone(
+            __v
+        )))
     } else {
         quote!(__v)
     };

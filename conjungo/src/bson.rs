@@ -136,11 +136,12 @@ pub fn document_from_json_like(
 
 fn from_json_like(value: Value, like: Option<&Bson>) -> Result<Bson, Error> {
     match (value, like) {
-        (Value::Number(n), Some(Bson::Int64(_))) if n.is_i64() || n.is_u64() => n
-            .as_i64()
-            .map(Bson::Int64)
-            .ok_or_else(|| too_large(&n)),
-        (Value::Number(n), Some(Bson::Double(_))) => Ok(Bson::Double(n.as_f64().unwrap_or(f64::NAN))),
+        (Value::Number(n), Some(Bson::Int64(_))) if n.is_i64() || n.is_u64() => {
+            n.as_i64().map(Bson::Int64).ok_or_else(|| too_large(&n))
+        }
+        (Value::Number(n), Some(Bson::Double(_))) => {
+            Ok(Bson::Double(n.as_f64().unwrap_or(f64::NAN)))
+        }
         (Value::Number(n), Some(Bson::Decimal128(_))) => match n.to_string().parse() {
             Ok(d) => Ok(Bson::Decimal128(d)),
             Err(_) => from_json(Value::Number(n)),

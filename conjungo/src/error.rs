@@ -215,9 +215,9 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Malformed { message } => write!(f, "malformed body: {message}"),
             ErrorKind::TooLarge { limit } => write!(f, "body larger than {limit} bytes"),
-            ErrorKind::DuplicateKey => {
-                f.write_str("duplicate key: items of this list are merged by key, and the key is given twice")
-            }
+            ErrorKind::DuplicateKey => f.write_str(
+                "duplicate key: items of this list are merged by key, and the key is given twice",
+            ),
             ErrorKind::Unstorable { message } => {
                 write!(f, "the value cannot be stored as BSON: {message}")
             }

@@ -43,11 +43,7 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
     }
 
     /// The first indexed position whose key equals `key`; `key_at` reads a position's key.
-    pub(crate) fn find<'a>(
-        &self,
-        key: &K,
-        key_at: impl Fn(usize) -> Option<&'a K>,
-    ) -> Option<usize>
+    pub(crate) fn find<'a>(&self, key: &K, key_at: impl Fn(usize) -> Option<&'a K>) -> Option<usize>
     where
         K: 'a,
     {

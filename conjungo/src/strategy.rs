@@ -132,11 +132,7 @@ pub mod seq {
 
     /// [`union`] for items that are `Hash + Eq`: linear time (the items already there are
     /// found by their hash, with a randomly keyed hasher).
-    pub fn union_hashed<S: Seq>(
-        target: &mut S,
-        source: S,
-        _options: &Options,
-    ) -> Result<(), Error>
+    pub fn union_hashed<S: Seq>(target: &mut S, source: S, _options: &Options) -> Result<(), Error>
     where
         S::Item: std::hash::Hash + Eq,
     {
@@ -148,8 +144,7 @@ pub mod seq {
         target: &mut S,
         source: S,
         hash: Option<crate::index::HashFn<S::Item>>,
-    )
-    where
+    ) where
         S::Item: PartialEq,
     {
         let mut index = crate::index::KeyIndex::new(hash);

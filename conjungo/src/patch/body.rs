@@ -229,7 +229,8 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
             ignored = Some(segments);
         }
     };
-    let result = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note));
+    let result =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note));
     let value = result.map_err(|e| {
         let mut segments = Vec::new();
         for segment in e.path().iter() {
@@ -272,7 +273,9 @@ fn ignored_segments(path: &serde_ignored::Path<'_>, out: &mut Vec<String>) {
             ignored_segments(parent, out);
             out.push(key.clone());
         }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => {
             ignored_segments(parent, out);
         }
     }
@@ -326,7 +329,12 @@ mod tests {
     fn unknown_fields_are_named_once() {
         let e = err(r#"{"colour": 1}"#);
         assert_eq!(e.path(), "/colour");
-        assert_eq!(e.kind(), &ErrorKind::UnknownField { field: "colour".into() });
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::UnknownField {
+                field: "colour".into()
+            }
+        );
         let e = err(r#"{"profile": {"colour": 1}}"#);
         assert_eq!(e.path(), "/profile/colour");
         // A field spelled like its parent.

@@ -802,7 +802,13 @@ mod tests {
             gone: None,
             count: 5,
             list: vec![1, 2, 3],
-            map: HashMap::from([(7, Inner { a: 2, b: "y".into() })]),
+            map: HashMap::from([(
+                7,
+                Inner {
+                    a: 2,
+                    b: "y".into(),
+                },
+            )]),
             big: u64::MAX,
         }
     }

@@ -149,7 +149,10 @@ pub trait Patchable: Sized {
 /// A top-level key of a map or dynamic root: addressable by an update, and not `_id`.
 fn root_key(key: &str) -> Result<(), Error> {
     if key == "_id" {
-        return Err(Error::new(ErrorKind::ProtectedField { field: key.to_owned() }).at_key(key));
+        return Err(Error::new(ErrorKind::ProtectedField {
+            field: key.to_owned(),
+        })
+        .at_key(key));
     }
     if key.is_empty() || key.starts_with('$') || key.contains('.') || key.contains('\0') {
         return Err(Error::new(ErrorKind::ForbiddenKey {
@@ -171,9 +174,11 @@ pub fn storable<T: Serialize + ?Sized>(value: &T, cx: &Check<'_>) -> Result<(), 
     if !cx.checks_storage() {
         return Ok(());
     }
-    bson::serialize_to_bson(value)
-        .map(drop)
-        .map_err(|e| Error::new(ErrorKind::Unstorable { message: e.to_string() }))
+    bson::serialize_to_bson(value).map(drop).map_err(|e| {
+        Error::new(ErrorKind::Unstorable {
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Without the `bson` feature there is no update to store: everything is storable.
@@ -637,7 +642,8 @@ trait DynamicRoot {
 #[cfg(feature = "json")]
 impl DynamicRoot for serde_json::Value {
     fn root_keys(&self) -> Option<Vec<&str>> {
-        self.as_object().map(|m| m.keys().map(String::as_str).collect())
+        self.as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
     }
 }
 
@@ -668,7 +674,11 @@ fn dynamic_root<V: DynamicRoot>(patch: &V) -> Result<(), Error> {
 /// The values of the changes a dynamic field's merge recorded (see
 /// `extract::prefill`). A `Document` is looked up as the `Bson` it is inside.
 #[cfg(feature = "bson")]
-fn prefill_dynamic<V: PrefillRoot>(value: &V, start: usize, cx: &mut Apply<'_>) -> Result<(), Error> {
+fn prefill_dynamic<V: PrefillRoot>(
+    value: &V,
+    start: usize,
+    cx: &mut Apply<'_>,
+) -> Result<(), Error> {
     if !cx.is_recording() {
         return Ok(());
     }
@@ -678,26 +688,39 @@ fn prefill_dynamic<V: PrefillRoot>(value: &V, start: usize, cx: &mut Apply<'_>) 
 
 #[cfg(feature = "bson")]
 trait PrefillRoot {
-    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error>;
+    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize)
+    -> Result<(), Error>;
 }
 
 #[cfg(feature = "bson")]
 impl PrefillRoot for serde_json::Value {
-    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+    fn prefill_from(
+        &self,
+        changes: &mut [crate::cx::RawChange],
+        depth: usize,
+    ) -> Result<(), Error> {
         super::extract::prefill(changes, depth, |k| self.as_object()?.get(k))
     }
 }
 
 #[cfg(feature = "bson")]
 impl PrefillRoot for bson::Bson {
-    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+    fn prefill_from(
+        &self,
+        changes: &mut [crate::cx::RawChange],
+        depth: usize,
+    ) -> Result<(), Error> {
         super::extract::prefill(changes, depth, |k| self.as_document()?.get(k))
     }
 }
 
 #[cfg(feature = "bson")]
 impl PrefillRoot for bson::Document {
-    fn prefill_from(&self, changes: &mut [crate::cx::RawChange], depth: usize) -> Result<(), Error> {
+    fn prefill_from(
+        &self,
+        changes: &mut [crate::cx::RawChange],
+        depth: usize,
+    ) -> Result<(), Error> {
         super::extract::prefill(changes, depth, |k| self.get(k))
     }
 }

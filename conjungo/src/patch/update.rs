@@ -315,7 +315,11 @@ struct Update {
 impl Update {
     fn into_document(self) -> Document {
         let mut update = Document::new();
-        for (operator, fields) in [("$set", self.set), ("$unset", self.unset), ("$push", self.push)] {
+        for (operator, fields) in [
+            ("$set", self.set),
+            ("$unset", self.unset),
+            ("$push", self.push),
+        ] {
             if !fields.is_empty() {
                 update.insert(operator, fields);
             }
@@ -347,7 +351,8 @@ fn emit<'n>(
         }
         (Some(Op::Push(_)), Found::Items(items)) => {
             if !items.is_empty() {
-                out.push.insert(dotted(), bson::doc! {"$each": items.clone()});
+                out.push
+                    .insert(dotted(), bson::doc! {"$each": items.clone()});
             }
         }
         (_, Found::Value(value)) => {
