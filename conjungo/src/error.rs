@@ -335,13 +335,14 @@ impl Error {
 /// one home of pointer escaping.
 pub(crate) fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
-    for c in key.chars() {
-        match c {
-            '~' => pointer.push_str("~0"),
-            '/' => pointer.push_str("~1"),
-            c => pointer.push(c),
-        }
+    let mut rest = key;
+    // `~` and `/` are ASCII: a byte search finds them without decoding.
+    while let Some(i) = rest.bytes().position(|b| b == b'~' || b == b'/') {
+        pointer.push_str(&rest[..i]);
+        pointer.push_str(if rest.as_bytes()[i] == b'~' { "~0" } else { "~1" });
+        rest = &rest[i + 1..];
     }
+    pointer.push_str(rest);
 }
 
 impl fmt::Debug for Error {

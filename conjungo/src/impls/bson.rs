@@ -79,6 +79,12 @@ impl DynObject for Document {
         Document::insert(self, key, value);
     }
 
+    const SHIFTS_ON_REMOVE: bool = true;
+
+    fn remove(&mut self, key: &str) -> bool {
+        Document::remove(self, key).is_some()
+    }
+
     fn remove_keys(&mut self, keys: Vec<String>) {
         // `Document::remove` keeps the order by shifting the members after the key: a few
         // removals go one by one, more rebuild the document once.

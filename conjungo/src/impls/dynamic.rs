@@ -42,6 +42,11 @@ pub(crate) trait DynObject: Sized + 'static {
     fn get(&self, key: &str) -> Option<&Self::Value>;
     fn get_mut(&mut self, key: &str) -> Option<&mut Self::Value>;
     fn insert(&mut self, key: String, value: Self::Value);
+    /// Whether `remove` costs the object's size (an ordered document shifts its members):
+    /// then removals are gathered and done at once with [`remove_keys`](Self::remove_keys).
+    const SHIFTS_ON_REMOVE: bool;
+    /// Remove one key; whether it was there.
+    fn remove(&mut self, key: &str) -> bool;
     /// Remove every key of `keys` (each present, no duplicates), in time linear in the
     /// object's size and the number of keys, keeping the order of the others.
     fn remove_keys(&mut self, keys: Vec<String>);
@@ -294,9 +299,13 @@ pub(crate) fn apply_object<O: DynObject>(
             match options.nulls {
                 NullStrategy::Skip => {}
                 NullStrategy::Delete => {
-                    if target.get(&key).is_some() {
+                    if O::SHIFTS_ON_REMOVE {
+                        if target.get(&key).is_some() {
+                            cx.record_at(&key, crate::patch::ChangeKind::Removed);
+                            removed.push(key);
+                        }
+                    } else if target.remove(&key) {
                         cx.record_at(&key, crate::patch::ChangeKind::Removed);
-                        removed.push(key);
                     }
                 }
                 NullStrategy::Set => match target.get_mut(&key) {

@@ -73,6 +73,12 @@ impl DynObject for Map<String, Value> {
         self.insert(key, value);
     }
 
+    const SHIFTS_ON_REMOVE: bool = false;
+
+    fn remove(&mut self, key: &str) -> bool {
+        Map::remove(self, key).is_some()
+    }
+
     fn remove_keys(&mut self, keys: Vec<String>) {
         // A sorted map (or, with serde_json's `preserve_order`, an index map whose
         // `remove` shifts): one `retain` pass when there are many.

@@ -15,6 +15,7 @@ use std::fmt;
 use bson::{Bson, Document};
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
+use crate::patch::ChangeKind;
 use crate::{Error, ErrorKind};
 
 /// What the update does at one place.
@@ -45,9 +46,10 @@ pub(crate) enum Found {
 /// A tree of the changed places, keyed by object keys (serde names). A node with an
 /// operation has no children: overlapping changes were resolved before.
 #[derive(Debug, Default)]
-pub(crate) struct Node {
+pub(crate) struct Node<'k> {
     pub(crate) op: Option<Op>,
-    pub(crate) children: BTreeMap<String, Node>,
+    /// Keyed by the changes' own segments (borrowed: no copy per node).
+    pub(crate) children: BTreeMap<&'k str, Node<'k>>,
     pub(crate) found: Found,
     /// Filled before the walk (a change inside a dynamic value, read on the spot).
     pub(crate) prefilled: bool,
@@ -55,12 +57,12 @@ pub(crate) struct Node {
     pub(crate) needs_walk: bool,
 }
 
-impl Node {
+impl<'k> Node<'k> {
     /// Add `op` at `path`.
-    pub(crate) fn insert(&mut self, path: &[String], op: Op) {
+    pub(crate) fn insert(&mut self, path: &'k [String], op: Op) {
         let mut node = self;
         for segment in path {
-            node = node.children.entry(segment.clone()).or_default();
+            node = node.children.entry(segment.as_str()).or_default();
         }
         node.op = Some(op);
     }
@@ -69,7 +71,7 @@ impl Node {
     pub(crate) fn prefill(&mut self, path: &[String], found: Found) {
         let mut node = self;
         for segment in path {
-            match node.children.get_mut(segment) {
+            match node.children.get_mut(segment.as_str()) {
                 Some(child) => node = child,
                 None => return,
             }
@@ -80,6 +82,15 @@ impl Node {
             node.found = found;
             node.prefilled = true;
         }
+    }
+
+    /// The node at `path`.
+    pub(crate) fn get(&self, path: &[String]) -> Option<&Node<'k>> {
+        let mut node = self;
+        for segment in path {
+            node = node.children.get(segment.as_str())?;
+        }
+        Some(node)
     }
 
     /// Mark which nodes the walk must visit; true if this one.
@@ -171,9 +182,125 @@ pub(crate) fn prefill<'v, V: Lookup + 'v>(
     Ok(())
 }
 
+/// Where a recorded change is written in the update, below the top level: its own path,
+/// or the nearest parent MongoDB can address by a dotted path (a numeric or empty key, which
+/// MongoDB would read as an array index or cannot name, or a key with `.`, makes the parent
+/// a whole `$set`).
+pub(crate) fn op_of(segments: &[String], kind: ChangeKind, count: usize) -> (&[String], Op) {
+    let cut = segments
+        .iter()
+        .skip(1)
+        .position(|s| !super::typed::addressable(s));
+    match (cut, kind) {
+        (Some(i), _) => (&segments[..=i], Op::Set),
+        (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
+        (None, ChangeKind::Removed) => (segments, Op::Unset),
+        (None, ChangeKind::Appended) => (segments, Op::Push(count)),
+    }
+}
+
+/// The tree of operations, with no two on overlapping paths: sorted, a path's descendants
+/// follow it and become part of a whole-value `$set` of the ancestor; equal paths keep one
+/// operation (two different ones at one place become a `$set` of what is there at the end).
+pub(crate) fn tree<'k>(mut ops: Vec<(&'k [String], Op)>) -> Node<'k> {
+    ops.sort_by(|a, b| a.0.cmp(b.0));
+    let mut kept: Vec<(&[String], Op)> = Vec::with_capacity(ops.len());
+    for (path, op) in ops {
+        if let Some((last, last_op)) = kept.last_mut() {
+            if *last == path {
+                if *last_op != op {
+                    *last_op = Op::Set;
+                }
+                continue;
+            }
+            if last.len() < path.len() && path[..last.len()] == **last {
+                *last_op = Op::Set;
+                continue;
+            }
+        }
+        kept.push((path, op));
+    }
+    let mut root = Node::default();
+    for (path, op) in kept {
+        root.insert(path, op);
+    }
+    root
+}
+
+/// Fill in the values of changes recorded below `depth` inside `value` (a typed value at
+/// that place: a map entry), walking `value` alone, so that the walk of the whole document
+/// need not visit the map around it (a one-entry patch of a large map costs one entry).
+/// Map entries have no serde attributes of their own: what serde stores for the entry is
+/// the entry's own serialization. Anything that cannot be read here (a change above
+/// `depth`, a value that is not a document, a value bson refuses) is left to that walk.
+pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
+    changes: &mut [crate::cx::RawChange],
+    depth: usize,
+    value: &T,
+) {
+    let mut ops = Vec::with_capacity(changes.len());
+    let mut at_value = false;
+    for change in changes.iter() {
+        let (path, op) = op_of(&change.segments, change.kind, change.count);
+        if path.len() < depth {
+            return;
+        }
+        if path.len() == depth {
+            at_value = true;
+        } else {
+            ops.push((&path[depth..], op));
+        }
+    }
+    if at_value {
+        // The value is set whole: changes below it are part of that.
+        let Ok(found) = bson::serialize_to_bson(value) else {
+            return;
+        };
+        for change in changes.iter_mut() {
+            if op_of(&change.segments, change.kind, change.count).0.len() == depth {
+                change.prefill = Some(match change.kind {
+                    ChangeKind::Removed => Found::Unreached,
+                    _ => Found::Value(found.clone()),
+                });
+            }
+        }
+        return;
+    }
+    let already: Vec<Option<Found>> = changes.iter().map(|c| c.prefill.clone()).collect();
+    let mut sub = tree(ops);
+    for (change, found) in changes.iter().zip(&already) {
+        if let Some(found) = found {
+            let (path, _) = op_of(&change.segments, change.kind, change.count);
+            sub.prefill(&path[depth..], found.clone());
+        }
+    }
+    if sub.settle() && value.serialize(Walk { node: &mut sub }).is_err() {
+        return;
+    }
+    let read: Vec<Option<Found>> = changes
+        .iter()
+        .zip(&already)
+        .map(|(change, found)| {
+            if found.is_some() {
+                return None;
+            }
+            let (path, _) = op_of(&change.segments, change.kind, change.count);
+            sub.get(&path[depth..])
+                .filter(|node| node.op.is_some())
+                .map(|node| node.found.clone())
+        })
+        .collect();
+    drop(sub);
+    for (change, found) in changes.iter_mut().zip(read) {
+        if found.is_some() {
+            change.prefill = found;
+        }
+    }
+}
+
 /// Fill `root` from a typed merged value through serde.
 pub(crate) fn from_serialize<T: Serialize + ?Sized>(
-    root: &mut Node,
+    root: &mut Node<'_>,
     merged: &T,
 ) -> Result<(), Error> {
     if !root.settle() {
@@ -189,7 +316,7 @@ pub(crate) fn from_serialize<T: Serialize + ?Sized>(
 }
 
 /// Fill `root` from a merged bson document, by lookups.
-pub(crate) fn from_document(root: &mut Node, merged: &Document) {
+pub(crate) fn from_document(root: &mut Node<'_>, merged: &Document) {
     for (key, child) in &mut root.children {
         if let Some(value) = merged.get(key) {
             from_bson(child, value);
@@ -197,7 +324,7 @@ pub(crate) fn from_document(root: &mut Node, merged: &Document) {
     }
 }
 
-fn from_bson(node: &mut Node, value: &Bson) {
+fn from_bson(node: &mut Node<'_>, value: &Bson) {
     match (node.op, value) {
         (Some(Op::Push(count)), Bson::Array(items)) if count <= items.len() => {
             node.found = Found::Items(items[items.len() - count..].to_vec());
@@ -219,7 +346,7 @@ fn to_bson<T: Serialize + ?Sized>(value: &T) -> Result<Bson, WalkError> {
 }
 
 /// Record what `value` (at `node`'s place) holds for the update.
-fn visit<T: Serialize + ?Sized>(node: &mut Node, value: &T) -> Result<(), WalkError> {
+fn visit<T: Serialize + ?Sized>(node: &mut Node<'_>, value: &T) -> Result<(), WalkError> {
     match node.op {
         Some(Op::Set | Op::Unset) => node.found = Found::Value(to_bson(value)?),
         Some(Op::Push(count)) => match value.serialize(PushWalk { count }) {
@@ -272,8 +399,8 @@ impl ser::Error for WalkError {
 }
 
 /// The serializer that follows the changed places below one inner node.
-struct Walk<'n> {
-    node: &'n mut Node,
+struct Walk<'n, 'k> {
+    node: &'n mut Node<'k>,
 }
 
 macro_rules! not_container {
@@ -340,11 +467,11 @@ macro_rules! not_container_compound {
     };
 }
 
-impl<'n> Serializer for Walk<'n> {
+impl<'n, 'k> Serializer for Walk<'n, 'k> {
     type Ok = ();
     type Error = WalkError;
-    type SerializeMap = MapWalk<'n>;
-    type SerializeStruct = StructWalk<'n>;
+    type SerializeMap = MapWalk<'n, 'k>;
+    type SerializeStruct = StructWalk<'n, 'k>;
 
     not_container_compound!();
 
@@ -370,25 +497,25 @@ impl<'n> Serializer for Walk<'n> {
         value.serialize(self)
     }
 
-    fn serialize_map(self, _: Option<usize>) -> Result<MapWalk<'n>, WalkError> {
+    fn serialize_map(self, _: Option<usize>) -> Result<MapWalk<'n, 'k>, WalkError> {
         Ok(MapWalk {
             node: self.node,
             pending: None,
         })
     }
 
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<StructWalk<'n>, WalkError> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<StructWalk<'n, 'k>, WalkError> {
         Ok(StructWalk { node: self.node })
     }
 }
 
 /// A map below an inner node: entries whose key is changed are visited, others skipped.
-struct MapWalk<'n> {
-    node: &'n mut Node,
-    pending: Option<String>,
+struct MapWalk<'n, 'k> {
+    node: &'n mut Node<'k>,
+    pending: Option<&'k str>,
 }
 
-impl ser::SerializeMap for MapWalk<'_> {
+impl ser::SerializeMap for MapWalk<'_, '_> {
     type Ok = ();
     type Error = WalkError;
 
@@ -396,7 +523,7 @@ impl ser::SerializeMap for MapWalk<'_> {
         let children = &self.node.children;
         self.pending = key
             .serialize(KeyWith {
-                f: |k: &str| children.contains_key(k).then(|| k.to_owned()),
+                f: |k: &str| children.get_key_value(k).map(|(key, _)| *key),
             })
             .unwrap_or(None);
         Ok(())
@@ -404,10 +531,10 @@ impl ser::SerializeMap for MapWalk<'_> {
 
     fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), WalkError> {
         if let Some(key) = self.pending.take()
-            && let Some(child) = self.node.children.get_mut(&key)
+            && let Some(child) = self.node.children.get_mut(key)
             && child.needs_walk
         {
-            visit(child, value).map_err(|e| e.at_key(&key))?;
+            visit(child, value).map_err(|e| e.at_key(key))?;
         }
         Ok(())
     }
@@ -418,11 +545,11 @@ impl ser::SerializeMap for MapWalk<'_> {
 }
 
 /// A struct below an inner node: changed fields are visited, others skipped.
-struct StructWalk<'n> {
-    node: &'n mut Node,
+struct StructWalk<'n, 'k> {
+    node: &'n mut Node<'k>,
 }
 
-impl ser::SerializeStruct for StructWalk<'_> {
+impl ser::SerializeStruct for StructWalk<'_, '_> {
     type Ok = ();
     type Error = WalkError;
 
@@ -457,8 +584,8 @@ struct KeyWith<F> {
     f: F,
 }
 
-impl<F: FnOnce(&str) -> Option<String>> KeyWith<F> {
-    fn found(self, key: &str) -> Result<Option<String>, WalkError> {
+impl<R, F: FnOnce(&str) -> Option<R>> KeyWith<F> {
+    fn found(self, key: &str) -> Result<Option<R>, WalkError> {
         Ok((self.f)(key))
     }
 }
@@ -471,8 +598,8 @@ macro_rules! key_display {
     )*};
 }
 
-impl<F: FnOnce(&str) -> Option<String>> Serializer for KeyWith<F> {
-    type Ok = Option<String>;
+impl<R, F: FnOnce(&str) -> Option<R>> Serializer for KeyWith<F> {
+    type Ok = Option<R>;
     type Error = WalkError;
     type SerializeMap = Impossible<Self::Ok, WalkError>;
     type SerializeStruct = Impossible<Self::Ok, WalkError>;
@@ -484,7 +611,7 @@ impl<F: FnOnce(&str) -> Option<String>> Serializer for KeyWith<F> {
         serialize_unit(), serialize_unit_struct(&'static str),
     }
 
-    fn serialize_str(self, v: &str) -> Result<Option<String>, WalkError> {
+    fn serialize_str(self, v: &str) -> Result<Option<R>, WalkError> {
         self.found(v)
     }
 
@@ -499,7 +626,7 @@ impl<F: FnOnce(&str) -> Option<String>> Serializer for KeyWith<F> {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<Option<String>, WalkError> {
+    ) -> Result<Option<R>, WalkError> {
         self.found(variant)
     }
 
@@ -830,7 +957,7 @@ mod tests {
         let at = |p: &str| {
             let mut node = &root;
             for s in path(p) {
-                node = &node.children[&s];
+                node = &node.children[s.as_str()];
             }
             &node.found
         };

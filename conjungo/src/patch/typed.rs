@@ -449,6 +449,29 @@ pub fn addressable(segment: &str) -> bool {
         && !segment.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The values of the changes recorded since `first` for one map entry (`value`), read
+/// from the entry alone (see `extract::prefill_serialized`); for a removed entry, nothing.
+fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value: &T) {
+    #[cfg(feature = "bson")]
+    if cx.is_recording() {
+        let depth = cx.recording_depth();
+        let changes = cx.changes_since(first);
+        // An entry added or removed is one change one key below; a patched entry's
+        // changes are below the entered key.
+        let depth = match changes.first_mut() {
+            Some(c) if c.kind == ChangeKind::Removed && c.segments.len() == depth + 1 => {
+                c.prefill = Some(super::extract::Found::Unreached);
+                return;
+            }
+            Some(c) if c.kind == ChangeKind::Added && c.segments.len() == depth + 1 => depth + 1,
+            _ => depth,
+        };
+        super::extract::prefill_serialized(changes, depth, value);
+    }
+    #[cfg(not(feature = "bson"))]
+    let _ = (cx, first, value);
+}
+
 /// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
 /// entry or, where there is none, builds one.
 macro_rules! map {
@@ -487,19 +510,27 @@ macro_rules! map {
                         Patch::Absent => {}
                         Patch::Null => {
                             if self.remove(&key).is_some() && cx.is_recording() {
+                                let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Removed);
+                                prefill_entry(cx, first, &());
                             }
                         }
                         Patch::Set(entry) => match self.get_mut(&key) {
                             Some(have) => {
                                 cx.enter(&name);
+                                let first = cx.change_count();
                                 let result = have.apply_patch(entry, cx);
+                                if result.is_ok() {
+                                    prefill_entry(cx, first, &*have);
+                                }
                                 cx.leave();
                                 result.map_err(|e| e.at_key(&name))?;
                             }
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
+                                let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Added);
+                                prefill_entry(cx, first, &built);
                                 self.insert(key, built);
                             }
                         },

@@ -166,7 +166,6 @@ fn unreachable_shape<T>() -> Result<T, Error> {
     }))
 }
 
-use super::typed::addressable;
 
 /// Where a recorded change is written in the update: its own path, or the nearest parent
 /// MongoDB can address by a dotted path (a numeric or empty key below the top level, which
@@ -185,17 +184,7 @@ fn placed(segments: &[String], kind: ChangeKind, count: usize) -> Result<(&[Stri
         })
         .at_key(first));
     }
-    let cut = segments.iter().skip(1).position(|s| !addressable(s));
-    Ok(match (cut, kind) {
-        (Some(i), _) => (&segments[..=i], Op::Set),
-        (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
-        (None, ChangeKind::Removed) => (segments, Op::Unset),
-        (None, ChangeKind::Appended) => (segments, Op::Push(count)),
-    })
-}
-
-fn is_prefix(short: &[String], long: &[String]) -> bool {
-    short.len() < long.len() && long[..short.len()] == *short
+    Ok(extract::op_of(segments, kind, count))
 }
 
 /// The merged value the update's values are read from.
@@ -213,7 +202,7 @@ pub(crate) enum Merged<'a, T: ?Sized> {
 /// serde stores no value where a change was recorded.
 pub(crate) fn compile<T: Serialize + ?Sized>(
     merged: Merged<'_, T>,
-    raw: Vec<RawChange>,
+    mut raw: Vec<RawChange>,
     before_keys: Option<Vec<String>>,
 ) -> Result<Applied, Error> {
     // A custom function that replaced the whole root: every top-level key is set, and the
@@ -237,6 +226,8 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         let unset = gone.into_iter().map(|k| ([k], ChangeKind::Removed));
         root = set.chain(unset).filter(|([k], _)| k != "_id").collect();
     }
+    // The values read on the spot, taken before the tree borrows the changes' paths.
+    let prefilled: Vec<Option<Found>> = raw.iter_mut().map(|c| c.prefill.take()).collect();
     let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len().max(root.len()));
     if root_replaced {
         for (key, kind) in &root {
@@ -248,47 +239,23 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         }
     }
 
-    // No two operators on overlapping paths. Sorted, a path's descendants follow it: they
-    // become part of a whole-value `$set` of the ancestor; equal paths keep one operator
-    // (two different ones at one place become a `$set` of what is there at the end).
-    ops.sort_by(|a, b| a.0.cmp(b.0));
-    let mut kept: Vec<(&[String], Op)> = Vec::with_capacity(ops.len());
-    for (path, op) in ops {
-        if let Some((last, last_op)) = kept.last_mut() {
-            if *last == path {
-                if *last_op != op {
-                    *last_op = Op::Set;
-                }
-                continue;
-            }
-            if is_prefix(last, path) {
-                *last_op = Op::Set;
-                continue;
-            }
-        }
-        kept.push((path, op));
-    }
-
-    let mut root = Node::default();
-    for (path, op) in &kept {
-        root.insert(path, *op);
-    }
+    let mut tree = extract::tree(ops);
     if !root_replaced {
-        for change in &raw {
-            if let Some(found) = &change.prefill {
+        for (change, found) in raw.iter().zip(prefilled) {
+            if let Some(found) = found {
                 let (path, _) = placed(&change.segments, change.kind, change.count)?;
-                root.prefill(path, found.clone());
+                tree.prefill(path, found);
             }
         }
     }
     match merged {
-        Merged::Typed(value) => extract::from_serialize(&mut root, value)?,
-        Merged::Document(doc) => extract::from_document(&mut root, doc),
+        Merged::Typed(value) => extract::from_serialize(&mut tree, value)?,
+        Merged::Document(doc) => extract::from_document(&mut tree, doc),
     }
 
     let mut out = Update::default();
     let mut path = Vec::new();
-    for (key, node) in &root.children {
+    for (key, node) in tree.children {
         emit(key, node, &mut path, &mut out)?;
     }
     let changes = raw
@@ -328,43 +295,39 @@ impl Update {
     }
 }
 
-/// The operator of one node of the change tree (and of its descendants).
-fn emit<'n>(
-    key: &'n str,
-    node: &'n Node,
-    path: &mut Vec<&'n str>,
+/// The operator of one node of the change tree (and of its descendants). The tree is
+/// consumed: its values move into the update.
+fn emit<'k>(
+    key: &'k str,
+    node: Node<'k>,
+    path: &mut Vec<&'k str>,
     out: &mut Update,
 ) -> Result<(), Error> {
     path.push(key);
-    let dotted = || path.join(".");
-    let lost = || {
-        let segments: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
-        let mut e = unstorable("serde stores no value at this place, where the patch changed one");
-        for segment in segments.iter().rev() {
-            e = e.at_key(segment);
-        }
-        e
-    };
-    match (node.op, &node.found) {
+    match (node.op, node.found) {
         (_, Found::Skipped) | (Some(Op::Unset), Found::Unreached) => {
-            out.unset.insert(dotted(), "");
+            out.unset.insert(path.join("."), "");
         }
         (Some(Op::Push(_)), Found::Items(items)) => {
             if !items.is_empty() {
-                out.push
-                    .insert(dotted(), bson::doc! {"$each": items.clone()});
+                out.push.insert(path.join("."), bson::doc! {"$each": items});
             }
         }
         (_, Found::Value(value)) => {
-            out.set.insert(dotted(), value.clone());
+            out.set.insert(path.join("."), value);
         }
         (None, Found::Unreached) => {
-            for (key, child) in &node.children {
+            for (key, child) in node.children {
                 emit(key, child, path, out)?;
             }
         }
         (Some(_), Found::Unreached | Found::Items(_)) | (None, Found::Items(_)) => {
-            return Err(lost());
+            let mut e =
+                unstorable("serde stores no value at this place, where the patch changed one");
+            for segment in path.iter().rev() {
+                e = e.at_key(segment);
+            }
+            return Err(e);
         }
     }
     path.pop();

@@ -1,0 +1,109 @@
+//! Times the hostile bodies of issue 16 at MongoDB's 16 MiB limit (run it in release:
+//! `cargo run --release --example hostile_bodies`). The growth of their cost is tested
+//! by counted instructions in `tests/test_complexity.rs`; this program only reports wall
+//! time at full size, once each.
+
+use std::time::Instant;
+
+use bson::{Bson, Document, doc};
+use conjungo::{Merge, Options, patch};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Board {
+    #[merge(union)]
+    roles: Vec<String>,
+    #[merge(by_key = id)]
+    items: Vec<Item>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Item {
+    id: String,
+    n: i64,
+}
+
+const MIB16: usize = 16 * 1024 * 1024;
+
+fn report(name: &str, body: &[u8], f: impl FnOnce(&[u8]) -> String) {
+    let start = Instant::now();
+    let outcome = f(body);
+    println!(
+        "{name:<28} {:>6.2} MiB body  {:>8.1} ms  {outcome}",
+        body.len() as f64 / (1024.0 * 1024.0),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+/// A JSON object of `key(i) -> value(i)` members, as large as fits in 16 MiB with `wrap`.
+fn members(wrap: usize, member: impl Fn(usize) -> (String, Value)) -> serde_json::Map<String, Value> {
+    let mut map = serde_json::Map::new();
+    let mut size = wrap;
+    let mut i = 0;
+    while size < MIB16 - 64 {
+        let (k, v) = member(i);
+        size += k.len() + v.to_string().len() + 4;
+        map.insert(k, v);
+        i += 1;
+    }
+    map
+}
+
+fn main() {
+    let options = Options::merge_patch();
+
+    let nulls = members(16, |i| (format!("k{i}"), if i % 2 == 0 { Value::Null } else { json!(i) }));
+    let body = serde_json::to_vec(&json!({ "new": nulls })).unwrap();
+    report("nulls in a new subtree", &body, |body| {
+        let mut doc = doc! {"a": 1};
+        let value = serde_json::from_slice(body).unwrap();
+        let applied = patch::apply_document(&mut doc, value, &options).unwrap();
+        format!("{} changes", applied.changes.len())
+    });
+
+    let deletions = members(16, |i| (format!("k{i}"), Value::Null));
+    let stored: Document = deletions.keys().map(|k| (k.clone(), Bson::Int32(1))).collect();
+    let body = serde_json::to_vec(&json!({ "d": deletions })).unwrap();
+    report("deleting stored keys", &body, |body| {
+        let mut doc = doc! {"d": stored};
+        let value = serde_json::from_slice(body).unwrap();
+        let applied = patch::apply_document(&mut doc, value, &options).unwrap();
+        format!("{} keys removed", applied.changes.len())
+    });
+
+    let roles: Vec<String> = (0..MIB16 / 12).map(|i| format!("r{i}")).collect();
+    let body = serde_json::to_vec(&json!({ "roles": roles })).unwrap();
+    report("union of a body-sized list", &body, |body| {
+        let mut board = Board { roles: vec!["r1".into()], items: vec![] };
+        let p: BoardPatch = patch::parse(body).unwrap();
+        patch::apply(&mut board, p, &Options::default()).unwrap();
+        format!("{} roles", board.roles.len())
+    });
+
+    let items: Vec<Value> = (0..MIB16 / 24).map(|i| json!({"id": format!("i{i}"), "n": 1})).collect();
+    let body = serde_json::to_vec(&json!({ "items": items })).unwrap();
+    report("by_key of a body-sized list", &body, |body| {
+        let mut board = Board {
+            roles: vec![],
+            items: (0..1000).map(|i| Item { id: format!("i{i}"), n: 0 }).collect(),
+        };
+        let p: BoardPatch = patch::parse(body).unwrap();
+        patch::apply(&mut board, p, &Options::default()).unwrap();
+        format!("{} items", board.items.len())
+    });
+
+    let key = "k".repeat(1024);
+    let mut body = Value::Object((0..8000).map(|i| (format!("x{i}"), json!(1))).collect());
+    for _ in 0..50 {
+        body = json!({ key.clone(): body });
+    }
+    let body = serde_json::to_vec(&body).unwrap();
+    report("deep long keys (refused)", &body, |body| {
+        let mut doc = doc! {};
+        let value = serde_json::from_slice(body).unwrap();
+        let err = patch::apply_document(&mut doc, value, &options).unwrap_err();
+        err.kind().to_string()
+    });
+}
