@@ -694,3 +694,59 @@ proptest! {
         }
     }
 }
+
+// Foreign types of every feature: merged by the overwrite rule, patched whole.
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Event {
+    day: chrono::NaiveDate,
+    at: time::OffsetDateTime,
+    took: time::Duration,
+    link: url::Url,
+    id: uuid::Uuid,
+    price: rust_decimal::Decimal,
+    token: bson::Uuid,
+}
+
+fn event() -> Event {
+    Event {
+        day: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+        at: time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap(),
+        took: time::Duration::seconds(5),
+        link: url::Url::parse("https://a.example/x").unwrap(),
+        id: uuid::Uuid::from_u128(1),
+        price: "1.50".parse().unwrap(),
+        token: bson::Uuid::from_bytes([1; 16]),
+    }
+}
+
+#[test]
+fn foreign_types_merge_and_patch_as_atomic_values() {
+    let mut e = event();
+    let mut other = event();
+    other.link = url::Url::parse("https://b.example/").unwrap();
+    other.price = "2".parse().unwrap();
+    e.merge_with(other.clone(), &Options::default().overwrite(false))
+        .unwrap();
+    assert_eq!(e, event(), "overwrite off keeps atomic values");
+    e.merge(other.clone()).unwrap();
+    assert_eq!(e, other);
+
+    let stored = bson::serialize_to_document(&e).unwrap();
+    let mut body = serde_json::to_value(event()).unwrap();
+    body.as_object_mut().unwrap().remove("took");
+    let p: EventPatch = patch::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+    let applied = patch::apply(&mut e, p, &Options::default()).unwrap();
+    assert_eq!(
+        apply_update(&stored, &applied.update).unwrap(),
+        bson::serialize_to_document(&e).unwrap()
+    );
+    assert_eq!(e, event());
+    let Some(Bson::Document(set)) = applied.update.get("$set") else {
+        panic!("{}", applied.update)
+    };
+    let mut keys: Vec<&str> = set.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["link", "price"]);
+}
