@@ -411,6 +411,21 @@ macro_rules! not_container {
     )*};
 }
 
+/// Every scalar method: not a document.
+macro_rules! not_container_scalars {
+    () => {
+        not_container! {
+            serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+            serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+            serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
+            serialize_f64(f64), serialize_char(char), serialize_str(&str),
+            serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
+            serialize_unit_struct(&'static str),
+            serialize_unit_variant(&'static str, u32, &'static str),
+        }
+    };
+}
+
 macro_rules! not_container_compound {
     () => {
         type SerializeSeq = Impossible<Self::Ok, WalkError>;
@@ -475,15 +490,7 @@ impl<'n, 'k> Serializer for Walk<'n, 'k> {
 
     not_container_compound!();
 
-    not_container! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
-        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
-        serialize_f64(f64), serialize_char(char), serialize_str(&str),
-        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    }
+    not_container_scalars!();
 
     fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
         value.serialize(self)
@@ -681,15 +688,7 @@ impl<'k> Serializer for Keys<'k> {
 
     not_container_compound!();
 
-    not_container! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
-        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
-        serialize_f64(f64), serialize_char(char), serialize_str(&str),
-        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    }
+    not_container_scalars!();
 
     fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
         value.serialize(self)
@@ -772,15 +771,7 @@ impl Serializer for PushWalk {
     type SerializeMap = Impossible<Self::Ok, WalkError>;
     type SerializeStruct = Impossible<Self::Ok, WalkError>;
 
-    not_container! {
-        serialize_bool(bool), serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
-        serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
-        serialize_u32(u32), serialize_u64(u64), serialize_u128(u128), serialize_f32(f32),
-        serialize_f64(f64), serialize_char(char), serialize_str(&str),
-        serialize_bytes(&[u8]), serialize_none(), serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    }
+    not_container_scalars!();
 
     fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
         value.serialize(self)

@@ -154,6 +154,12 @@ fn root_key(key: &str) -> Result<(), Error> {
         })
         .at_key(key));
     }
+    top_level_key(key)
+}
+
+/// A key an update can name at the top level of a document: not empty, no `$` prefix, no
+/// `.` or NUL.
+pub(crate) fn top_level_key(key: &str) -> Result<(), Error> {
     if key.is_empty() || key.starts_with('$') || key.contains('.') || key.contains('\0') {
         return Err(Error::new(ErrorKind::ForbiddenKey {
             key: key.to_owned(),

@@ -176,14 +176,7 @@ fn placed(segments: &[String], kind: ChangeKind, count: usize) -> Result<(&[Stri
             "the whole document would be replaced: an update can only change its fields",
         ));
     };
-    if first.is_empty() || first.starts_with('$') || first.contains('.') || first.contains('\0') {
-        return Err(Error::new(ErrorKind::ForbiddenKey {
-            key: first.clone(),
-            reason: "a top-level key that is empty, starts with `$` or contains `.` or NUL \
-                     cannot be addressed by a MongoDB update",
-        })
-        .at_key(first));
-    }
+    super::typed::top_level_key(first)?;
     Ok(extract::op_of(segments, kind, count))
 }
 
