@@ -38,7 +38,10 @@ fn report(name: &str, body: &[u8], f: impl FnOnce(&[u8]) -> String) {
 }
 
 /// A JSON object of `key(i) -> value(i)` members, as large as fits in 16 MiB with `wrap`.
-fn members(wrap: usize, member: impl Fn(usize) -> (String, Value)) -> serde_json::Map<String, Value> {
+fn members(
+    wrap: usize,
+    member: impl Fn(usize) -> (String, Value),
+) -> serde_json::Map<String, Value> {
     let mut map = serde_json::Map::new();
     let mut size = wrap;
     let mut i = 0;
@@ -54,7 +57,12 @@ fn members(wrap: usize, member: impl Fn(usize) -> (String, Value)) -> serde_json
 fn main() {
     let options = Options::merge_patch();
 
-    let nulls = members(16, |i| (format!("k{i}"), if i % 2 == 0 { Value::Null } else { json!(i) }));
+    let nulls = members(16, |i| {
+        (
+            format!("k{i}"),
+            if i % 2 == 0 { Value::Null } else { json!(i) },
+        )
+    });
     let body = serde_json::to_vec(&json!({ "new": nulls })).unwrap();
     report("nulls in a new subtree", &body, |body| {
         let mut doc = doc! {"a": 1};
@@ -64,7 +72,10 @@ fn main() {
     });
 
     let deletions = members(16, |i| (format!("k{i}"), Value::Null));
-    let stored: Document = deletions.keys().map(|k| (k.clone(), Bson::Int32(1))).collect();
+    let stored: Document = deletions
+        .keys()
+        .map(|k| (k.clone(), Bson::Int32(1)))
+        .collect();
     let body = serde_json::to_vec(&json!({ "d": deletions })).unwrap();
     report("deleting stored keys", &body, |body| {
         let mut doc = doc! {"d": stored};
@@ -76,18 +87,28 @@ fn main() {
     let roles: Vec<String> = (0..MIB16 / 12).map(|i| format!("r{i}")).collect();
     let body = serde_json::to_vec(&json!({ "roles": roles })).unwrap();
     report("union of a body-sized list", &body, |body| {
-        let mut board = Board { roles: vec!["r1".into()], items: vec![] };
+        let mut board = Board {
+            roles: vec!["r1".into()],
+            items: vec![],
+        };
         let p: BoardPatch = patch::parse(body).unwrap();
         patch::apply(&mut board, p, &Options::default()).unwrap();
         format!("{} roles", board.roles.len())
     });
 
-    let items: Vec<Value> = (0..MIB16 / 24).map(|i| json!({"id": format!("i{i}"), "n": 1})).collect();
+    let items: Vec<Value> = (0..MIB16 / 24)
+        .map(|i| json!({"id": format!("i{i}"), "n": 1}))
+        .collect();
     let body = serde_json::to_vec(&json!({ "items": items })).unwrap();
     report("by_key of a body-sized list", &body, |body| {
         let mut board = Board {
             roles: vec![],
-            items: (0..1000).map(|i| Item { id: format!("i{i}"), n: 0 }).collect(),
+            items: (0..1000)
+                .map(|i| Item {
+                    id: format!("i{i}"),
+                    n: 0,
+                })
+                .collect(),
         };
         let p: BoardPatch = patch::parse(body).unwrap();
         patch::apply(&mut board, p, &Options::default()).unwrap();

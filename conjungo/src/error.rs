@@ -339,7 +339,11 @@ pub(crate) fn push_segment(pointer: &mut String, key: &str) {
     // `~` and `/` are ASCII: a byte search finds them without decoding.
     while let Some(i) = rest.bytes().position(|b| b == b'~' || b == b'/') {
         pointer.push_str(&rest[..i]);
-        pointer.push_str(if rest.as_bytes()[i] == b'~' { "~0" } else { "~1" });
+        pointer.push_str(if rest.as_bytes()[i] == b'~' {
+            "~0"
+        } else {
+            "~1"
+        });
         rest = &rest[i + 1..];
     }
     pointer.push_str(rest);

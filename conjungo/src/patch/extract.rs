@@ -411,6 +411,23 @@ macro_rules! not_container {
     )*};
 }
 
+/// `Option` and newtype structs: what is inside them (serde writes them so).
+macro_rules! transparent {
+    () => {
+        fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
+            value.serialize(self)
+        }
+
+        fn serialize_newtype_struct<V: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            value: &V,
+        ) -> Result<Self::Ok, WalkError> {
+            value.serialize(self)
+        }
+    };
+}
+
 /// Every scalar method: not a document.
 macro_rules! not_container_scalars {
     () => {
@@ -426,14 +443,9 @@ macro_rules! not_container_scalars {
     };
 }
 
-macro_rules! not_container_compound {
+/// The compound methods but sequences, maps and structs: not a document.
+macro_rules! not_container_rest {
     () => {
-        type SerializeSeq = Impossible<Self::Ok, WalkError>;
-        type SerializeTuple = Impossible<Self::Ok, WalkError>;
-        type SerializeTupleStruct = Impossible<Self::Ok, WalkError>;
-        type SerializeTupleVariant = Impossible<Self::Ok, WalkError>;
-        type SerializeStructVariant = Impossible<Self::Ok, WalkError>;
-
         fn serialize_newtype_variant<V: Serialize + ?Sized>(
             self,
             _: &'static str,
@@ -441,10 +453,6 @@ macro_rules! not_container_compound {
             _: &'static str,
             _: &V,
         ) -> Result<Self::Ok, WalkError> {
-            Err(WalkError::NotContainer)
-        }
-
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, WalkError> {
             Err(WalkError::NotContainer)
         }
 
@@ -482,6 +490,23 @@ macro_rules! not_container_compound {
     };
 }
 
+/// Every compound method but maps and structs: not a document.
+macro_rules! not_container_compound {
+    () => {
+        type SerializeSeq = Impossible<Self::Ok, WalkError>;
+        type SerializeTuple = Impossible<Self::Ok, WalkError>;
+        type SerializeTupleStruct = Impossible<Self::Ok, WalkError>;
+        type SerializeTupleVariant = Impossible<Self::Ok, WalkError>;
+        type SerializeStructVariant = Impossible<Self::Ok, WalkError>;
+
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        not_container_rest!();
+    };
+}
+
 impl<'n, 'k> Serializer for Walk<'n, 'k> {
     type Ok = ();
     type Error = WalkError;
@@ -492,17 +517,7 @@ impl<'n, 'k> Serializer for Walk<'n, 'k> {
 
     not_container_scalars!();
 
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &V,
-    ) -> Result<(), WalkError> {
-        value.serialize(self)
-    }
+    transparent!();
 
     fn serialize_map(self, _: Option<usize>) -> Result<MapWalk<'n, 'k>, WalkError> {
         Ok(MapWalk {
@@ -637,17 +652,7 @@ impl<R, F: FnOnce(&str) -> Option<R>> Serializer for KeyWith<F> {
         self.found(variant)
     }
 
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &V,
-    ) -> Result<Self::Ok, WalkError> {
-        value.serialize(self)
-    }
+    transparent!();
 
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
         Err(WalkError::NotContainer)
@@ -690,17 +695,7 @@ impl<'k> Serializer for Keys<'k> {
 
     not_container_scalars!();
 
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<(), WalkError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &V,
-    ) -> Result<(), WalkError> {
-        value.serialize(self)
-    }
+    transparent!();
 
     fn serialize_map(self, _: Option<usize>) -> Result<KeysMap<'k>, WalkError> {
         Ok(KeysMap { keys: self.keys })
@@ -773,27 +768,9 @@ impl Serializer for PushWalk {
 
     not_container_scalars!();
 
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<Self::Ok, WalkError> {
-        value.serialize(self)
-    }
+    transparent!();
 
-    fn serialize_newtype_struct<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &V,
-    ) -> Result<Self::Ok, WalkError> {
-        value.serialize(self)
-    }
-
-    fn serialize_newtype_variant<V: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &V,
-    ) -> Result<Self::Ok, WalkError> {
-        Err(WalkError::NotContainer)
-    }
+    not_container_rest!();
 
     fn serialize_seq(self, len: Option<usize>) -> Result<PushSeq, WalkError> {
         // With a known length only the new items are converted.
@@ -806,28 +783,6 @@ impl Serializer for PushWalk {
         })
     }
 
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
         Err(WalkError::NotContainer)
     }
@@ -837,16 +792,6 @@ impl Serializer for PushWalk {
         _: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStruct, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, WalkError> {
         Err(WalkError::NotContainer)
     }
 }
@@ -935,23 +880,28 @@ mod tests {
         s.split('.').map(str::to_owned).collect()
     }
 
+    /// The paths of a test, kept alive for the tree that borrows them.
+    fn paths(list: &[(&str, Op)]) -> Vec<(Vec<String>, Op)> {
+        list.iter().map(|(p, op)| (path(p), *op)).collect()
+    }
+
+    fn tree_of(paths: &[(Vec<String>, Op)]) -> Node<'_> {
+        tree(paths.iter().map(|(p, op)| (p.as_slice(), *op)).collect())
+    }
+
     #[test]
     fn finds_what_serde_writes_at_each_place() {
-        let mut root = Node::default();
-        root.insert(&path("inner.bee"), Op::Set);
-        root.insert(&path("gone"), Op::Set);
-        root.insert(&path("count"), Op::Set);
-        root.insert(&path("list"), Op::Push(2));
-        root.insert(&path("map.7.a"), Op::Set);
-        root.insert(&path("missing"), Op::Unset);
+        let ops = paths(&[
+            ("inner.bee", Op::Set),
+            ("gone", Op::Set),
+            ("count", Op::Set),
+            ("list", Op::Push(2)),
+            ("map.7.a", Op::Set),
+            ("missing", Op::Unset),
+        ]);
+        let mut root = tree_of(&ops);
         from_serialize(&mut root, &outer()).unwrap();
-        let at = |p: &str| {
-            let mut node = &root;
-            for s in path(p) {
-                node = &node.children[s.as_str()];
-            }
-            &node.found
-        };
+        let at = |p: &str| &root.get(&path(p)).unwrap().found;
         assert!(matches!(at("inner.bee"), Found::Value(Bson::String(s)) if s == "x"));
         assert!(matches!(at("gone"), Found::Skipped));
         assert!(matches!(at("count"), Found::Value(Bson::String(s)) if s == "5"));
@@ -963,9 +913,23 @@ mod tests {
     }
 
     #[test]
+    fn overlapping_changes_keep_the_ancestor() {
+        let ops = paths(&[
+            ("a.b", Op::Unset),
+            ("a", Op::Push(1)),
+            ("c", Op::Set),
+            ("c", Op::Unset),
+        ]);
+        let root = tree_of(&ops);
+        assert_eq!(root.get(&path("a")).unwrap().op, Some(Op::Set));
+        assert!(root.get(&path("a.b")).is_none());
+        assert_eq!(root.get(&path("c")).unwrap().op, Some(Op::Set));
+    }
+
+    #[test]
     fn an_unstorable_value_is_an_error_with_its_place() {
-        let mut root = Node::default();
-        root.insert(&path("big"), Op::Set);
+        let ops = paths(&[("big", Op::Set)]);
+        let mut root = tree_of(&ops);
         let err = from_serialize(&mut root, &outer()).unwrap_err();
         assert_eq!(err.path(), "/big");
         assert!(matches!(err.kind(), ErrorKind::Unstorable { .. }));
@@ -973,8 +937,8 @@ mod tests {
 
     #[test]
     fn an_inner_node_that_is_not_a_document_is_taken_whole() {
-        let mut root = Node::default();
-        root.insert(&path("count.x"), Op::Set);
+        let ops = paths(&[("count.x", Op::Set)]);
+        let mut root = tree_of(&ops);
         from_serialize(&mut root, &outer()).unwrap();
         assert!(matches!(&root.children["count"].found, Found::Value(Bson::String(s)) if s == "5"));
     }
@@ -982,12 +946,32 @@ mod tests {
     #[test]
     fn untouched_values_are_not_serialized() {
         // `big` cannot be stored, but nothing under it changed: no error.
-        let mut root = Node::default();
-        root.insert(&path("inner.a"), Op::Set);
+        let ops = paths(&[("inner.a", Op::Set)]);
+        let mut root = tree_of(&ops);
         from_serialize(&mut root, &outer()).unwrap();
         assert!(matches!(
             &root.children["inner"].children["a"].found,
             Found::Value(Bson::Int32(1))
         ));
+    }
+
+    #[test]
+    fn numeric_empty_and_dotted_keys_place_the_change_on_the_parent() {
+        let seg = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        for (segments, placed) in [
+            (seg(&["meta", "7", "x"]), seg(&["meta"])),
+            (seg(&["meta", "a", ""]), seg(&["meta", "a"])),
+            (seg(&["labels", "app.kubernetes.io/name"]), seg(&["labels"])),
+            (seg(&["7", "x"]), seg(&["7", "x"])),
+        ] {
+            let (at, op) = op_of(&segments, ChangeKind::Removed, 0);
+            assert_eq!(at, placed.as_slice(), "{segments:?}");
+            let expected = if at.len() < segments.len() {
+                Op::Set
+            } else {
+                Op::Unset
+            };
+            assert_eq!(op, expected);
+        }
     }
 }

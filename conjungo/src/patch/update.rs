@@ -166,7 +166,6 @@ fn unreachable_shape<T>() -> Result<T, Error> {
     }))
 }
 
-
 /// Where a recorded change is written in the update: its own path, or the nearest parent
 /// MongoDB can address by a dotted path (a numeric or empty key below the top level, which
 /// MongoDB would read as an array index or cannot name, makes the parent a whole `$set`).
