@@ -599,18 +599,21 @@ fn no_operator(key: &str) -> Result<(), Error> {
 /// [`no_operator`]). Bounded by the merge's depth limit.
 #[cfg(feature = "json")]
 fn check_dynamic_keys<V: DynamicKeys>(value: &V, max_depth: usize) -> Result<(), Error> {
-    value.check_keys(max_depth)
+    value.check_keys(Depth {
+        left: max_depth,
+        limit: max_depth,
+    })
 }
 
 /// Walk the object keys of a dynamic value.
 #[cfg(feature = "json")]
 trait DynamicKeys {
-    fn check_keys(&self, depth_left: usize) -> Result<(), Error>;
+    fn check_keys(&self, depth_left: Depth) -> Result<(), Error>;
 }
 
 #[cfg(feature = "json")]
 impl DynamicKeys for serde_json::Value {
-    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+    fn check_keys(&self, depth_left: Depth) -> Result<(), Error> {
         match self {
             serde_json::Value::Object(map) => {
                 let left = deeper(depth_left)?;
@@ -633,17 +636,25 @@ impl DynamicKeys for serde_json::Value {
 
 /// One level deeper in a key walk: an error when no level is left.
 #[cfg(feature = "json")]
-fn deeper(depth_left: usize) -> Result<usize, Error> {
-    depth_left.checked_sub(1).ok_or_else(|| {
-        Error::new(ErrorKind::DepthLimit {
-            limit: crate::DEFAULT_MAX_DEPTH,
-        })
-    })
+fn deeper(depth: Depth) -> Result<Depth, Error> {
+    let left = depth
+        .left
+        .checked_sub(1)
+        .ok_or_else(|| Error::new(ErrorKind::DepthLimit { limit: depth.limit }))?;
+    Ok(Depth { left, ..depth })
+}
+
+/// How many levels a key walk may still go down, and the limit to name when it cannot.
+#[cfg(feature = "json")]
+#[derive(Clone, Copy)]
+struct Depth {
+    left: usize,
+    limit: usize,
 }
 
 #[cfg(feature = "bson")]
 impl DynamicKeys for bson::Bson {
-    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+    fn check_keys(&self, depth_left: Depth) -> Result<(), Error> {
         match self {
             bson::Bson::Document(doc) => doc.check_keys(depth_left),
             bson::Bson::Array(items) => {
@@ -660,7 +671,7 @@ impl DynamicKeys for bson::Bson {
 
 #[cfg(feature = "bson")]
 impl DynamicKeys for bson::Document {
-    fn check_keys(&self, depth_left: usize) -> Result<(), Error> {
+    fn check_keys(&self, depth_left: Depth) -> Result<(), Error> {
         let left = deeper(depth_left)?;
         for (key, value) in self {
             no_operator(key)?;
