@@ -750,3 +750,17 @@ fn foreign_types_merge_and_patch_as_atomic_values() {
     keys.sort_unstable();
     assert_eq!(keys, ["link", "price"]);
 }
+
+#[test]
+fn a_null_inside_an_existing_map_entry_is_stored_as_null() {
+    // `Setting::level` is stored as `null` when `None` (no `skip_serializing_if`): setting it
+    // to `None` inside an existing entry is a `$set` of `null`, not an `$unset`.
+    let mut u = user();
+    let applied = run(
+        &mut u,
+        &json!({"settings": {"mail": {"level": null}}}),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"settings.mail.level": Bson::Null}});
+}

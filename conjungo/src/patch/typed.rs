@@ -455,27 +455,36 @@ pub fn addressable(segment: &str) -> bool {
         && !segment.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Where a map entry's changes were recorded, for [`prefill_entry`].
+#[derive(Clone, Copy)]
+enum EntryAt {
+    /// The entry was removed (one change, a key below the current place).
+    Removed,
+    /// The entry was added (one change, a key below the current place).
+    Added,
+    /// The entry was patched in place, with its key entered (changes below it).
+    Entered,
+}
+
 /// The values of the changes recorded since `first` for one map entry (`value`), read
 /// from the entry alone (see `extract::prefill_serialized`); for a removed entry, nothing.
-fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value: &T) {
+fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value: &T, at: EntryAt) {
     #[cfg(feature = "bson")]
     if cx.is_recording() {
         let depth = cx.recording_depth();
         let changes = cx.changes_since(first);
-        // An entry added or removed is one change one key below; a patched entry's
-        // changes are below the entered key.
-        let depth = match changes.first_mut() {
-            Some(c) if c.kind == ChangeKind::Removed && c.segments.len() == depth + 1 => {
-                c.prefill = Some(super::extract::Found::Unreached);
-                return;
+        match at {
+            EntryAt::Removed => {
+                for change in changes {
+                    change.prefill = Some(super::extract::Found::Unreached);
+                }
             }
-            Some(c) if c.kind == ChangeKind::Added && c.segments.len() == depth + 1 => depth + 1,
-            _ => depth,
-        };
-        super::extract::prefill_serialized(changes, depth, value);
+            EntryAt::Added => super::extract::prefill_serialized(changes, depth + 1, value),
+            EntryAt::Entered => super::extract::prefill_serialized(changes, depth, value),
+        }
     }
     #[cfg(not(feature = "bson"))]
-    let _ = (cx, first, value);
+    let _ = (cx, first, value, at);
 }
 
 /// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
@@ -518,7 +527,7 @@ macro_rules! map {
                             if self.remove(&key).is_some() && cx.is_recording() {
                                 let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Removed);
-                                prefill_entry(cx, first, &());
+                                prefill_entry(cx, first, &(), EntryAt::Removed);
                             }
                         }
                         Patch::Set(entry) => match self.get_mut(&key) {
@@ -527,7 +536,7 @@ macro_rules! map {
                                 let first = cx.change_count();
                                 let result = have.apply_patch(entry, cx);
                                 if result.is_ok() {
-                                    prefill_entry(cx, first, &*have);
+                                    prefill_entry(cx, first, &*have, EntryAt::Entered);
                                 }
                                 cx.leave();
                                 result.map_err(|e| e.at_key(&name))?;
@@ -536,7 +545,7 @@ macro_rules! map {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
                                 let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Added);
-                                prefill_entry(cx, first, &built);
+                                prefill_entry(cx, first, &built, EntryAt::Added);
                                 self.insert(key, built);
                             }
                         },
