@@ -29,6 +29,7 @@ struct Model {
     #[merge(by_key = id)]
     items: Vec<Item>,
     labels: BTreeMap<String, String>,
+    settings: BTreeMap<String, Inner>,
     meta: Value,
     doc: bson::Document,
     inner: Option<Inner>,
@@ -58,6 +59,7 @@ fn stored() -> Model {
         roles: vec!["r".into()],
         items: vec![Item { id: "a".into(), n: 1 }],
         labels: BTreeMap::from([("l".into(), "v".into())]),
+        settings: BTreeMap::from([("s".into(), Inner { a: 2, b: None })]),
         meta: json!({"x": {"1": "a", "k": "v"}, "n": 1, "arr": [1, 2]}),
         doc: bson::doc! {"d": {"e": 1_i64}},
         inner: Some(Inner { a: 1, b: Some(json!({"z": null})) }),
