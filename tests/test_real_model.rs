@@ -762,5 +762,8 @@ fn a_null_inside_an_existing_map_entry_is_stored_as_null() {
         &Options::default(),
     )
     .unwrap();
-    assert_eq!(applied.update, doc! {"$set": {"settings.mail.level": Bson::Null}});
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"settings.mail.level": Bson::Null}}
+    );
 }

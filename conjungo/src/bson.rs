@@ -124,7 +124,10 @@ pub fn document_from_json_like(
     stored: Option<&Document>,
 ) -> Result<Document, Error> {
     let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    // serde_json's map is sorted already (unless its `preserve_order` feature is on).
+    if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     let mut doc = Document::new();
     for (key, value) in entries {
         let like = stored.and_then(|d| d.get(&key));
