@@ -1,0 +1,111 @@
+//! Writes generated PATCH cases as JSON lines (`{"stored", "update", "merged"}` in canonical
+//! Extended JSON) for `scripts/montydb_replay.py`, which replays each update with montydb, an
+//! independent MongoDB-compatible engine, and compares with `merged`:
+//!
+//! ```sh
+//! cargo run -q --example dump_updates > /tmp/cases.jsonl
+//! pip install montydb pymongo && python3 scripts/montydb_replay.py /tmp/cases.jsonl
+//! ```
+
+use bson::{Bson, Document, doc};
+use conjungo::{Options, patch};
+use conjungo_suite::catalog::{ServicePatch, svc};
+use serde_json::{Value, json};
+
+/// A small deterministic generator (xorshift), so that the cases are the same every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+fn value(rng: &mut Rng, depth: usize) -> Value {
+    match rng.next() % if depth > 2 { 5 } else { 7 } {
+        0 => Value::Null,
+        1 => json!(rng.next() % 100),
+        2 => json!((rng.next() % 100) as f64 / 4.0),
+        3 => json!(rng.pick(&["a", "b", "c"])),
+        4 => json!([rng.next() % 5, "x"]),
+        _ => object(rng, depth + 1),
+    }
+}
+
+fn object(rng: &mut Rng, depth: usize) -> Value {
+    // No key with `.`: montydb follows the rules of MongoDB before 5.0, which refused them
+    // in stored documents (tests/test_hostile.rs covers them with the repo's applier).
+    let keys = ["a", "b", "n", "7", "", "x"];
+    let mut map = serde_json::Map::new();
+    for _ in 0..rng.next() % 4 {
+        map.insert(rng.pick(&keys).to_owned(), value(rng, depth));
+    }
+    Value::Object(map)
+}
+
+fn line(stored: &Document, update: &Document, merged: &Document) -> String {
+    let ext = |d: &Document| Bson::Document(d.clone()).into_canonical_extjson();
+    json!({"stored": ext(stored), "update": ext(update), "merged": ext(merged)}).to_string()
+}
+
+fn main() {
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let stored = doc! {
+        "_id": 1, "a": {"b": 1_i64, "n": 2.5, "x": [1, 2]}, "n": 5_i64, "b": "s",
+        "x": {"7": {"a": 1}, "": "v"},
+    };
+    let mut count = 0;
+    for i in 0..600 {
+        let mut body = object(&mut rng, 0);
+        body.as_object_mut().unwrap().remove("_id");
+        let options = if i % 2 == 0 {
+            Options::merge_patch()
+        } else {
+            Options::default()
+        };
+        let mut merged = stored.clone();
+        if let Ok(applied) = patch::apply_document(&mut merged, body, &options) {
+            println!("{}", line(&stored, &applied.update, &merged));
+            count += 1;
+        }
+    }
+    // Typed: the catalog service.
+    let base = svc(1);
+    let before = bson::serialize_to_document(&base).unwrap();
+    for i in 0..200 {
+        let labels: serde_json::Map<String, Value> = (0..rng.next() % 4)
+            .map(|_| {
+                let v = if rng.next() % 3 == 0 {
+                    Value::Null
+                } else {
+                    json!("v")
+                };
+                (rng.pick(&["l1", "l2", "new", "9"]).to_owned(), v)
+            })
+            .collect();
+        let body = json!({
+            "tier": rng.next() % 10, "labels": labels, "tags": [format!("t{i}")],
+            "deploy": {"replicas": rng.next() % 5, "env": {"E1": null, "E9": "x"}},
+        });
+        let mut service = base.clone();
+        let p: ServicePatch = patch::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let options = if i % 2 == 0 {
+            Options::merge_patch()
+        } else {
+            Options::default()
+        };
+        if let Ok(applied) = patch::apply(&mut service, p, &options) {
+            let merged = bson::serialize_to_document(&service).unwrap();
+            println!("{}", line(&before, &applied.update, &merged));
+            count += 1;
+        }
+    }
+    eprintln!("{count} cases");
+}
