@@ -82,7 +82,7 @@ fn main() {
     for i in 0..200 {
         let labels: serde_json::Map<String, Value> = (0..rng.next() % 4)
             .map(|_| {
-                let v = if rng.next() % 3 == 0 {
+                let v = if rng.next().is_multiple_of(3) {
                     Value::Null
                 } else {
                     json!("v")
