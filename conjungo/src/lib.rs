@@ -81,7 +81,11 @@
 //! |---|---|---|
 //! | `derive` | yes | `#[derive(Merge)]` (the [`Merge`] derive macro) |
 //! | `json` | yes | `Merge` for `serde_json::Value` and `Map`, [`json::merge_patch`] |
-//! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`) |
+//! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`); `patch::apply`, `patch::apply_document` and their MongoDB updates |
+//! | `chrono`, `time`, `uuid`, `rust_decimal`, `url` | no | `Merge` and patch forms for those crates' types, as atomic values (the overwrite rule) |
+//!
+//! A type of any other crate can be a field with `#[merge(atomic)]` (see the derive's
+//! attribute reference).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
