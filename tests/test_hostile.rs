@@ -8,7 +8,7 @@ use std::rc::Rc;
 use bson::{Bson, Document, doc};
 use conjungo::patch::{self, Limits};
 use conjungo::{Error, ErrorKind, Kind, Merge, Options};
-use conjungo_suite::catalog::{Service, ServicePatch, svc};
+use conjungo_suite::catalog::{ServicePatch, svc};
 use conjungo_suite::mongo::apply_update;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -523,7 +523,6 @@ fn keys_with_dots_set_their_parent() {
             "{body}"
         );
     }
-    let _: &Service = &service;
 }
 
 // 12. Numeric width.

@@ -341,7 +341,6 @@ impl<'a> Apply<'a> {
     ///
     /// While recording (PATCH), the place is recorded as replaced: what a function did
     /// cannot be seen, so its result is written whole.
-    #[inline(never)]
     pub fn custom<T>(
         &mut self,
         target: &mut T,

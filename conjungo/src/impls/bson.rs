@@ -85,22 +85,17 @@ impl DynObject for Document {
         Document::remove(self, key).is_some()
     }
 
-    fn remove_keys(&mut self, keys: Vec<String>) {
-        // `Document::remove` keeps the order by shifting the members after the key: a few
-        // removals go one by one, more rebuild the document once.
-        if keys.len() <= 8 {
-            for key in &keys {
-                Document::remove(self, key);
-            }
-        } else {
-            let keys: std::collections::HashSet<String> = keys.into_iter().collect();
-            retain(self, |key, _| !keys.contains(key));
+    /// `Document::remove` keeps the order by shifting the members after the key, so many
+    /// removals rebuild the document once instead; nothing is rebuilt when all stay.
+    fn retain(&mut self, mut keep: impl FnMut(&str, &Bson) -> bool) {
+        if Document::iter(self).all(|(k, v)| keep(k, v)) {
+            return;
         }
-    }
-
-    fn retain_non_null(&mut self) {
-        if Document::iter(self).any(|(_, v)| v.is_null()) {
-            retain(self, |_, v| !v.is_null());
+        let all = std::mem::take(self);
+        for (key, value) in all {
+            if keep(&key, &value) {
+                self.insert(key, value);
+            }
         }
     }
 
@@ -114,15 +109,5 @@ impl DynObject for Document {
 
     fn into_entries(self) -> impl Iterator<Item = (String, Bson)> {
         self.into_iter()
-    }
-}
-
-/// Keep the members for which `keep` is true, in order, in one pass.
-fn retain(doc: &mut Document, mut keep: impl FnMut(&str, &Bson) -> bool) {
-    let all = std::mem::take(doc);
-    for (key, value) in all {
-        if keep(&key, &value) {
-            doc.insert(key, value);
-        }
     }
 }

@@ -47,11 +47,27 @@ pub(crate) trait DynObject: Sized + 'static {
     const SHIFTS_ON_REMOVE: bool;
     /// Remove one key; whether it was there.
     fn remove(&mut self, key: &str) -> bool;
+    /// Keep the members for which `keep` is true, in order, in one pass (`keep` is a pure
+    /// test: it may be asked twice about a member).
+    fn retain(&mut self, keep: impl FnMut(&str, &Self::Value) -> bool);
+
     /// Remove every key of `keys` (each present, no duplicates), in time linear in the
     /// object's size and the number of keys, keeping the order of the others.
-    fn remove_keys(&mut self, keys: Vec<String>);
+    fn remove_keys(&mut self, keys: Vec<String>) {
+        if keys.len() <= 8 {
+            for key in &keys {
+                self.remove(key);
+            }
+        } else {
+            let keys: std::collections::HashSet<String> = keys.into_iter().collect();
+            self.retain(|key, _| !keys.contains(key));
+        }
+    }
+
     /// Remove the members whose value is null, in linear time.
-    fn retain_non_null(&mut self);
+    fn retain_non_null(&mut self) {
+        self.retain(|_, value| !value.is_null());
+    }
     fn iter(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Self::Value>;
     fn into_entries(self) -> impl Iterator<Item = (String, Self::Value)>;

@@ -79,21 +79,8 @@ impl DynObject for Map<String, Value> {
         Map::remove(self, key).is_some()
     }
 
-    fn remove_keys(&mut self, keys: Vec<String>) {
-        // A sorted map (or, with serde_json's `preserve_order`, an index map whose
-        // `remove` shifts): one `retain` pass when there are many.
-        if keys.len() <= 8 {
-            for key in &keys {
-                self.remove(key);
-            }
-        } else {
-            let keys: std::collections::HashSet<String> = keys.into_iter().collect();
-            self.retain(|k, _| !keys.contains(k));
-        }
-    }
-
-    fn retain_non_null(&mut self) {
-        self.retain(|_, v| !v.is_null());
+    fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) {
+        Map::retain(self, |k, v| keep(k, v));
     }
 
     fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
