@@ -123,51 +123,99 @@ pub fn document_from_json_like(
     map: serde_json::Map<String, Value>,
     stored: Option<&Document>,
 ) -> Result<Document, Error> {
-    let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-    // serde_json's map is sorted already (unless its `preserve_order` feature is on).
-    if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    let mut doc = Document::new();
-    for (key, value) in entries {
-        let like = stored.and_then(|d| d.get(&key));
-        let value = from_json_like(value, like).map_err(|e| e.at_key(&key))?;
-        doc.insert(key, value);
-    }
-    Ok(doc)
+    Like { strip: false }.document(map, stored)
 }
 
-fn from_json_like(value: Value, like: Option<&Bson>) -> Result<Bson, Error> {
-    match (value, like) {
-        (Value::Number(n), Some(Bson::Int64(_))) if n.is_i64() || n.is_u64() => {
-            n.as_i64().map(Bson::Int64).ok_or_else(|| too_large(&n))
+/// [`document_from_json_like`] for a merge that deletes nulls: objects with no stored
+/// document at their place (which the merge takes with their nulls removed) are built
+/// without their null members, so they are never built twice.
+pub(crate) fn patch_document(
+    map: serde_json::Map<String, Value>,
+    stored: &Document,
+    strip_new_nulls: bool,
+) -> Result<Document, Error> {
+    Like {
+        strip: strip_new_nulls,
+    }
+    .document(map, Some(stored))
+}
+
+/// The rules of [`document_from_json_like`].
+#[derive(Clone, Copy)]
+struct Like {
+    /// Drop the null members of objects with nothing stored at their place (not inside
+    /// arrays, which a merge takes verbatim).
+    strip: bool,
+}
+
+impl Like {
+    fn document(
+        self,
+        map: serde_json::Map<String, Value>,
+        stored: Option<&Document>,
+    ) -> Result<Document, Error> {
+        // serde_json's map is sorted already (unless its `preserve_order` feature is on).
+        if map.keys().is_sorted() {
+            return self.entries(map, stored);
         }
-        (Value::Number(n), Some(Bson::Double(_))) => {
-            Ok(Bson::Double(n.as_f64().unwrap_or(f64::NAN)))
+        let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.entries(entries, stored)
+    }
+
+    fn entries(
+        self,
+        entries: impl IntoIterator<Item = (String, Value)>,
+        stored: Option<&Document>,
+    ) -> Result<Document, Error> {
+        let mut doc = Document::new();
+        for (key, value) in entries {
+            let value = match value {
+                Value::Null if self.strip && stored.is_none() => continue,
+                // Only numbers and containers are guided by what is stored.
+                Value::Number(_) | Value::Array(_) | Value::Object(_) => {
+                    self.value(value, stored.and_then(|d| d.get(&key)))
+                }
+                scalar => from_json(scalar),
+            };
+            let value = value.map_err(|e| e.at_key(&key))?;
+            doc.insert(key, value);
         }
-        (Value::Number(n), Some(Bson::Decimal128(_))) => match n.to_string().parse() {
-            Ok(d) => Ok(Bson::Decimal128(d)),
-            Err(_) => from_json(Value::Number(n)),
-        },
-        (Value::Array(items), Some(Bson::Array(stored))) => Ok(Bson::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| from_json_like(v, stored.get(i)).map_err(|e| e.at_index(i)))
-                .collect::<Result<_, _>>()?,
-        )),
-        (Value::Object(map), Some(Bson::Document(stored))) => {
-            Ok(Bson::Document(document_from_json_like(map, Some(stored))?))
+        Ok(doc)
+    }
+
+    fn value(self, value: Value, like: Option<&Bson>) -> Result<Bson, Error> {
+        let verbatim = Like { strip: false };
+        match (value, like) {
+            (Value::Number(n), Some(Bson::Int64(_))) if n.is_i64() || n.is_u64() => {
+                n.as_i64().map(Bson::Int64).ok_or_else(|| too_large(&n))
+            }
+            (Value::Number(n), Some(Bson::Double(_))) => {
+                Ok(Bson::Double(n.as_f64().unwrap_or(f64::NAN)))
+            }
+            (Value::Number(n), Some(Bson::Decimal128(_))) => match n.to_string().parse() {
+                Ok(d) => Ok(Bson::Decimal128(d)),
+                Err(_) => from_json(Value::Number(n)),
+            },
+            (Value::Array(items), like) => {
+                let stored = match like {
+                    Some(Bson::Array(stored)) => stored.as_slice(),
+                    _ => &[],
+                };
+                Ok(Bson::Array(
+                    items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| verbatim.value(v, stored.get(i)).map_err(|e| e.at_index(i)))
+                        .collect::<Result<_, _>>()?,
+                ))
+            }
+            (Value::Object(map), Some(Bson::Document(stored))) => {
+                Ok(Bson::Document(self.document(map, Some(stored))?))
+            }
+            (Value::Object(map), _) => Ok(Bson::Document(self.document(map, None)?)),
+            (value, _) => from_json(value),
         }
-        (Value::Object(map), _) => Ok(Bson::Document(document_from_json_like(map, None)?)),
-        (Value::Array(items), _) => Ok(Bson::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| from_json_like(v, None).map_err(|e| e.at_index(i)))
-                .collect::<Result<_, _>>()?,
-        )),
-        (value, _) => from_json(value),
     }
 }
 
@@ -182,4 +230,47 @@ fn too_large(n: &serde_json::Number) -> Error {
 /// and the like for the others.
 pub fn to_json(value: Bson) -> Value {
     value.into_relaxed_extjson()
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::doc;
+    use serde_json::json;
+
+    fn object(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        }
+    }
+
+    #[test]
+    fn patch_documents_drop_nulls_only_where_a_merge_would() {
+        let stored = doc! {"kept": {"x": 1}, "scalar": 5};
+        let body = json!({
+            "kept": {"x": null, "new": {"a": null, "b": 1}},
+            "scalar": {"c": null, "d": 2},
+            "fresh": {"e": null, "list": [null, {"f": null}]},
+            "gone": null,
+        });
+        let stripped = super::patch_document(object(body.clone()), &stored, true).unwrap();
+        assert_eq!(
+            stripped,
+            doc! {
+                "fresh": {"list": [null, {"f": null}]},
+                "gone": null,
+                "kept": {"new": {"b": 1}, "x": null},
+                "scalar": {"d": 2},
+            }
+        );
+        let verbatim = super::patch_document(object(body.clone()), &stored, false).unwrap();
+        assert_eq!(
+            verbatim,
+            super::document_from_json_like(object(body), Some(&stored)).unwrap()
+        );
+        assert_eq!(
+            verbatim.get_document("fresh").unwrap().get("e"),
+            Some(&bson::Bson::Null)
+        );
+    }
 }

@@ -242,7 +242,8 @@ impl<'a> Apply<'a> {
     /// Record a change of the member `key` of the object at the current place.
     pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
         if let Some(r) = &mut self.recorder {
-            let mut segments = r.stack.clone();
+            let mut segments = Vec::with_capacity(r.stack.len() + 1);
+            segments.extend(r.stack.iter().cloned());
             segments.push(key.to_owned());
             r.changes.push(RawChange::new(segments, kind));
         }

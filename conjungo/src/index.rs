@@ -2,7 +2,7 @@
 //! scanning. `union` and `by_key` use it so that body-sized lists cost linear time.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 
 /// A hash function of a key type, with the index's (randomly keyed) hasher.
 pub(crate) type HashFn<K> = fn(&RandomState, &K) -> u64;
@@ -15,9 +15,35 @@ pub(crate) fn hash_of<K: Hash + ?Sized>(state: &RandomState, key: &K) -> u64 {
 /// Positions of a sequence's items by key.
 pub(crate) struct KeyIndex<K: ?Sized> {
     hashed: Option<(RandomState, HashFn<K>)>,
-    buckets: HashMap<u64, Vec<usize>>,
+    /// The first and last indexed position of each hash; the others in between are
+    /// chained through `next` (no allocation per key).
+    chains: HashMap<u64, (usize, usize), BuildHasherDefault<Prehashed>>,
+    /// For each indexed position, the next position with the same hash.
+    next: Vec<usize>,
     /// Without a hash: how many items (from position 0) are indexed.
     len: usize,
+}
+
+const END: usize = usize::MAX;
+
+/// The hasher of keys that are hashes already.
+#[derive(Default)]
+pub(crate) struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl<K: PartialEq + ?Sized> KeyIndex<K> {
@@ -25,7 +51,8 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
     pub(crate) fn new(hash: Option<HashFn<K>>) -> Self {
         KeyIndex {
             hashed: hash.map(|h| (RandomState::new(), h)),
-            buckets: HashMap::new(),
+            chains: HashMap::default(),
+            next: Vec::new(),
             len: 0,
         }
     }
@@ -33,11 +60,19 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
     /// Index the item at `position` (positions are inserted in increasing order).
     pub(crate) fn insert(&mut self, key: &K, position: usize) {
         match &self.hashed {
-            Some((state, hash)) => self
-                .buckets
-                .entry(hash(state, key))
-                .or_default()
-                .push(position),
+            Some((state, hash)) => {
+                if self.next.len() <= position {
+                    self.next.resize(position + 1, END);
+                }
+                let chain = self
+                    .chains
+                    .entry(hash(state, key))
+                    .or_insert((position, position));
+                if chain.1 != position {
+                    self.next[chain.1] = position;
+                    chain.1 = position;
+                }
+            }
             None => self.len = self.len.max(position + 1),
         }
     }
@@ -47,15 +82,19 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
     where
         K: 'a,
     {
-        let same = |i: &usize| key_at(*i).is_some_and(|have| have == key);
+        let same = |i: usize| key_at(i).is_some_and(|have| have == key);
         match &self.hashed {
-            Some((state, hash)) => self
-                .buckets
-                .get(&hash(state, key))?
-                .iter()
-                .copied()
-                .find(|i| same(i)),
-            None => (0..self.len).find(|i| same(i)),
+            Some((state, hash)) => {
+                let mut at = self.chains.get(&hash(state, key))?.0;
+                while at != END {
+                    if same(at) {
+                        return Some(at);
+                    }
+                    at = self.next[at];
+                }
+                None
+            }
+            None => (0..self.len).find(|&i| same(i)),
         }
     }
 }
@@ -77,5 +116,20 @@ mod tests {
             assert_eq!(index.find("c", at), Some(3));
             assert_eq!(index.find("z", at), None);
         }
+    }
+
+    #[test]
+    fn colliding_hashes_chain_in_insertion_order() {
+        let items = ["a", "b", "a", "c", "b"];
+        let collide: HashFn<str> = |_, _| 7;
+        let mut index = KeyIndex::<str>::new(Some(collide));
+        for (i, item) in items.iter().enumerate() {
+            index.insert(item, i);
+        }
+        let at = |i: usize| items.get(i).copied();
+        assert_eq!(index.find("a", at), Some(0));
+        assert_eq!(index.find("b", at), Some(1));
+        assert_eq!(index.find("c", at), Some(3));
+        assert_eq!(index.find("z", at), None);
     }
 }

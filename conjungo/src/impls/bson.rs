@@ -81,6 +81,14 @@ impl DynObject for Document {
 
     const SHIFTS_ON_REMOVE: bool = true;
 
+    fn len(&self) -> usize {
+        Self::len(self)
+    }
+
+    fn clear(&mut self) {
+        Self::clear(self);
+    }
+
     fn remove(&mut self, key: &str) -> bool {
         Document::remove(self, key).is_some()
     }

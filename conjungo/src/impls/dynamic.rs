@@ -47,6 +47,8 @@ pub(crate) trait DynObject: Sized + 'static {
     const SHIFTS_ON_REMOVE: bool;
     /// Remove one key; whether it was there.
     fn remove(&mut self, key: &str) -> bool;
+    fn len(&self) -> usize;
+    fn clear(&mut self);
     /// Keep the members for which `keep` is true, in order, in one pass (`keep` is a pure
     /// test: it may be asked twice about a member).
     fn retain(&mut self, keep: impl FnMut(&str, &Self::Value) -> bool);
@@ -54,7 +56,9 @@ pub(crate) trait DynObject: Sized + 'static {
     /// Remove every key of `keys` (each present, no duplicates), in time linear in the
     /// object's size and the number of keys, keeping the order of the others.
     fn remove_keys(&mut self, keys: Vec<String>) {
-        if keys.len() <= 8 {
+        if keys.len() == self.len() {
+            self.clear();
+        } else if keys.len() <= 8 {
             for key in &keys {
                 self.remove(key);
             }

@@ -75,6 +75,14 @@ impl DynObject for Map<String, Value> {
 
     const SHIFTS_ON_REMOVE: bool = false;
 
+    fn len(&self) -> usize {
+        Self::len(self)
+    }
+
+    fn clear(&mut self) {
+        Self::clear(self);
+    }
+
     fn remove(&mut self, key: &str) -> bool {
         Map::remove(self, key).is_some()
     }

@@ -202,8 +202,20 @@ pub(crate) fn op_of(segments: &[String], kind: ChangeKind, count: usize) -> (&[S
 /// The tree of operations, with no two on overlapping paths: sorted, a path's descendants
 /// follow it and become part of a whole-value `$set` of the ancestor; equal paths keep one
 /// operation (two different ones at one place become a `$set` of what is there at the end).
-pub(crate) fn tree<'k>(mut ops: Vec<(&'k [String], Op)>) -> Node<'k> {
-    ops.sort_by(|a, b| a.0.cmp(b.0));
+pub(crate) fn tree<'k>(ops: Vec<(&'k [String], Op)>) -> Node<'k> {
+    let mut root = Node::default();
+    for (path, op) in resolve(ops) {
+        root.insert(path, op);
+    }
+    root
+}
+
+/// The operations of [`tree`] as a sorted list, with no two on overlapping paths.
+pub(crate) fn resolve<'k>(mut ops: Vec<(&'k [String], Op)>) -> Vec<(&'k [String], Op)> {
+    // Recorded in document order, the paths are often sorted already: then this is linear.
+    if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
+        ops.sort_by(|a, b| a.0.cmp(b.0));
+    }
     let mut kept: Vec<(&[String], Op)> = Vec::with_capacity(ops.len());
     for (path, op) in ops {
         if let Some((last, last_op)) = kept.last_mut() {
@@ -220,11 +232,7 @@ pub(crate) fn tree<'k>(mut ops: Vec<(&'k [String], Op)>) -> Node<'k> {
         }
         kept.push((path, op));
     }
-    let mut root = Node::default();
-    for (path, op) in kept {
-        root.insert(path, op);
-    }
-    root
+    kept
 }
 
 /// Fill in the values of changes recorded below `depth` inside `value` (a typed value at
@@ -315,23 +323,29 @@ pub(crate) fn from_serialize<T: Serialize + ?Sized>(
     }
 }
 
-/// Fill `root` from a merged bson document, by lookups.
-pub(crate) fn from_document(root: &mut Node<'_>, merged: &Document) {
-    for (key, child) in &mut root.children {
-        if let Some(value) = merged.get(key) {
-            from_bson(child, value);
+/// What a merged document holds at `path` for the operation `op` there, and the place it
+/// is written at: `path`, or a shorter prefix whose value is not a document (taken whole).
+pub(crate) fn lookup<'p>(doc: &Document, path: &'p [String], op: Op) -> (&'p [String], Found) {
+    let mut current = doc;
+    for (i, segment) in path.iter().enumerate() {
+        let Some(value) = current.get(segment) else {
+            break;
+        };
+        if i + 1 == path.len() {
+            let found = match (op, value) {
+                (Op::Push(count), Bson::Array(items)) if count <= items.len() => {
+                    Found::Items(items[items.len() - count..].to_vec())
+                }
+                _ => Found::Value(value.clone()),
+            };
+            return (path, found);
+        }
+        match value {
+            Bson::Document(inner) => current = inner,
+            other => return (&path[..=i], Found::Value(other.clone())),
         }
     }
-}
-
-fn from_bson(node: &mut Node<'_>, value: &Bson) {
-    match (node.op, value) {
-        (Some(Op::Push(count)), Bson::Array(items)) if count <= items.len() => {
-            node.found = Found::Items(items[items.len() - count..].to_vec());
-        }
-        (None, Bson::Document(doc)) => from_document(node, doc),
-        _ => node.found = Found::Value(value.clone()),
-    }
+    (path, Found::Unreached)
 }
 
 pub(crate) fn unstorable(message: impl Into<String>) -> Error {

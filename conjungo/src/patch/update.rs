@@ -152,7 +152,8 @@ pub fn apply_document_with(
             return Err(Error::new(ErrorKind::ProtectedField { field: key.clone() }).at_key(key));
         }
     }
-    let source = crate::bson::document_from_json_like(map, Some(target))?;
+    let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
+    let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
     let before_keys = options
         .has_custom()
         .then(|| target.keys().cloned().collect());
@@ -231,24 +232,39 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         }
     }
 
-    let mut tree = extract::tree(ops);
-    if !root_replaced {
-        for (change, found) in raw.iter().zip(prefilled) {
-            if let Some(found) = found {
-                let (path, _) = placed(&change.segments, change.kind, change.count)?;
-                tree.prefill(path, found);
+    let mut out = Update::default();
+    match merged {
+        // Values are found by lookups along each path: no tree is needed.
+        Merged::Document(doc) => {
+            debug_assert!(prefilled.iter().all(Option::is_none));
+            let mut covered: Option<&[String]> = None;
+            for (path, op) in extract::resolve(ops) {
+                if covered.is_some_and(|c| path.starts_with(c)) {
+                    continue;
+                }
+                let (at, found) = extract::lookup(doc, path, op);
+                if at.len() < path.len() {
+                    covered = Some(at);
+                }
+                out.write(at.iter().map(String::as_str), Some(op), found)?;
             }
         }
-    }
-    match merged {
-        Merged::Typed(value) => extract::from_serialize(&mut tree, value)?,
-        Merged::Document(doc) => extract::from_document(&mut tree, doc),
-    }
-
-    let mut out = Update::default();
-    let mut path = Vec::new();
-    for (key, node) in tree.children {
-        emit(key, node, &mut path, &mut out)?;
+        Merged::Typed(value) => {
+            let mut tree = extract::tree(ops);
+            if !root_replaced {
+                for (change, found) in raw.iter().zip(prefilled) {
+                    if let Some(found) = found {
+                        let (path, _) = placed(&change.segments, change.kind, change.count)?;
+                        tree.prefill(path, found);
+                    }
+                }
+            }
+            extract::from_serialize(&mut tree, value)?;
+            let mut path = Vec::new();
+            for (key, node) in tree.children {
+                emit(key, node, &mut path, &mut out)?;
+            }
+        }
     }
     let changes = raw
         .into_iter()
@@ -287,6 +303,53 @@ impl Update {
     }
 }
 
+impl Update {
+    /// Write what was found at `path` (an operation's place, or an inner place whose value
+    /// is taken whole) with the operation `op` there (`None`: an inner place).
+    fn write<'k>(
+        &mut self,
+        path: impl Iterator<Item = &'k str> + Clone,
+        op: Option<Op>,
+        found: Found,
+    ) -> Result<(), Error> {
+        match (op, found) {
+            (_, Found::Skipped) | (Some(Op::Unset), Found::Unreached) => {
+                self.unset.insert(dotted(path), "");
+            }
+            (Some(Op::Push(_)), Found::Items(items)) => {
+                if !items.is_empty() {
+                    self.push.insert(dotted(path), bson::doc! {"$each": items});
+                }
+            }
+            (_, Found::Value(value)) => {
+                self.set.insert(dotted(path), value);
+            }
+            (_, Found::Unreached | Found::Items(_)) => {
+                let mut e =
+                    unstorable("serde stores no value at this place, where the patch changed one");
+                let segments: Vec<&str> = path.collect();
+                for segment in segments.iter().rev() {
+                    e = e.at_key(segment);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The segments of a path joined with `.`, as an update names the place.
+fn dotted<'k>(path: impl Iterator<Item = &'k str>) -> String {
+    let mut out = String::new();
+    for (i, segment) in path.enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(segment);
+    }
+    out
+}
+
 /// The operator of one node of the change tree (and of its descendants). The tree is
 /// consumed: its values move into the update.
 fn emit<'k>(
@@ -297,30 +360,12 @@ fn emit<'k>(
 ) -> Result<(), Error> {
     path.push(key);
     match (node.op, node.found) {
-        (_, Found::Skipped) | (Some(Op::Unset), Found::Unreached) => {
-            out.unset.insert(path.join("."), "");
-        }
-        (Some(Op::Push(_)), Found::Items(items)) => {
-            if !items.is_empty() {
-                out.push.insert(path.join("."), bson::doc! {"$each": items});
-            }
-        }
-        (_, Found::Value(value)) => {
-            out.set.insert(path.join("."), value);
-        }
         (None, Found::Unreached) => {
             for (key, child) in node.children {
                 emit(key, child, path, out)?;
             }
         }
-        (Some(_), Found::Unreached | Found::Items(_)) | (None, Found::Items(_)) => {
-            let mut e =
-                unstorable("serde stores no value at this place, where the patch changed one");
-            for segment in path.iter().rev() {
-                e = e.at_key(segment);
-            }
-            return Err(e);
-        }
+        (op, found) => out.write(path.iter().copied(), op, found)?,
     }
     path.pop();
     Ok(())
