@@ -211,7 +211,7 @@ pub(crate) fn tree<'k>(ops: Vec<(&'k [String], Op)>) -> Node<'k> {
 }
 
 /// The operations of [`tree`] as a sorted list, with no two on overlapping paths.
-pub(crate) fn resolve<'k>(mut ops: Vec<(&'k [String], Op)>) -> Vec<(&'k [String], Op)> {
+pub(crate) fn resolve(mut ops: Vec<(&[String], Op)>) -> Vec<(&[String], Op)> {
     // Recorded in document order, the paths are often sorted already: then this is linear.
     if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
         ops.sort_by(|a, b| a.0.cmp(b.0));
