@@ -246,6 +246,21 @@ fn stored() -> impl Strategy<Value = Document> {
     })
 }
 
+/// What the gate counts against `Limits::max_update_bytes`: the dotted path of every
+/// object member outside arrays.
+fn path_bytes(value: &Value, path: usize) -> usize {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .map(|(key, child)| {
+                let len = path + usize::from(path > 0) + key.len();
+                len + path_bytes(child, len)
+            })
+            .sum(),
+        _ => 0,
+    }
+}
+
 fn any_options() -> impl Strategy<Value = Options> {
     prop_oneof![
         Just(Options::merge_patch()),
@@ -290,5 +305,49 @@ proptest! {
         let again = check(&merged, body, &Options::merge_patch()).unwrap();
         prop_assert!(again.is_empty(), "second application changed {:?}", again.changes);
         let _ = applied;
+    }
+
+    /// With a limit on the update's size: a patch whose update fits is applied exactly as
+    /// without the limit; one whose update would not fit is `UpdateTooLarge` and changes
+    /// nothing. The limits are drawn around the real size, so the fast path (surely
+    /// fits), the refusal (surely too large) and the measured copy are all taken.
+    #[test]
+    fn the_update_size_limit_is_exact_and_atomic(
+        stored in stored(),
+        body in body(),
+        options in any_options(),
+        slack in -40i64..40,
+    ) {
+        let mut unlimited = stored.clone();
+        let Ok(free) = patch::apply_document(&mut unlimited, body.clone(), &options) else {
+            return Ok(());
+        };
+        let size = free.update.to_vec().unwrap().len();
+        let limit = usize::try_from(size as i64 + slack).unwrap_or(0);
+        let mut limited = stored.clone();
+        let body_copy = body.clone();
+        let result = patch::apply_document_with(
+            &mut limited,
+            body,
+            &options,
+            &Limits::default().max_update_bytes(limit),
+        );
+        match result {
+            Ok(applied) => {
+                prop_assert!(size <= limit, "{size} bytes over the limit {limit}");
+                prop_assert_eq!(applied, free);
+                prop_assert_eq!(limited, unlimited);
+            }
+            Err(e) => {
+                // The gate also refuses a body whose paths alone add up to more.
+                let refused_by_gate = path_bytes(&body_copy, 0) > limit;
+                prop_assert!(
+                    size > limit || refused_by_gate,
+                    "refused at {limit} an update of {size}: {e}"
+                );
+                prop_assert_eq!(e.kind(), &ErrorKind::UpdateTooLarge { limit });
+                prop_assert_eq!(limited, stored);
+            }
+        }
     }
 }

@@ -222,7 +222,7 @@ impl fmt::Display for ErrorKind {
                 write!(f, "the value cannot be stored as BSON: {message}")
             }
             ErrorKind::UpdateTooLarge { limit } => {
-                write!(f, "the update would take more than {limit} bytes of paths")
+                write!(f, "the update would take more than {limit} bytes")
             }
             ErrorKind::Custom(message) => f.write_str(message),
         }

@@ -19,6 +19,9 @@ pub(crate) mod extract;
 mod update;
 
 #[cfg(feature = "bson")]
+mod size;
+
+#[cfg(feature = "bson")]
 pub use update::{Applied, apply, apply_document, apply_document_with};
 
 #[cfg(feature = "json")]
@@ -101,10 +104,11 @@ pub struct Limits {
     pub max_depth: usize,
     /// Top-level fields a schemaless patch may not touch (default `["_id"]`).
     pub protected: Vec<String>,
-    /// The most bytes the dotted paths of the update may take (default 16 MiB, MongoDB's
-    /// document limit): each member of the body is at most one path in the update, so a
-    /// body whose paths add up to more is refused before anything is applied (a small
-    /// body with long keys deep down could otherwise ask for a huge update).
+    /// The largest update, in bytes (default 16 MiB, MongoDB's document limit). The gate
+    /// refuses a body whose dotted paths alone add up to more (each member of a body is
+    /// at most one path in the update: a small body with long keys deep down could
+    /// otherwise ask for a huge update); [`apply_document`] also refuses a patch whose
+    /// encoded update would be larger, before anything is applied.
     pub max_update_bytes: usize,
 }
 
@@ -134,7 +138,7 @@ impl Limits {
         self
     }
 
-    /// Set the most bytes the update's paths may take.
+    /// Set the largest update, in bytes.
     #[must_use]
     pub fn max_update_bytes(mut self, bytes: usize) -> Self {
         self.max_update_bytes = bytes;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use serde::Serialize;
 
 use super::extract::{self, Found, Node, Op, unstorable};
-use super::{Change, ChangeKind, Limits, Patchable, body, pointer};
+use super::{Change, ChangeKind, Limits, Patchable, body, pointer, size};
 use crate::Check;
 use crate::cx::RawChange;
 use crate::{Error, ErrorKind, Options};
@@ -154,11 +154,28 @@ pub fn apply_document_with(
     }
     let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
     let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
+    let limit = limits.max_update_bytes;
+    let too_large = || Error::new(ErrorKind::UpdateTooLarge { limit });
+    let bounds = size::bounds(target, &source, options);
+    if bounds.lower > limit {
+        return Err(too_large());
+    }
     let before_keys = options
         .has_custom()
         .then(|| target.keys().cloned().collect());
-    let raw = crate::merge_recorded(target, source, options)?;
-    compile(Merged::<Document>::Document(target), raw, before_keys)
+    if bounds.upper.is_some_and(|upper| upper <= limit) {
+        let raw = crate::merge_recorded(target, source, options)?;
+        return compile(Merged::<Document>::Document(target), raw, before_keys);
+    }
+    // The update may or may not fit: merge a copy, and keep it only if it does.
+    let mut merged = target.clone();
+    let raw = crate::merge_recorded(&mut merged, source, options)?;
+    let applied = compile(Merged::<Document>::Document(&merged), raw, before_keys)?;
+    if size::document_size(&applied.update) > limit {
+        return Err(too_large());
+    }
+    *target = merged;
+    Ok(applied)
 }
 
 fn unreachable_shape<T>() -> Result<T, Error> {

@@ -1,0 +1,232 @@
+//! How many bytes a MongoDB update takes, and bounds on the update a schemaless patch can
+//! produce, known before anything is applied.
+//!
+//! MongoDB refuses an update document over 16 MiB. [`bounds`] walks the body against the
+//! stored document (along the body only) and gives a lower and an upper bound of the
+//! update's size: a body whose update is surely too large is refused at once, one whose
+//! update surely fits is applied in place, and only in between is the merge done on a copy
+//! whose update is measured exactly before the copy replaces the stored document.
+
+use bson::{Bson, Document};
+
+use super::typed::addressable;
+use crate::{NullStrategy, Options, SeqStrategy};
+
+/// The encoded size of a document: length, elements, terminator.
+pub(crate) fn document_size(doc: &Document) -> usize {
+    4 + doc
+        .iter()
+        .map(|(key, value)| element(key.len(), value_size(value)))
+        .sum::<usize>()
+        + 1
+}
+
+/// The encoded size of an array (a document keyed `"0"`, `"1"`, …).
+fn array_size(items: &[Bson]) -> usize {
+    4 + items
+        .iter()
+        .enumerate()
+        .map(|(i, value)| element(decimal_len(i), value_size(value)))
+        .sum::<usize>()
+        + 1
+}
+
+fn decimal_len(mut i: usize) -> usize {
+    let mut len = 1;
+    while i >= 10 {
+        i /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// One element: type byte, key and its NUL, value.
+fn element(key_len: usize, value_len: usize) -> usize {
+    1 + key_len + 1 + value_len
+}
+
+/// A BSON string: length, bytes, NUL.
+fn string_size(s: &str) -> usize {
+    4 + s.len() + 1
+}
+
+/// The encoded size of a value (without its type byte and key).
+pub(crate) fn value_size(value: &Bson) -> usize {
+    match value {
+        Bson::Double(_) | Bson::Int64(_) | Bson::DateTime(_) | Bson::Timestamp(_) => 8,
+        Bson::Int32(_) => 4,
+        Bson::Boolean(_) => 1,
+        Bson::Null | Bson::Undefined | Bson::MaxKey | Bson::MinKey => 0,
+        Bson::String(s) | Bson::JavaScriptCode(s) | Bson::Symbol(s) => string_size(s),
+        Bson::Document(doc) => document_size(doc),
+        Bson::Array(items) => array_size(items),
+        Bson::ObjectId(_) => 12,
+        Bson::Decimal128(_) => 16,
+        Bson::Binary(binary) => {
+            // The old binary subtype repeats the length inside the payload.
+            let old = usize::from(binary.subtype == bson::spec::BinarySubtype::BinaryOld) * 4;
+            4 + 1 + old + binary.bytes.len()
+        }
+        Bson::RegularExpression(regex) => {
+            regex.pattern.as_str().len() + 1 + regex.options.as_str().len() + 1
+        }
+        Bson::JavaScriptCodeWithScope(code) => {
+            4 + string_size(&code.code) + document_size(&code.scope)
+        }
+        Bson::DbPointer(_) => {
+            // A namespace string and an ObjectId; the namespace is not public: bound it
+            // by serializing this rare value.
+            bson::doc! {"p": value.clone()}
+                .to_vec()
+                .map_or(0, |bytes| bytes.len().saturating_sub(4 + 1 + 3))
+        }
+    }
+}
+
+/// The update's envelope: the update document and its three operator documents.
+const ENVELOPE: usize = 4 + 1 + 3 * (1 + "$unset".len() + 1 + 4 + 1);
+
+/// What `"$each"` adds around the items of a `$push`.
+const EACH: usize = 4 + 1 + "$each".len() + 1 + 1;
+
+/// The value of an `$unset` element (`""`).
+const UNSET: usize = 4 + 1;
+
+/// Bounds of the size of the update a schemaless merge of `source` into `target` produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    /// The update takes at least this many bytes.
+    pub(crate) lower: usize,
+    /// And at most this many (`None`: unknown, a custom function decides).
+    pub(crate) upper: Option<usize>,
+}
+
+/// The [`Bounds`] of the update of merging `source` into `target` with `options`.
+/// `source` is the body as [`patch_document`](crate::bson::patch_document) converts it:
+/// under [`NullStrategy::Delete`] an object added whole has no null members already.
+pub(crate) fn bounds(target: &Document, source: &Document, options: &Options) -> Bounds {
+    let walk = Walk { options };
+    let mut bounds = Bounds {
+        lower: 0,
+        upper: Some(ENVELOPE),
+    };
+    for (key, value) in source {
+        let (lower, upper) = walk.member(target.get(key), value, key.len());
+        bounds.lower += lower;
+        bounds.upper = bounds.upper.zip(upper).map(|(a, b)| a + b);
+    }
+    if bounds.lower > 0 {
+        // The update document and at least its shortest operator document.
+        bounds.lower += 4 + 1 + (1 + "$set".len() + 1 + 4 + 1);
+    }
+    bounds
+}
+
+struct Walk<'a> {
+    options: &'a Options,
+}
+
+impl Walk<'_> {
+    /// Lower and upper bound of the update elements from merging `source` at a place whose
+    /// dotted path takes `path` bytes, where `target` is stored (`None`: no such key).
+    fn member(&self, target: Option<&Bson>, source: &Bson, path: usize) -> (usize, Option<usize>) {
+        if self.options.has_custom() {
+            return (0, None);
+        }
+        let set = |value: usize| element(path, value);
+        match (target, source) {
+            (Some(_), Bson::Null) if self.options.nulls == NullStrategy::Delete => {
+                (set(UNSET), Some(set(UNSET)))
+            }
+            (None, Bson::Null) if self.options.nulls == NullStrategy::Delete => (0, Some(0)),
+            (_, Bson::Null) => (0, Some(set(UNSET))),
+            // Added: the value as converted (nulls already dropped under `Delete`).
+            (None, value) => {
+                let size = set(value_size(value));
+                (size, Some(size))
+            }
+            (Some(Bson::Document(stored)), Bson::Document(body)) => {
+                if body.keys().any(|k| !addressable(k)) {
+                    // The whole merged document is set: at most both together.
+                    let size = set(document_size(stored) + document_size(body));
+                    return (0, Some(size));
+                }
+                let mut lower = 0;
+                let mut upper = Some(0);
+                for (key, value) in body {
+                    let (l, u) = self.member(stored.get(key), value, path + 1 + key.len());
+                    lower += l;
+                    upper = upper.zip(u).map(|(a, b)| a + b);
+                }
+                (lower, upper)
+            }
+            (Some(Bson::Array(stored)), Bson::Array(items)) => {
+                let upper = match self.options.seq {
+                    SeqStrategy::Append => set(array_size(items) + EACH),
+                    SeqStrategy::Prepend => set(array_size(stored) + array_size(items)),
+                    _ => set(array_size(items)),
+                };
+                (0, Some(upper))
+            }
+            (Some(_), value) => (0, Some(set(value_size(value)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bson::{Binary, Bson, doc, oid::ObjectId, spec::BinarySubtype};
+
+    use super::*;
+
+    #[test]
+    fn sizes_are_the_encoded_sizes() {
+        let docs = [
+            doc! {},
+            doc! {"a": 1, "b": 2_i64, "c": 1.5, "d": "text", "e": null, "f": true},
+            doc! {"n": {"m": [1, "x", {"y": []}], "o": ObjectId::new()}},
+            doc! {"t": bson::DateTime::now(), "dec": "1.5".parse::<bson::Decimal128>().unwrap()},
+            doc! {"bin": Binary { subtype: BinarySubtype::Generic, bytes: vec![1, 2, 3] }},
+            doc! {"old": Binary { subtype: BinarySubtype::BinaryOld, bytes: vec![1, 2] }},
+            doc! {"re": Bson::RegularExpression(bson::Regex {
+                pattern: "a+".try_into().unwrap(),
+                options: "i".try_into().unwrap(),
+            })},
+            doc! {"ts": bson::Timestamp { time: 1, increment: 2 }, "js": Bson::JavaScriptCode("f()".into())},
+            doc! {"long": (0..12).map(Bson::from).collect::<Vec<_>>()},
+        ];
+        for doc in docs {
+            assert_eq!(document_size(&doc), doc.to_vec().unwrap().len(), "{doc}");
+        }
+    }
+
+    /// The bounds hold for the update the merge produces.
+    #[test]
+    fn bounds_hold_around_the_update() {
+        let options = Options::merge_patch();
+        let cases = [
+            (
+                doc! {"a": {"x": 1, "y": 2}},
+                doc! {"a": {"x": null, "z": 3}, "b": "new"},
+            ),
+            (doc! {"a": {"x": 1}}, doc! {"a": {"x": null, "y": null}}),
+            (doc! {"m": {"0": 1}}, doc! {"m": {"1": 2}}),
+            (doc! {"l": [1, 2]}, doc! {"l": [3], "s": 1}),
+            (doc! {"k": 1}, doc! {"k": {"deep": {"er": [1]}}}),
+        ];
+        for (stored, body) in cases {
+            let b = bounds(&stored, &body, &options);
+            let mut merged = stored.clone();
+            let raw = crate::merge_recorded(&mut merged, body.clone(), &options).unwrap();
+            let applied = super::super::update::compile(
+                super::super::update::Merged::<Document>::Document(&merged),
+                raw,
+                None,
+            )
+            .unwrap();
+            let size = document_size(&applied.update);
+            assert!(b.lower <= size, "{stored} {body}: {b:?} {size}");
+            assert!(size <= b.upper.unwrap(), "{stored} {body}: {b:?} {size}");
+        }
+    }
+}
