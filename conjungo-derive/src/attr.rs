@@ -21,6 +21,8 @@ pub enum StrategyKind {
     Replace,
     /// Overwrite rule, no recursion, no `Merge` bound; patched as a whole value.
     Atomic,
+    /// May be set where there is no value yet, never changed; patched as a whole value.
+    Immutable,
     Keep,
     Append,
     Prepend,
@@ -35,6 +37,7 @@ impl StrategyKind {
             StrategyKind::Skip => "skip",
             StrategyKind::Replace => "replace",
             StrategyKind::Atomic => "atomic",
+            StrategyKind::Immutable => "immutable",
             StrategyKind::Keep => "keep",
             StrategyKind::Append => "append",
             StrategyKind::Prepend => "prepend",
@@ -58,10 +61,14 @@ pub struct ContainerAttrs {
     pub replace: Option<Span>,
     /// `patch` or `patch = Name`.
     pub patch: Option<(Span, Option<Ident>)>,
+    /// `validate = path`: a `fn(&Self) -> Result<(), conjungo::Error>` run on the merged
+    /// value of a patch.
+    pub validate: Option<(Span, Path)>,
 }
 
-const FIELD_ATTRS: &str = "`skip`, `replace`, `atomic`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
-const CONTAINER_ATTRS: &str = "`crate = path`, `replace`, `patch`, `patch = Name`";
+const FIELD_ATTRS: &str = "`skip`, `replace`, `atomic`, `immutable`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
+const CONTAINER_ATTRS: &str =
+    "`crate = path`, `replace`, `patch`, `patch = Name`, `validate = path`";
 
 fn merge_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("merge"))
@@ -141,6 +148,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 "skip" => StrategyKind::Skip,
                 "replace" => StrategyKind::Replace,
                 "atomic" => StrategyKind::Atomic,
+                "immutable" => StrategyKind::Immutable,
                 "keep" => StrategyKind::Keep,
                 "append" => StrategyKind::Append,
                 "prepend" => StrategyKind::Prepend,
@@ -220,6 +228,11 @@ pub fn container_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
                 if out.patch.replace((span, name)).is_some() {
                     cx.error(span, "duplicate merge attribute `patch`");
                 }
+            } else if meta.path.is_ident("validate") {
+                let path = path_value(&meta, "validate")?;
+                if out.validate.replace((span, path)).is_some() {
+                    cx.error(span, "duplicate merge attribute `validate`");
+                }
             } else {
                 let shown = meta
                     .path
@@ -229,7 +242,15 @@ pub fn container_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
                 let field_level = meta.path.get_ident().is_some_and(|i| {
                     matches!(
                         i.to_string().as_str(),
-                        "skip" | "keep" | "append" | "prepend" | "union" | "by_key" | "with"
+                        "skip"
+                            | "atomic"
+                            | "immutable"
+                            | "keep"
+                            | "append"
+                            | "prepend"
+                            | "union"
+                            | "by_key"
+                            | "with"
                     )
                 });
                 let hint = if field_level {

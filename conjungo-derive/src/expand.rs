@@ -42,7 +42,7 @@ fn mentions(ty: &Type, params: &[&Ident]) -> bool {
 
 /// The same tokens with every span set to `span`, so that errors about them (a strategy
 /// function whose bounds do not hold) land on the user's attribute.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tt| {
@@ -87,6 +87,12 @@ pub fn union_fn(ty: &Type, krate: &Path) -> TokenStream {
         (&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
             .__conjungo_hash()
     ))
+}
+
+/// Whether a field's type names the container itself (directly or through `Self`).
+pub fn recursive(cont: &Container<'_>, ty: &Type) -> bool {
+    let own: [&Ident; 1] = [cont.ident];
+    mentions(ty, &own) || mentions_self(ty)
 }
 
 /// Whether a type mentions `Self`.
@@ -164,6 +170,14 @@ impl Gen<'_> {
                     )
                 })
             }
+            Some((StrategyKind::Immutable, span)) => {
+                let f = if option_inner(field.ty).is_some() {
+                    respan(quote!(#krate::__private::immutable_check_option), span)
+                } else {
+                    respan(quote!(#krate::__private::immutable_check), span)
+                };
+                quote!(#f(#t, #s))
+            }
             Some(_) => return TokenStream::new(),
         };
         // A field that leads back to this type: each level counts against the depth
@@ -178,8 +192,7 @@ impl Gen<'_> {
 
     /// Whether a field's type names the container itself (directly or through `Self`).
     fn recursive(&self, field: &Field<'_>) -> bool {
-        let own: [&Ident; 1] = [self.cont.ident];
-        mentions(field.ty, &own) || mentions_self(field.ty)
+        recursive(self.cont, field.ty)
     }
 
     /// The apply-pass statement of one field.
@@ -208,6 +221,9 @@ impl Gen<'_> {
             }
             Some((StrategyKind::Atomic, span)) => {
                 strategy_call(span, quote!(#krate::strategy::overwrite))
+            }
+            Some((StrategyKind::Immutable, span)) => {
+                strategy_call(span, quote!(#krate::strategy::immutable))
             }
             Some((StrategyKind::Keep, span)) => strategy_call(span, quote!(#krate::strategy::keep)),
             Some((StrategyKind::Append, span)) => {
@@ -250,8 +266,10 @@ impl Gen<'_> {
             // counted anyway (see `check_field`).
             None if self.recursive(field) => quote!(true),
             None => quote!(<#ty as #krate::Merge>::FALLIBLE),
-            // `by_key` refuses duplicate keys in the check pass.
-            Some(StrategyKind::With(_) | StrategyKind::ByKey(_)) => quote!(true),
+            // `by_key` refuses duplicate keys in the check pass, `immutable` changes.
+            Some(StrategyKind::With(_) | StrategyKind::ByKey(_) | StrategyKind::Immutable) => {
+                quote!(true)
+            }
             Some(_) => quote!(false),
         }
     }

@@ -11,6 +11,7 @@
 //! | `skip` | never touched: the source's value is dropped |
 //! | `replace` | the source wins, always, without recursion (even with overwrite off) |
 //! | `atomic` | the overwrite rule, without recursion and without a `Merge` impl: for any type (a foreign type, say) that is `Clone + PartialEq` and, under `patch`, serde; patched as a whole value |
+//! | `immutable` | may be set where it has no value yet (`None`), never changed: an equal source (a body echoing the stored value) changes nothing, a different one is `ErrorKind::Immutable` (HTTP 422) and nothing is applied; needs `PartialEq`; patched as a whole value |
 //! | `keep` | the target wins, unless it is absent (`None`) |
 //! | `append` | sequence: source items after the target's |
 //! | `prepend` | sequence: source items before the target's |
@@ -102,6 +103,7 @@
 //! | `crate = path` | where conjungo is (default `::conjungo`), for re-exports |
 //! | `replace` | the whole value is atomic: replaced by the overwrite rule, never merged field by field |
 //! | `patch` / `patch = Name` | also generate a patch type (`<Type>Patch` by default) |
+//! | `validate = path` | with `patch`: `path: fn(&Type) -> Result<(), conjungo::Error>` checks the merged value before `patch::apply` returns (see below) |
 //!
 //! ```
 //! use conjungo::Merge;
@@ -113,6 +115,56 @@
 //! let mut v = Version(1, 2);
 //! v.merge(Version(2, 0)).unwrap();
 //! assert_eq!(v, Version(2, 0));
+//! ```
+//!
+//! # Immutable fields and validation
+//!
+//! A patch is valid field by field and can still make an invalid whole (an end before
+//! the start). `validate = path` runs `path` on the merged value, after the validators of
+//! the fields patched field by field (nested structs, `Option`, `Box`, map entries); if
+//! any fails, `patch::apply` fails with `ErrorKind::Invalid`, which lists every problem at
+//! its own JSON Pointer ([`Error::invalid`](https://docs.rs/conjungo/latest/conjungo/struct.Error.html#method.invalid)
+//! builds it), and the target is left as it was, with no update. The patch is applied to
+//! a copy of the target (the type must be `Clone`), which replaces it once valid.
+//!
+//! ```
+//! use conjungo::{patch, Error, ErrorKind, Merge, Options};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Merge, Serialize, Deserialize, Clone, Debug, PartialEq)]
+//! #[merge(patch, validate = check)]
+//! struct Booking {
+//!     #[merge(immutable)]
+//!     room: String,
+//!     start: u32,
+//!     end: u32,
+//! }
+//!
+//! fn check(b: &Booking) -> Result<(), Error> {
+//!     let mut problems = Vec::new();
+//!     if b.end <= b.start {
+//!         problems.push(Error::custom("ends before it starts").at_key("end"));
+//!     }
+//!     Error::invalid(problems)
+//! }
+//!
+//! let mut booking = Booking { room: "a".into(), start: 9, end: 10 };
+//! // The room echoed unchanged, a new end: applied.
+//! let p: BookingPatch = patch::parse(br#"{"room": "a", "end": 12}"#).unwrap();
+//! let applied = patch::apply(&mut booking, p, &Options::default()).unwrap();
+//! let changed: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+//! assert_eq!(changed, ["/end"]);
+//!
+//! // Another room: refused at its place.
+//! let p: BookingPatch = patch::parse(br#"{"room": "b"}"#).unwrap();
+//! let err = patch::apply(&mut booking, p, &Options::default()).unwrap_err();
+//! assert_eq!((err.kind(), err.path()), (&ErrorKind::Immutable, "/room"));
+//!
+//! // An end before the start: every problem, nothing applied.
+//! let p: BookingPatch = patch::parse(br#"{"start": 20}"#).unwrap();
+//! let err = patch::apply(&mut booking, p, &Options::default()).unwrap_err();
+//! assert_eq!(err.problems()[0].path(), "/end");
+//! assert_eq!(booking, Booking { room: "a".into(), start: 9, end: 12 });
 //! ```
 //!
 //! # Enums, generics, lifetimes

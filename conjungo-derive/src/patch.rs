@@ -7,7 +7,7 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{by_key_args, union_fn, with_closure};
+use crate::expand::{by_key_args, recursive, respan, union_fn, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -26,6 +26,15 @@ struct FieldGen<'f> {
     whole: bool,
     /// serde reads or writes the field through functions.
     custom_serde: bool,
+}
+
+impl FieldGen<'_> {
+    fn is_immutable(&self) -> bool {
+        matches!(
+            self.field.strategy.as_ref().map(|s| &s.kind),
+            Some(StrategyKind::Immutable)
+        )
+    }
 }
 
 /// Enums, tuple structs (newtypes) and `#[merge(replace)]` types without `#[merge(patch)]`
@@ -187,6 +196,8 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         SerdeDefault::Path(path) => quote!(let __container_default: Self = #path();),
     };
 
+    let validation = validation(cont, &open, krate);
+
     quote! {
         #[doc = #doc]
         #[derive(
@@ -247,8 +258,109 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
                     #default_value
                     ::core::result::Result::Ok(Self { #(#builds)* })
                 }
+
+                #validation
             }
         };
+    }
+}
+
+/// `VALIDATES`, `validate` and the copy of a validated patch: the container's own
+/// `#[merge(validate = path)]` hook, after those of the fields patched field by field.
+/// Fields whose type leads back to the container add nothing to `VALIDATES` (asking would
+/// be a cycle; the container's own answer covers them) but are validated.
+fn validation(cont: &Container<'_>, open: &[&FieldGen<'_>], krate: &Path) -> TokenStream {
+    let nested: Vec<&&FieldGen<'_>> = open.iter().filter(|f| !f.whole).collect();
+    let flags = nested
+        .iter()
+        .filter(|f| !recursive(cont, f.field.ty))
+        .map(|f| {
+            let ty = f.field.ty;
+            quote!(<#ty as #krate::patch::Patchable>::VALIDATES)
+        });
+    let field_checks = nested.iter().map(|f| {
+        let ty = f.field.ty;
+        let member = &f.field.member;
+        let name = &f.field.name;
+        let asked = if recursive(cont, ty) {
+            quote!(true)
+        } else {
+            quote!(<#ty as #krate::patch::Patchable>::VALIDATES)
+        };
+        quote! {
+            if #asked {
+                if let ::core::result::Result::Err(__e) = #krate::patch::Patchable::validate_merged(&self.#member) {
+                    __problems.push(__e.at_key(#name));
+                }
+            }
+        }
+    });
+    let (own_flag, own_check, copy) = match &cont.attrs.validate {
+        Some((span, path)) => {
+            let call = respan(quote!(#path(self)), *span);
+            let clone = respan(quote!(::core::clone::Clone::clone(self)), *span);
+            (
+                quote!(true),
+                quote! {
+                    if let ::core::result::Result::Err(__e) = #call {
+                        __problems.push(__e);
+                    }
+                },
+                quote!(::core::option::Option::Some(#clone)),
+            )
+        }
+        None => (
+            quote!(false),
+            TokenStream::new(),
+            quote!((&#krate::__private::Probe(self)).__conjungo_snapshot()),
+        ),
+    };
+    // Rust name -> serde name, and the names of the field's type where it is patched
+    // field by field.
+    let names = open.iter().filter_map(|f| {
+        let syn::Member::Named(ident) = &f.field.member else {
+            return None;
+        };
+        let rust = ident.to_string();
+        let rust = rust.strip_prefix("r#").unwrap_or(&rust).to_owned();
+        let serde_name = &f.field.name;
+        let inner = if f.whole {
+            quote!(#krate::patch::SerdeNames::NONE)
+        } else {
+            let ty = f.field.ty;
+            quote!(<#ty as #krate::patch::Patchable>::__conjungo_serde_names())
+        };
+        Some(quote!(#rust => ::core::option::Option::Some((#serde_name, #inner)),))
+    });
+    quote! {
+        const VALIDATES: bool = #own_flag #(|| #flags)*;
+
+        fn __conjungo_serde_names() -> #krate::patch::SerdeNames {
+            #krate::patch::SerdeNames(|__rust| match __rust {
+                #(#names)*
+                _ => ::core::option::Option::None,
+            })
+        }
+
+        fn validate_merged(&self) -> ::core::result::Result<(), #krate::Error> {
+            if !<Self as #krate::patch::Patchable>::VALIDATES {
+                return ::core::result::Result::Ok(());
+            }
+            let mut __problems: ::std::vec::Vec<#krate::Error> = ::std::vec::Vec::new();
+            #(#field_checks)*
+            #own_check
+            #krate::Error::invalid(__problems)
+        }
+
+        fn __conjungo_copy(&self) -> ::core::option::Option<Self> {
+            #copy
+        }
+
+        fn __conjungo_validator(
+            __options: &#krate::Options,
+        ) -> ::core::option::Option<&#krate::ValidateFn<Self>> {
+            __options.validator::<Self>()
+        }
     }
 }
 
@@ -257,7 +369,17 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let member = &f.field.member;
     let name = &f.field.name;
     let inner = f.inner;
-    let null = if f.is_option {
+    let immutable = f.is_immutable();
+    let null = if f.is_option && immutable {
+        // Removing the value changes it.
+        quote!({
+            if self.#member.is_some() {
+                return ::core::result::Result::Err(
+                    #krate::Error::new(#krate::ErrorKind::Immutable).at_key(#name),
+                );
+            }
+        })
+    } else if f.is_option {
         quote!({})
     } else {
         quote!({
@@ -266,6 +388,18 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     };
     let check = match f.field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
         None if f.custom_serde => storage_check(f, krate),
+        Some((StrategyKind::Immutable, span)) => {
+            let storage = storage_check(f, krate);
+            let compare = respan(quote!(#krate::__private::immutable_check), span);
+            if f.is_option {
+                quote!(match &self.#member {
+                    ::core::option::Option::Some(__t) => #compare(__t, __v),
+                    ::core::option::Option::None => #storage,
+                })
+            } else {
+                quote!(#compare(&self.#member, __v))
+            }
+        }
         None if f.is_option => quote! {
             match &self.#member {
                 ::core::option::Option::Some(__t) => #krate::patch::Patchable::check_patch(__t, __v, __cx),
@@ -322,7 +456,15 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let member = &f.field.member;
     let name = &f.field.name;
     let b = &f.binding;
-    let null = if f.is_option {
+    let null = if f.is_option && f.is_immutable() {
+        quote!({
+            if self.#member.is_some() {
+                return ::core::result::Result::Err(
+                    #krate::Error::new(#krate::ErrorKind::Immutable).at_key(#name),
+                );
+            }
+        })
+    } else if f.is_option {
         quote!({
             if self.#member.is_some() {
                 self.#member = ::core::option::Option::None;
@@ -358,6 +500,7 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         Some((StrategyKind::Skip, _)) => return TokenStream::new(),
         Some((StrategyKind::Replace, _)) => strategy(quote!(#krate::strategy::replace), false),
         Some((StrategyKind::Atomic, _)) => strategy(quote!(#krate::strategy::overwrite), false),
+        Some((StrategyKind::Immutable, _)) => strategy(quote!(#krate::strategy::immutable), false),
         Some((StrategyKind::Keep, _)) => strategy(quote!(#krate::strategy::keep), false),
         Some((StrategyKind::Append, _)) => strategy(quote!(#krate::strategy::seq::append), true),
         Some((StrategyKind::Prepend, _)) => strategy(quote!(#krate::strategy::seq::prepend), false),

@@ -26,6 +26,15 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         }
     }
 
+    if let Some((span, _)) = &cont.attrs.validate
+        && cont.attrs.patch.is_none()
+    {
+        cx.error(
+            *span,
+            "`validate` runs on the merged value of a patch: add `#[merge(patch)]` to the type",
+        );
+    }
+
     if let Some((span, _)) = &cont.attrs.patch {
         let named = matches!(&cont.data, Data::Struct(Style::Named, _));
         if !named {

@@ -40,6 +40,30 @@ impl<T> ViaNothing<T> for &Probe<'_, T> {
     }
 }
 
+/// The check pass of `#[merge(immutable)]`: the error [`strategy::immutable`] would give.
+///
+/// [`strategy::immutable`]: crate::strategy::immutable
+#[inline]
+pub fn immutable_check<T: PartialEq>(target: &T, source: &T) -> Result<(), Error> {
+    if target == source {
+        Ok(())
+    } else {
+        Err(Error::new(crate::ErrorKind::Immutable))
+    }
+}
+
+/// [`immutable_check`] through an `Option`: a value where there is none is a first setting.
+#[inline]
+pub fn immutable_check_option<T: PartialEq>(
+    target: &Option<T>,
+    source: &Option<T>,
+) -> Result<(), Error> {
+    match (target, source) {
+        (Some(target), Some(source)) => immutable_check(target, source),
+        _ => Ok(()),
+    }
+}
+
 /// Run a strategy through an `Option`: absent source keeps, absent target takes, two
 /// values go to `f`.
 #[inline]

@@ -169,6 +169,17 @@ pub enum ErrorKind {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A patch or merge would change a `#[merge(immutable)]` field: one that may be set
+    /// where it has no value yet, and then never changed (echoing the stored value back
+    /// is fine). Nothing was applied.
+    Immutable,
+    /// The merged value failed validation (a `#[merge(validate = …)]` hook or
+    /// [`Options::validate`](crate::Options::validate)): every problem found, each an
+    /// error with its own place. Nothing was applied. See [`Error::invalid`].
+    Invalid {
+        /// The problems, each with its JSON Pointer.
+        errors: Vec<Error>,
+    },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
 }
@@ -223,6 +234,19 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::UpdateTooLarge { limit } => {
                 write!(f, "the update would take more than {limit} bytes")
+            }
+            ErrorKind::Immutable => f.write_str("the value cannot be changed once it is set"),
+            ErrorKind::Invalid { errors } => {
+                write!(f, "the result is invalid:")?;
+                for (i, error) in errors.iter().enumerate() {
+                    f.write_str(if i == 0 { " " } else { "; " })?;
+                    if error.path().is_empty() {
+                        write!(f, "{}", error.kind())?;
+                    } else {
+                        write!(f, "{}: {}", error.path(), error.kind())?;
+                    }
+                }
+                Ok(())
             }
             ErrorKind::Custom(message) => f.write_str(message),
         }
@@ -291,6 +315,59 @@ impl Error {
         Error::new(ErrorKind::Custom(message.to_string()))
     }
 
+    /// The error of a failed validation: every problem in `errors` (an
+    /// [`ErrorKind::Invalid`] error at the root), or `Ok` when there is none. Problems
+    /// that are themselves `Invalid` are flattened into the list, so that nested
+    /// validators' problems keep their own places.
+    ///
+    /// ```
+    /// use conjungo::{Error, ErrorKind};
+    ///
+    /// struct Period { start: u32, end: u32, tags: Vec<String> }
+    ///
+    /// fn check(p: &Period) -> Result<(), Error> {
+    ///     let mut problems = Vec::new();
+    ///     if p.end < p.start {
+    ///         problems.push(Error::custom("ends before it starts").at_key("end"));
+    ///     }
+    ///     if p.tags.is_empty() {
+    ///         problems.push(Error::custom("at least one tag").at_key("tags"));
+    ///     }
+    ///     Error::invalid(problems)
+    /// }
+    ///
+    /// let err = check(&Period { start: 5, end: 1, tags: vec![] }).unwrap_err();
+    /// assert_eq!(err.http_status(), 422);
+    /// let places: Vec<&str> = err.problems().iter().map(|e| e.path()).collect();
+    /// assert_eq!(places, ["/end", "/tags"]);
+    /// assert!(check(&Period { start: 1, end: 5, tags: vec!["a".into()] }).is_ok());
+    /// ```
+    pub fn invalid(errors: impl IntoIterator<Item = Error>) -> Result<(), Error> {
+        let errors: Vec<Error> = errors.into_iter().flat_map(Error::into_problems).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Invalid { errors }))
+        }
+    }
+
+    /// The problems this error stands for: the list of an [`ErrorKind::Invalid`] error,
+    /// else the error itself.
+    pub fn problems(&self) -> &[Error] {
+        match &self.inner.kind {
+            ErrorKind::Invalid { errors } => errors,
+            _ => std::slice::from_ref(self),
+        }
+    }
+
+    /// [`problems`](Error::problems), by value.
+    pub fn into_problems(self) -> Vec<Error> {
+        match self.inner.kind {
+            ErrorKind::Invalid { errors } => errors,
+            _ => vec![self],
+        }
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
@@ -314,20 +391,38 @@ impl Error {
 
     /// Prefix the path with one object key (escaped per RFC 6901). Used as the error
     /// travels up out of a nested value; hand-written `Merge` impls call it too.
+    ///
+    /// The problems of an [`ErrorKind::Invalid`] error are prefixed too: they are places
+    /// inside the value this error is about.
     #[must_use]
     pub fn at_key(mut self, key: &str) -> Self {
-        let mut segment = String::with_capacity(key.len() + 1 + self.inner.path.len());
+        let mut segment = String::with_capacity(key.len() + 1);
         push_segment(&mut segment, key);
-        segment.push_str(&self.inner.path);
-        self.inner.path = segment;
+        self.prefix(&segment);
         self
     }
 
     /// Prefix the path with one array index.
     #[must_use]
     pub fn at_index(mut self, index: usize) -> Self {
-        self.inner.path = format!("/{index}{}", self.inner.path);
+        self.prefix(&format!("/{index}"));
         self
+    }
+
+    /// This error at the JSON Pointer `path` (already escaped).
+    #[cfg_attr(not(feature = "validator"), allow(dead_code))]
+    pub(crate) fn with_path(mut self, path: String) -> Self {
+        self.inner.path = path;
+        self
+    }
+
+    fn prefix(&mut self, segment: &str) {
+        self.inner.path.insert_str(0, segment);
+        if let ErrorKind::Invalid { errors } = &mut self.inner.kind {
+            for error in errors {
+                error.prefix(segment);
+            }
+        }
     }
 }
 

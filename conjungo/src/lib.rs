@@ -83,6 +83,7 @@
 //! | `json` | yes | `Merge` for `serde_json::Value` and `Map`, [`json::merge_patch`] |
 //! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`); `patch::apply`, `patch::apply_document` and their MongoDB updates |
 //! | `chrono`, `time`, `uuid`, `rust_decimal`, `url` | no | `Merge` and patch forms for those crates' types, as atomic values (the overwrite rule) |
+//! | `validator` | no | [`validator::check`]: the `validator` crate's `Validate` as the validator of merged values, its errors at serde's JSON Pointers |
 //!
 //! A type of any other crate can be a field with `#[merge(atomic)]` (see the derive's
 //! attribute reference).
@@ -106,12 +107,17 @@ pub mod bson;
 
 pub mod patch;
 
+#[cfg(feature = "validator")]
+pub mod validator;
+
 #[doc(hidden)]
 pub mod __private;
 
 pub use crate::cx::{Apply, Check, CustomFn};
 pub use crate::error::{Error, ErrorClass, ErrorKind, Kind};
-pub use crate::options::{DEFAULT_MAX_DEPTH, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn};
+pub use crate::options::{
+    DEFAULT_MAX_DEPTH, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn, ValidateFn,
+};
 pub use crate::patch::Patch;
 
 /// Derive [`Merge`] for a struct or an enum. See the [`conjungo_derive`] docs for

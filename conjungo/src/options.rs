@@ -99,6 +99,16 @@ pub struct Options {
     /// stack overflow.
     pub max_depth: usize,
     custom: Option<Arc<Registry>>,
+    validators: Option<Arc<HashMap<TypeId, Validator, IdHash>>>,
+}
+
+/// A validator of merged values of one type, see [`Options::validate`].
+pub type ValidateFn<T> = dyn Fn(&T) -> Result<(), Error> + Send + Sync;
+
+#[derive(Clone)]
+struct Validator {
+    name: &'static str,
+    func: Arc<dyn Any + Send + Sync>,
 }
 
 #[derive(Clone, Default)]
@@ -178,6 +188,7 @@ impl Options {
         mismatch: Mismatch::Error,
         max_depth: DEFAULT_MAX_DEPTH,
         custom: None,
+        validators: None,
     };
 
     /// Go conjungo's defaults; the same as [`Options::default`].
@@ -347,6 +358,64 @@ impl Options {
         self
     }
 
+    /// Validate the merged value before a PATCH of a `T` root returns
+    /// ([`patch::apply`](crate::patch::apply) with `T` the patched type,
+    /// [`patch::apply_document`](crate::patch::apply_document) with `T` =
+    /// `bson::Document`): if `f` fails, the patch fails with [`ErrorKind::Invalid`]
+    /// listing every problem `f` reports (see [`Error::invalid`]), the target is left as
+    /// it was and there is no update. The merge is done on a copy of the target, which
+    /// replaces it once valid. It runs after the type's own `#[merge(validate = …)]` hook.
+    /// A later call for the same `T` replaces the earlier one. Plain merges
+    /// ([`Merge::merge_with`](crate::Merge::merge_with)) do not run validators.
+    ///
+    /// [`ErrorKind::Invalid`]: crate::ErrorKind::Invalid
+    ///
+    /// ```
+    /// # #[cfg(feature = "bson")] {
+    /// use bson::{doc, Document};
+    /// use conjungo::{patch, Error, Options};
+    /// use serde_json::json;
+    ///
+    /// let options = Options::merge_patch().validate::<Document>(|doc| {
+    ///     let mut problems = Vec::new();
+    ///     if doc.get_str("name").map_or(true, str::is_empty) {
+    ///         problems.push(Error::custom("a name is required").at_key("name"));
+    ///     }
+    ///     if doc.get_array("tags").map_or(true, |tags| tags.is_empty()) {
+    ///         problems.push(Error::custom("at least one tag").at_key("tags"));
+    ///     }
+    ///     Error::invalid(problems)
+    /// });
+    /// let mut stored = doc! {"name": "api", "tags": ["a"]};
+    /// let err = patch::apply_document(&mut stored, json!({"name": null, "tags": []}), &options)
+    ///     .unwrap_err();
+    /// let places: Vec<&str> = err.problems().iter().map(|e| e.path()).collect();
+    /// assert_eq!(places, ["/name", "/tags"]);
+    /// assert_eq!(stored, doc! {"name": "api", "tags": ["a"]}); // unchanged
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn validate<T: 'static>(
+        mut self,
+        f: impl Fn(&T) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> Self {
+        let boxed: Box<ValidateFn<T>> = Box::new(f);
+        let validator = Validator {
+            name: std::any::type_name::<T>(),
+            func: Arc::new(boxed),
+        };
+        Arc::make_mut(self.validators.get_or_insert_with(Default::default))
+            .insert(TypeId::of::<T>(), validator);
+        self
+    }
+
+    /// The validator registered for `T` with [`validate`](Options::validate), if any.
+    pub fn validator<T: 'static>(&self) -> Option<&ValidateFn<T>> {
+        let validator = self.validators.as_deref()?.get(&TypeId::of::<T>())?;
+        let f = validator.func.downcast_ref::<Box<ValidateFn<T>>>()?;
+        Some(f.as_ref())
+    }
+
     /// True when any custom function (per type, per kind or default) is registered.
     #[inline]
     pub fn has_custom(&self) -> bool {
@@ -410,6 +479,11 @@ impl fmt::Debug for Options {
             d.field("on_type", &types)
                 .field("on_kind", &kinds)
                 .field("on_default", &defaults);
+        }
+        if let Some(validators) = &self.validators {
+            let mut names: Vec<_> = validators.values().map(|v| v.name).collect();
+            names.sort_unstable();
+            d.field("validate", &names);
         }
         d.finish()
     }

@@ -12,6 +12,9 @@ pub(crate) mod typed;
 
 pub use typed::{Patch, Patchable};
 
+#[doc(hidden)]
+pub use typed::SerdeNames;
+
 #[cfg(feature = "bson")]
 pub(crate) mod extract;
 

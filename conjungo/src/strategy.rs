@@ -35,6 +35,44 @@ pub fn overwrite<T>(target: &mut T, source: T, options: &Options) -> Result<(), 
     Ok(())
 }
 
+/// `#[merge(immutable)]`: the value may not change. An equal source is accepted and
+/// changes nothing; a different one is [`ErrorKind::Immutable`](crate::ErrorKind::Immutable).
+/// On an `Option` field the derive runs it through the option, so a field with no value
+/// yet can be set once.
+///
+/// ```
+/// use conjungo::{ErrorKind, Merge};
+///
+/// #[derive(Merge, Debug, PartialEq)]
+/// struct Account {
+///     #[merge(immutable)]
+///     tenant: String,
+///     #[merge(immutable)]
+///     owner: Option<String>,
+///     name: String,
+/// }
+///
+/// let mut a = Account { tenant: "t1".into(), owner: None, name: "a".into() };
+/// // The same tenant, an owner where there was none: accepted.
+/// a.merge(Account { tenant: "t1".into(), owner: Some("ann".into()), name: "b".into() })
+///     .unwrap();
+/// assert_eq!(a.owner.as_deref(), Some("ann"));
+/// // Another owner: refused, nothing changed.
+/// let err = a
+///     .merge(Account { tenant: "t1".into(), owner: Some("bob".into()), name: "c".into() })
+///     .unwrap_err();
+/// assert_eq!((err.kind(), err.path()), (&ErrorKind::Immutable, "/owner"));
+/// assert_eq!(a.name, "b");
+/// ```
+#[inline]
+pub fn immutable<T: PartialEq>(target: &mut T, source: T, _options: &Options) -> Result<(), Error> {
+    if *target == source {
+        Ok(())
+    } else {
+        Err(Error::new(crate::ErrorKind::Immutable))
+    }
+}
+
 /// Strategies for sequences (`Vec`, `VecDeque`).
 pub mod seq {
     use std::collections::VecDeque;

@@ -144,6 +144,56 @@ pub trait Patchable: Sized {
         let _ = patch;
         Ok(())
     }
+
+    /// Whether [`validate_merged`](Patchable::validate_merged) checks anything: the type, or a value
+    /// it holds, has a `#[merge(validate = …)]` hook. Only then does
+    /// [`apply`](super::apply) merge a copy of the target and validate it.
+    const VALIDATES: bool = false;
+
+    /// Check a merged value: the `#[merge(validate = …)]` hooks of this type and of the
+    /// values it holds (fields, map entries), every problem at its place (see
+    /// [`Error::invalid`]). The default finds nothing.
+    fn validate_merged(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// A copy of the target, for a validated patch (`None`: the type cannot be copied).
+    #[doc(hidden)]
+    fn __conjungo_copy(&self) -> Option<Self> {
+        None
+    }
+
+    /// The serde names of this type's fields by their Rust names, with the names of the
+    /// field's own type (for errors of validators that name fields the Rust way).
+    #[doc(hidden)]
+    fn __conjungo_serde_names() -> SerdeNames {
+        SerdeNames::NONE
+    }
+
+    /// The validator registered for this type with
+    /// [`Options::validate`](crate::Options::validate) (`'static` types only).
+    #[doc(hidden)]
+    fn __conjungo_validator(options: &crate::Options) -> Option<&crate::ValidateFn<Self>> {
+        let _ = options;
+        None
+    }
+}
+
+/// The serde name of a field of a type, given its Rust name, and the names of the field's
+/// own type. Generated for `#[merge(patch)]` types; used to turn the Rust field names of
+/// other crates' validation errors into JSON Pointers.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct SerdeNames(pub fn(&str) -> Option<(&'static str, SerdeNames)>);
+
+impl SerdeNames {
+    /// No known fields: names are kept as they are.
+    pub const NONE: SerdeNames = SerdeNames(|_| None);
+
+    /// The serde name of the field `rust`, and its type's names.
+    pub fn field(self, rust: &str) -> Option<(&'static str, SerdeNames)> {
+        (self.0)(rust)
+    }
 }
 
 /// A top-level key of a map or dynamic root: addressable by an update, and not `_id`.
@@ -416,6 +466,23 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
     fn check_root(patch: &T::Patch) -> Result<(), Error> {
         T::check_root(patch)
     }
+
+    const VALIDATES: bool = T::VALIDATES;
+
+    fn validate_merged(&self) -> Result<(), Error> {
+        self.as_ref().map_or(Ok(()), T::validate_merged)
+    }
+
+    fn __conjungo_copy(&self) -> Option<Self> {
+        match self {
+            Some(inner) => inner.__conjungo_copy().map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn __conjungo_serde_names() -> SerdeNames {
+        T::__conjungo_serde_names()
+    }
 }
 
 /// `Box<T>` patches as a boxed `T` form, so that recursive types
@@ -441,6 +508,20 @@ impl<T: Patchable> Patchable for Box<T> {
 
     fn check_root(patch: &Box<T::Patch>) -> Result<(), Error> {
         T::check_root(patch)
+    }
+
+    const VALIDATES: bool = T::VALIDATES;
+
+    fn validate_merged(&self) -> Result<(), Error> {
+        (**self).validate_merged()
+    }
+
+    fn __conjungo_copy(&self) -> Option<Self> {
+        (**self).__conjungo_copy().map(Box::new)
+    }
+
+    fn __conjungo_serde_names() -> SerdeNames {
+        T::__conjungo_serde_names()
     }
 }
 
@@ -582,6 +663,17 @@ macro_rules! map {
                     }
                 }
                 Ok(out)
+            }
+
+            const VALIDATES: bool = V::VALIDATES;
+
+            fn validate_merged(&self) -> Result<(), Error> {
+                if !V::VALIDATES {
+                    return Ok(());
+                }
+                Error::invalid(self.iter().filter_map(|(key, value)| {
+                    value.validate_merged().err().map(|e| e.at_key(&key.to_string()))
+                }))
             }
         }
     };
@@ -816,6 +908,14 @@ macro_rules! dynamic {
 
             fn build(patch: Self) -> Result<Self, Error> {
                 Ok(patch)
+            }
+
+            fn __conjungo_copy(&self) -> Option<Self> {
+                Some(self.clone())
+            }
+
+            fn __conjungo_validator(options: &crate::Options) -> Option<&crate::ValidateFn<Self>> {
+                options.validator::<Self>()
             }
         }
     )*};

@@ -39,7 +39,11 @@ impl Applied {
 ///
 /// Checked before anything changes: `null` on required fields, nested values built from
 /// the patch that miss required fields, kind mismatches in JSON/bson fields, custom
-/// functions. A failing patch changes nothing.
+/// functions, changes of `#[merge(immutable)]` fields. A failing patch changes nothing.
+///
+/// A type with validators (`#[merge(validate = …)]` on it or on the structs it holds,
+/// [`Options::validate`]) is patched on a copy, validated, and the copy replaces `target`
+/// only when valid: otherwise the error is [`ErrorKind::Invalid`] with every problem.
 ///
 /// ```
 /// use conjungo::{patch, Merge};
@@ -78,6 +82,42 @@ pub fn apply<T: Patchable + Serialize>(
     options: &Options,
 ) -> Result<Applied, Error> {
     T::check_root(&patch)?;
+    let validator = T::__conjungo_validator(options);
+    if !T::VALIDATES && validator.is_none() {
+        return apply_in_place(target, patch, options);
+    }
+    // Validated: the patch is applied to a copy, which replaces the target once valid.
+    let mut copy = target.__conjungo_copy().ok_or_else(|| {
+        Error::custom(format!(
+            "`{}` is validated after a patch, which is applied to a copy first, \
+             but it cannot be copied: implement `Clone` for it",
+            std::any::type_name::<T>()
+        ))
+    })?;
+    let applied = apply_in_place(&mut copy, patch, options)?;
+    validated(&copy, validator)?;
+    *target = copy;
+    Ok(applied)
+}
+
+/// Every problem the validators of a merged value find (its own hooks, then the one
+/// registered in the options).
+fn validated<T: Patchable>(
+    value: &T,
+    registered: Option<&crate::ValidateFn<T>>,
+) -> Result<(), Error> {
+    let own = value.validate_merged().err().map(Error::into_problems);
+    let registered = registered
+        .and_then(|f| f(value).err())
+        .map(Error::into_problems);
+    Error::invalid(own.into_iter().chain(registered).flatten())
+}
+
+fn apply_in_place<T: Patchable + Serialize>(
+    target: &mut T,
+    patch: T::Patch,
+    options: &Options,
+) -> Result<Applied, Error> {
     let mut check = Check::new(options);
     check.set_storage_check(true);
     target.check_patch(&patch, &mut check)?;
@@ -163,14 +203,17 @@ pub fn apply_document_with(
     let before_keys = options
         .has_custom()
         .then(|| target.keys().cloned().collect());
-    if bounds.upper.is_some_and(|upper| upper <= limit) {
+    let validator = options.validator::<Document>();
+    if validator.is_none() && bounds.upper.is_some_and(|upper| upper <= limit) {
         let raw = crate::merge_recorded(target, source, options)?;
         return compile(Merged::<Document>::Document(target), raw, before_keys);
     }
-    // The update may or may not fit: merge a copy, and keep it only if it does.
+    // Validated, or the update may or may not fit: merge a copy, and keep it only if it is
+    // valid and its update fits.
     let mut merged = target.clone();
     let raw = crate::merge_recorded(&mut merged, source, options)?;
     let applied = compile(Merged::<Document>::Document(&merged), raw, before_keys)?;
+    validated(&merged, validator)?;
     if size::document_size(&applied.update) > limit {
         return Err(too_large());
     }
