@@ -2,7 +2,7 @@
 //!
 //! A type that derives `validator::Validate` uses it after a patch with
 //! `#[merge(patch, validate = conjungo::validator::check)]`: its errors become the problems
-//! of an [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) error, each at the JSON Pointer
+//! of an [`ErrorKind::Invalid`] error, each at the JSON Pointer
 //! of its field. `validator` names fields the Rust way; the pointers use serde's names
 //! (`rename`, `rename_all`) wherever conjungo knows the type: the type itself and the
 //! `#[merge(patch)]` structs it holds (also through `Option` and `Box`). Inside list items
