@@ -1,6 +1,7 @@
-//! A real HTTP server: `PATCH /services/{id}` over the in-memory catalog, with axum.
-//! The library knows nothing of axum; the handler maps conjungo's errors to statuses in
-//! one line (`error.http_status()`), inside `Store::patch`.
+//! A real HTTP server: `PATCH /services/{id}` over the in-memory catalog, with axum and
+//! conjungo's extractor. The body is read by `conjungo::axum::MergePatch` (media type, size,
+//! the gate), every failure answers as an RFC 9457 `application/problem+json` response, and
+//! a stored document that does not deserialize is a 500, not the client's fault.
 //!
 //! Run it with `cargo run --example axum_server` and try
 //! `curl -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"tier": 3}'
@@ -8,14 +9,16 @@
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::patch;
-use conjungo_suite::catalog::svc;
+use axum::{Json, Router};
+use conjungo::axum::MergePatch;
+use conjungo::{Options, patch as merge_patch};
+use conjungo_suite::catalog::{Service, ServicePatch, svc};
 use conjungo_suite::store::Store;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The routes: `PATCH /services/{id}`.
 pub fn router(store: Arc<Store>) -> Router {
@@ -27,15 +30,25 @@ pub fn router(store: Arc<Store>) -> Router {
 async fn patch_service(
     State(store): State<Arc<Store>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, axum::Json<Value>) {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let response = store.patch(&id, content_type, &body);
-    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(response.body))
+    MergePatch(patch): MergePatch<ServicePatch>,
+) -> Result<Json<Value>, Response> {
+    let outcome = store.modify(&id, |stored| {
+        let mut service: Service =
+            bson::deserialize_from_document(stored.clone()).map_err(conjungo::Error::stored)?;
+        let applied = merge_patch::apply(&mut service, patch, &Options::merge_patch())?;
+        Ok((service, applied))
+    });
+    match outcome {
+        None => Err((StatusCode::NOT_FOUND, format!("no service {id}")).into_response()),
+        Some(Err(error)) => Err(error.into_response()),
+        Some(Ok((service, applied))) => Ok(Json(json!({
+            "service": service,
+            "update": conjungo::bson::to_json(applied.update.into()),
+            "changes": applied.changes.iter()
+                .map(|c| json!({"path": c.path, "change": c.kind.to_string()}))
+                .collect::<Vec<_>>(),
+        }))),
+    }
 }
 
 #[tokio::main]

@@ -49,6 +49,30 @@ impl Store {
         self.docs.lock().expect("lock").get(id).cloned()
     }
 
+    /// Store `doc` under `id` as it is (a test can store what no `Service` reads).
+    pub fn insert_raw(&self, id: &str, doc: Document) {
+        self.docs.lock().expect("lock").insert(id.to_owned(), doc);
+    }
+
+    /// Run `f` on the stored document of `id` (`None` when there is none); when it gives
+    /// an update, the stored document becomes what MongoDB makes of it.
+    pub fn modify<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&Document) -> Result<(T, patch::Applied), conjungo::Error>,
+    ) -> Option<Result<(T, patch::Applied), conjungo::Error>> {
+        let mut docs = self.docs.lock().expect("lock");
+        let stored = docs.get_mut(id)?;
+        let outcome = f(stored);
+        if let Ok((_, applied)) = &outcome
+            && !applied.is_empty()
+        {
+            *stored = crate::mongo::apply_update(stored, &applied.update)
+                .expect("conjungo's updates are valid MongoDB updates");
+        }
+        Some(outcome)
+    }
+
     /// `PATCH /services/{id}` with `content_type` and `body`.
     pub fn patch(&self, id: &str, content_type: Option<&str>, body: &[u8]) -> Response {
         let mime = content_type
@@ -90,7 +114,8 @@ impl Store {
             }
             Err(e) => Response {
                 status: e.http_status(),
-                body: json!({"error": e.to_string(), "pointer": e.path()}),
+                // RFC 9457 problem details (`type`, `title`, `status`, `detail`, `pointer`).
+                body: serde_json::to_value(&e).unwrap_or(Value::Null),
             },
         }
     }
@@ -102,9 +127,9 @@ pub fn patch_service(
     stored: &Document,
     body: &[u8],
 ) -> Result<(Service, patch::Applied), conjungo::Error> {
-    let patch: ServicePatch = patch::parse(body)?; // 400 / 403 / 422, with a JSON Pointer
-    let mut service: Service = bson::deserialize_from_document(stored.clone())
-        .map_err(|e| conjungo::Error::custom(format!("stored document: {e}")))?;
+    let patch: ServicePatch = patch::parse(body)?; // 400 / 413 / 422, with a JSON Pointer
+    let mut service: Service =
+        bson::deserialize_from_document(stored.clone()).map_err(conjungo::Error::stored)?; // 500
     let applied = patch::apply(&mut service, patch, &Options::merge_patch())?;
     Ok((service, applied)) // applied.update: the MongoDB update; applied.changes: the audit
 }

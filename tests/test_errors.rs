@@ -100,8 +100,15 @@ fn serde_renames_are_the_path_segments() {
 #[test]
 fn classes_map_to_http_statuses() {
     assert_eq!(ErrorClass::Malformed.http_status(), 400);
-    assert_eq!(ErrorClass::Forbidden.http_status(), 403);
+    assert_eq!(ErrorClass::TooLarge.http_status(), 413);
+    assert_eq!(ErrorClass::UnsupportedMediaType.http_status(), 415);
     assert_eq!(ErrorClass::Unprocessable.http_status(), 422);
+    assert_eq!(ErrorClass::Internal.http_status(), 500);
+    assert_eq!(
+        Error::new(ErrorKind::TooLarge { limit: 1 }).http_status(),
+        413
+    );
+    assert_eq!(Error::stored("no").http_status(), 500);
     let e = Error::new(ErrorKind::TypeMismatch {
         target: Kind::Bool,
         source: Kind::Null,
@@ -111,7 +118,7 @@ fn classes_map_to_http_statuses() {
         field: "_id".into(),
     })
     .at_key("_id");
-    assert_eq!(e.http_status(), 403);
+    assert_eq!(e.http_status(), 422);
     assert_eq!(
         e.to_string(),
         "at /_id: field `_id` is protected and cannot be patched"

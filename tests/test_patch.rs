@@ -74,18 +74,18 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
         (b"null".to_vec(), 400, "", "expected a JSON object"),
         (
             br#"{"$set": {"x": 1}}"#.to_vec(),
-            403,
+            422,
             "/$set",
             "MongoDB operators",
         ),
-        (br#"{"a.b": "x"}"#.to_vec(), 403, "/a.b", "MongoDB paths"),
+        (br#"{"a.b": "x"}"#.to_vec(), 422, "/a.b", "MongoDB paths"),
         (
             b"{\"labels\": {\"a\\u0000\": \"x\"}}".to_vec(),
-            403,
+            422,
             "/labels/a\0",
             "NUL",
         ),
-        (br#"{"_id": "other"}"#.to_vec(), 403, "/_id", "protected"),
+        (br#"{"_id": "other"}"#.to_vec(), 422, "/_id", "protected"),
         (br#"{"name": null}"#.to_vec(), 422, "/name", "required"),
         (
             br#"{"deploy": {"replicas": null}}"#.to_vec(),
@@ -143,7 +143,7 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
     let err =
         patch::parse_with::<ServicePatch>(br#"{"name": "a longer name"}"#, &limits).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::TooLarge { limit: 10 });
-    assert_eq!(err.http_status(), 400);
+    assert_eq!(err.http_status(), 413);
 }
 
 #[test]
@@ -455,7 +455,7 @@ fn serde_skipped_fields_are_protected_too() {
             field: "cache".into()
         }
     );
-    assert_eq!((err.http_status(), err.path()), (403, "/cache"));
+    assert_eq!((err.http_status(), err.path()), (422, "/cache"));
     let mut account = Account {
         name: "a".into(),
         cache: 7,

@@ -79,26 +79,48 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Which broad class of failure an [`Error`] is, for mapping to an HTTP status.
+/// Which broad class of failure an [`Error`] is, for mapping to an HTTP status
+/// (RFC 9110). Every [`ErrorKind`] has one:
+///
+/// | Class | Status | Kinds | Why |
+/// |---|---|---|---|
+/// | `Malformed` | 400 | `Malformed` | the body cannot be read as a JSON object |
+/// | `TooLarge` | 413 | `TooLarge` | the body is larger than the limit (RFC 9110 §15.5.14) |
+/// | `UnsupportedMediaType` | 415 | `UnsupportedMediaType` | not `application/merge-patch+json` (or `application/json`) |
+/// | `Unprocessable` | 422 | every other kind: `ForbiddenKey`, `ProtectedField`, `Immutable`, `Invalid`, `TypeMismatch`, `NullOnRequired`, `UnknownField`, `MissingFields`, `DepthLimit`, `DuplicateKey`, `Unstorable`, `UpdateTooLarge`, `Custom` | the body is well-formed JSON of the right media type, and what it asks for breaks the resource's rules |
+/// | `Internal` | 500 | `Stored` | a server-side fault: the stored value could not be read |
+///
+/// Forbidden keys (`$…`) and protected fields are 422, not 403: 403 says the client is not
+/// allowed to act at all (an authorization failure), while these bodies are refused for
+/// what they say, like any other invalid content. Version conflicts (optimistic
+/// concurrency) would be 409; conjungo has none yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass {
-    /// The input could not be read at all (bad JSON, too large, not an object): HTTP 400.
+    /// The input could not be read at all (bad JSON, not an object): HTTP 400.
     Malformed,
-    /// The input tried to change something it may not (a protected field, a `$` key): HTTP 403.
-    Forbidden,
-    /// The input was well formed but cannot be applied (type errors, nulls on required
-    /// fields, depth): HTTP 422.
+    /// The input is larger than the limit: HTTP 413.
+    TooLarge,
+    /// The input is not of a media type a merge patch is sent as: HTTP 415.
+    UnsupportedMediaType,
+    /// The input was well formed but cannot be applied (forbidden keys, protected or
+    /// immutable fields, type errors, nulls on required fields, failed validation, depth):
+    /// HTTP 422.
     Unprocessable,
+    /// A fault on the server's side, not the client's (the stored value cannot be read):
+    /// HTTP 500.
+    Internal,
 }
 
 impl ErrorClass {
-    /// The HTTP status code of this class: 400, 403 or 422.
+    /// The HTTP status code of this class (see the table above).
     pub fn http_status(self) -> u16 {
         match self {
             ErrorClass::Malformed => 400,
-            ErrorClass::Forbidden => 403,
+            ErrorClass::TooLarge => 413,
+            ErrorClass::UnsupportedMediaType => 415,
             ErrorClass::Unprocessable => 422,
+            ErrorClass::Internal => 500,
         }
     }
 }
@@ -180,6 +202,18 @@ pub enum ErrorKind {
         /// The problems, each with its JSON Pointer.
         errors: Vec<Error>,
     },
+    /// The request's media type is not one a merge patch is sent as (the axum extractor:
+    /// `application/merge-patch+json`, and `application/json` unless turned off).
+    UnsupportedMediaType {
+        /// The `Content-Type` the request had, if any.
+        content_type: Option<String>,
+    },
+    /// The stored value could not be read (it does not deserialize into the model): a
+    /// fault on the server's side, not the client's (HTTP 500). See [`Error::stored`].
+    Stored {
+        /// What went wrong, as the deserializer says it.
+        message: String,
+    },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
 }
@@ -188,12 +222,67 @@ impl ErrorKind {
     /// The broad class of this error, for mapping to an HTTP status.
     pub fn class(&self) -> ErrorClass {
         match self {
-            ErrorKind::Malformed { .. } | ErrorKind::TooLarge { .. } => ErrorClass::Malformed,
-            ErrorKind::ForbiddenKey { .. } | ErrorKind::ProtectedField { .. } => {
-                ErrorClass::Forbidden
-            }
+            ErrorKind::Malformed { .. } => ErrorClass::Malformed,
+            ErrorKind::TooLarge { .. } => ErrorClass::TooLarge,
+            ErrorKind::UnsupportedMediaType { .. } => ErrorClass::UnsupportedMediaType,
+            ErrorKind::Stored { .. } => ErrorClass::Internal,
             _ => ErrorClass::Unprocessable,
         }
+    }
+
+    /// The variant's name (`"TypeMismatch"`): stable, for logs and for the problem type.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::TypeMismatch { .. } => "TypeMismatch",
+            ErrorKind::DepthLimit { .. } => "DepthLimit",
+            ErrorKind::ForbiddenKey { .. } => "ForbiddenKey",
+            ErrorKind::ProtectedField { .. } => "ProtectedField",
+            ErrorKind::UnknownField { .. } => "UnknownField",
+            ErrorKind::NullOnRequired => "NullOnRequired",
+            ErrorKind::MissingFields { .. } => "MissingFields",
+            ErrorKind::Malformed { .. } => "Malformed",
+            ErrorKind::TooLarge { .. } => "TooLarge",
+            ErrorKind::DuplicateKey => "DuplicateKey",
+            ErrorKind::Unstorable { .. } => "Unstorable",
+            ErrorKind::UpdateTooLarge { .. } => "UpdateTooLarge",
+            ErrorKind::Immutable => "Immutable",
+            ErrorKind::Invalid { .. } => "Invalid",
+            ErrorKind::UnsupportedMediaType { .. } => "UnsupportedMediaType",
+            ErrorKind::Stored { .. } => "Stored",
+            ErrorKind::Custom(_) => "Custom",
+        }
+    }
+
+    /// A short, human-readable summary of the kind, the same for every occurrence (the
+    /// `title` of an RFC 9457 problem).
+    pub fn title(&self) -> &'static str {
+        match self {
+            ErrorKind::TypeMismatch { .. } => "Type mismatch",
+            ErrorKind::DepthLimit { .. } => "Nested too deep",
+            ErrorKind::ForbiddenKey { .. } => "Forbidden key",
+            ErrorKind::ProtectedField { .. } => "Protected field",
+            ErrorKind::UnknownField { .. } => "Unknown field",
+            ErrorKind::NullOnRequired => "Null for a required field",
+            ErrorKind::MissingFields { .. } => "Missing required fields",
+            ErrorKind::Malformed { .. } => "Malformed body",
+            ErrorKind::TooLarge { .. } => "Body too large",
+            ErrorKind::DuplicateKey => "Duplicate key",
+            ErrorKind::Unstorable { .. } => "Value cannot be stored",
+            ErrorKind::UpdateTooLarge { .. } => "Update too large",
+            ErrorKind::Immutable => "Immutable field",
+            ErrorKind::Invalid { .. } => "Invalid result",
+            ErrorKind::UnsupportedMediaType { .. } => "Unsupported media type",
+            ErrorKind::Stored { .. } => "Stored value unreadable",
+            ErrorKind::Custom(_) => "Invalid value",
+        }
+    }
+
+    /// The RFC 9457 problem type of the kind: a URI naming it, whose page documents it.
+    pub fn problem_type(&self) -> String {
+        format!(
+            "https://docs.rs/conjungo/latest/conjungo/enum.ErrorKind.html#variant.{}",
+            self.name()
+        )
     }
 }
 
@@ -247,6 +336,18 @@ impl fmt::Display for ErrorKind {
                     }
                 }
                 Ok(())
+            }
+            ErrorKind::UnsupportedMediaType { content_type } => match content_type {
+                Some(found) => write!(
+                    f,
+                    "a merge patch is sent as application/merge-patch+json, not {found}"
+                ),
+                None => f.write_str(
+                    "a merge patch is sent as application/merge-patch+json: no content type",
+                ),
+            },
+            ErrorKind::Stored { message } => {
+                write!(f, "the stored value cannot be read: {message}")
             }
             ErrorKind::Custom(message) => f.write_str(message),
         }
@@ -368,6 +469,28 @@ impl Error {
         }
     }
 
+    /// The error of a stored value that cannot be read into the model (its deserializer's
+    /// error): [`ErrorKind::Stored`], HTTP 500, a fault on the server's side.
+    ///
+    /// ```
+    /// # #[cfg(feature = "bson")] {
+    /// #[derive(serde::Deserialize)]
+    /// struct User { name: String }
+    ///
+    /// let stored = bson::doc! {"name": 5};
+    /// let err = bson::deserialize_from_document::<User>(stored)
+    ///     .map_err(conjungo::Error::stored)
+    ///     .err()
+    ///     .unwrap();
+    /// assert_eq!(err.http_status(), 500);
+    /// # }
+    /// ```
+    pub fn stored(error: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::Stored {
+            message: error.to_string(),
+        })
+    }
+
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
         &self.inner.kind
@@ -384,7 +507,8 @@ impl Error {
         self.inner.kind.class()
     }
 
-    /// The HTTP status that fits this error: 400, 403 or 422.
+    /// The HTTP status that fits this error: 400, 413, 415, 422 or 500 (see
+    /// [`ErrorClass`]).
     pub fn http_status(&self) -> u16 {
         self.class().http_status()
     }
@@ -464,6 +588,76 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// An error serializes as an RFC 9457 problem details object: `type` (a URI naming the
+/// kind, see [`ErrorKind::problem_type`]), `title`, `status`, `detail`, and the extension
+/// member `pointer` (the JSON Pointer of the place, RFC 9457 §3.2) when the error has one;
+/// an [`ErrorKind::Invalid`] error adds `errors`, one `{"detail", "pointer"}` per problem.
+/// The detail of an [`ErrorKind::Stored`] error (a server-side fault) leaves its message
+/// out: that is for the server's logs (`Display`), not for the client.
+///
+/// ```
+/// use conjungo::{Error, ErrorKind};
+/// use serde_json::json;
+///
+/// let err = Error::new(ErrorKind::NullOnRequired).at_key("name");
+/// assert_eq!(serde_json::to_value(&err).unwrap(), json!({
+///     "type": "https://docs.rs/conjungo/latest/conjungo/enum.ErrorKind.html#variant.NullOnRequired",
+///     "title": "Null for a required field",
+///     "status": 422,
+///     "detail": "null is not allowed: the field is required",
+///     "pointer": "/name",
+/// }));
+/// ```
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+
+        let kind = self.kind();
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", &kind.problem_type())?;
+        map.serialize_entry("title", kind.title())?;
+        map.serialize_entry("status", &self.http_status())?;
+        match kind {
+            // A server-side fault: its message is for the logs, not for the client.
+            ErrorKind::Stored { .. } => {
+                map.serialize_entry("detail", "the stored value cannot be read")?;
+            }
+            _ => map.serialize_entry("detail", &kind.to_string())?,
+        }
+        if !self.path().is_empty() {
+            map.serialize_entry("pointer", self.path())?;
+        }
+        if let ErrorKind::Invalid { errors } = kind {
+            map.serialize_entry("errors", &Problems(errors))?;
+        }
+        map.end()
+    }
+}
+
+/// The `errors` member: each problem's detail and pointer.
+struct Problems<'a>(&'a [Error]);
+
+impl serde::Serialize for Problems<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+
+        struct One<'a>(&'a Error);
+        impl serde::Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                map.serialize_entry("detail", &self.0.kind().to_string())?;
+                map.serialize_entry("pointer", self.0.path())?;
+                map.end()
+            }
+        }
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for problem in self.0 {
+            seq.serialize_element(&One(problem))?;
+        }
+        seq.end()
+    }
+}
 
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {

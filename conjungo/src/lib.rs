@@ -83,6 +83,7 @@
 //! | `json` | yes | `Merge` for `serde_json::Value` and `Map`, [`json::merge_patch`] |
 //! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`); `patch::apply`, `patch::apply_document` and their MongoDB updates |
 //! | `chrono`, `time`, `uuid`, `rust_decimal`, `url` | no | `Merge` and patch forms for those crates' types, as atomic values (the overwrite rule) |
+//! | `axum` | no | [`axum::MergePatch`], the extractor of untrusted PATCH bodies (media type, size, the gate), and `Error` as an RFC 9457 problem response (implies `json`) |
 //! | `validator` | no | [`validator::check`]: the `validator` crate's `Validate` as the validator of merged values, its errors at serde's JSON Pointers |
 //!
 //! A type of any other crate can be a field with `#[merge(atomic)]` (see the derive's
@@ -109,6 +110,9 @@ pub mod patch;
 
 #[cfg(feature = "validator")]
 pub mod validator;
+
+#[cfg(feature = "axum")]
+pub mod axum;
 
 #[doc(hidden)]
 pub mod __private;

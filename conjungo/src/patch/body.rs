@@ -16,10 +16,10 @@ use super::markers::{NULL_ON_REQUIRED, PROTECTED};
 ///
 /// | Problem | [`ErrorKind`] | HTTP |
 /// |---|---|---|
-/// | larger than the limit | `TooLarge` | 400 |
+/// | larger than the limit | `TooLarge` | 413 |
 /// | invalid UTF-8 or JSON (with line and column), not an object | `Malformed` | 400 |
-/// | a key that starts with `$` (but an Extended JSON wrapper), contains NUL, or a top-level key with `.` | `ForbiddenKey` | 403 |
-/// | a protected (skipped) field | `ProtectedField` | 403 |
+/// | a key that starts with `$` (but an Extended JSON wrapper), contains NUL, or a top-level key with `.` | `ForbiddenKey` | 422 |
+/// | a protected (skipped) field | `ProtectedField` | 422 |
 /// | nested deeper than the limit | `DepthLimit` | 422 |
 /// | paths that would make the update larger than the limit | `UpdateTooLarge` | 422 |
 /// | an unknown field | `UnknownField` | 422 |
@@ -33,7 +33,7 @@ use super::markers::{NULL_ON_REQUIRED, PROTECTED};
 /// let err = patch::parse::<Value>(br#"{"a": {"$where": "1"}}"#).unwrap_err();
 /// assert_eq!(err.path(), "/a/$where");
 /// assert!(matches!(err.kind(), ErrorKind::ForbiddenKey { .. }));
-/// assert_eq!(err.http_status(), 403);
+/// assert_eq!(err.http_status(), 422);
 ///
 /// let err = patch::parse::<Value>(b"{\"a\": 1,}").unwrap_err();
 /// assert_eq!(err.http_status(), 400);

@@ -72,7 +72,7 @@ impl Applied {
 /// });
 ///
 /// let err = patch::parse::<UserPatch>(br#"{"_id": 2}"#).unwrap_err();
-/// assert_eq!((err.http_status(), err.path()), (403, "/_id"));
+/// assert_eq!((err.http_status(), err.path()), (422, "/_id"));
 /// let err = patch::parse::<UserPatch>(br#"{"name": null}"#).unwrap_err();
 /// assert_eq!((err.http_status(), err.path()), (422, "/name"));
 /// ```
@@ -159,7 +159,7 @@ fn apply_in_place<T: Patchable + Serialize>(
 ///
 /// let err = patch::apply_document(&mut stored, json!({"$set": {"x": 1}}), &Options::merge_patch())
 ///     .unwrap_err();
-/// assert_eq!(err.http_status(), 403);
+/// assert_eq!(err.http_status(), 422);
 /// ```
 pub fn apply_document(
     target: &mut Document,
