@@ -6,7 +6,7 @@
 //! reads the body under [`Limits::max_body_bytes`] (413 over it, answered by conjungo, not
 //! by axum's default body limit, which this extractor does not use), and runs
 //! [`patch::parse_with`]: `P` is a generated patch type, or `serde_json::Value` for
-//! schemaless documents ([`patch::apply_document`](crate::patch::apply_document) checks
+//! schemaless documents ([`patch::apply_document`] checks
 //! those again). Its rejection is an [`Error`], which answers with its status and a problem
 //! details body (see [`Error`]'s `Serialize`). The configuration is a request extension:
 //! `.layer(axum::Extension(PatchConfig::default().accept_json(false)))`.
