@@ -197,6 +197,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     };
 
     let validation = validation(cont, &open, krate);
+    let schema = schema(cont, &patch_ident, &open, krate);
 
     quote! {
         #[doc = #doc]
@@ -215,6 +216,8 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         }
 
         #(#de_fns)*
+
+        #schema
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
@@ -262,6 +265,60 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
                 #validation
             }
         };
+    }
+}
+
+/// `schemars::JsonSchema` for the patch type, kept by `conjungo::__schemars!` only when
+/// conjungo's `schemars` feature is on. The bounds are higher-ranked so that they are
+/// checked where the impl is used: a field type without a schema only means no schema.
+/// Fields whose type leads back to the container get no bound (it would be a cycle).
+fn schema(
+    cont: &Container<'_>,
+    patch_ident: &Ident,
+    open: &[&FieldGen<'_>],
+    krate: &Path,
+) -> TokenStream {
+    let schemars = quote!(#krate::__private::schemars);
+    let forms: Vec<TokenStream> = open.iter().map(|f| form(f, krate)).collect();
+    // A field leading back to the type needs no bound: asking would be a cycle, and its
+    // schema is this one.
+    let bounds = open
+        .iter()
+        .zip(&forms)
+        .filter(|(f, _)| !recursive(cont, f.field.ty))
+        .map(|(_, form)| form);
+    let properties = open.iter().zip(&forms).flat_map(|(f, form)| {
+        let nullable = f.is_option;
+        let by_function = f.field.deserialize_with.is_some();
+        let schema = quote! {
+            #krate::__private::field_schema::<#form>(__generator, #nullable, #by_function)
+        };
+        std::iter::once(&f.field.de_name)
+            .chain(&f.field.aliases)
+            .map(move |name| quote!((#name, #schema),))
+            .collect::<Vec<_>>()
+    });
+    let name = patch_ident.to_string();
+    quote! {
+        #krate::__schemars! {
+            #[automatically_derived]
+            impl #schemars::JsonSchema for #patch_ident
+            where
+                #(for<'__conjungo> #bounds: #schemars::JsonSchema,)*
+            {
+                fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                    ::std::borrow::Cow::Borrowed(#name)
+                }
+
+                fn schema_id() -> ::std::borrow::Cow<'static, str> {
+                    ::std::borrow::Cow::Borrowed(::core::concat!(::core::module_path!(), "::", #name))
+                }
+
+                fn json_schema(__generator: &mut #schemars::SchemaGenerator) -> #schemars::Schema {
+                    #krate::__private::object_schema(::std::vec![#(#properties)*])
+                }
+            }
+        }
     }
 }
 

@@ -395,3 +395,27 @@ pub fn patch_append<S: Appendable>(
     }
     Ok(())
 }
+
+/// Generated patch types implement `schemars::JsonSchema` when conjungo's `schemars`
+/// feature is on: the derive wraps the impl in this macro, which keeps it or drops it.
+#[cfg(feature = "schemars")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schemars {
+    ($($impl:tt)*) => { $($impl)* };
+}
+
+/// Generated patch types implement `schemars::JsonSchema` when conjungo's `schemars`
+/// feature is on: without it, this macro drops the impl.
+#[cfg(not(feature = "schemars"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __schemars {
+    ($($impl:tt)*) => {};
+}
+
+#[cfg(feature = "schemars")]
+pub use schemars;
+
+#[cfg(feature = "schemars")]
+pub use crate::patch::schema::{field_schema, object_schema};

@@ -84,6 +84,7 @@
 //! | `bson` | no | `Merge` for `bson::Bson` and `Document` (implies `json`); `patch::apply`, `patch::apply_document` and their MongoDB updates |
 //! | `chrono`, `time`, `uuid`, `rust_decimal`, `url` | no | `Merge` and patch forms for those crates' types, as atomic values (the overwrite rule) |
 //! | `axum` | no | [`axum::MergePatch`], the extractor of untrusted PATCH bodies (media type, size, the gate), and `Error` as an RFC 9457 problem response (implies `json`) |
+//! | `schemars` | no | `schemars::JsonSchema` for [`patch::Patch`] and every generated patch type: the bodies [`patch::parse`] accepts (implies `json`) |
 //! | `validator` | no | [`validator::check`]: the `validator` crate's `Validate` as the validator of merged values, its errors at serde's JSON Pointers |
 //!
 //! A type of any other crate can be a field with `#[merge(atomic)]` (see the derive's

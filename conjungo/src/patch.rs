@@ -30,6 +30,9 @@ pub use update::{Applied, apply, apply_document, apply_document_with};
 #[cfg(feature = "json")]
 mod body;
 
+#[cfg(feature = "schemars")]
+pub(crate) mod schema;
+
 #[cfg(feature = "json")]
 pub use body::{parse, parse_with, validate_body};
 

@@ -1,0 +1,103 @@
+//! JSON Schemas of patch bodies (feature `schemars`): what [`parse`](super::parse) accepts
+//! for a generated patch type, as `schemars::schema_for!(ServicePatch)` gives it.
+//!
+//! Every field is optional (absent means unchanged); a field whose type is not an `Option`
+//! is not nullable (`null` is refused), an `Option` field is (`null` sets `None`); a field
+//! patched field by field has its own patch type's schema; protected (`#[merge(skip)]`) and
+//! serde-skipped fields are absent; unknown fields are refused
+//! (`"additionalProperties": false`); aliases are properties too. A map's entries are
+//! nullable (`null` removes one). A field read through `deserialize_with` or `with` accepts
+//! whatever that function reads, so its schema accepts anything.
+//!
+//! ```
+//! use conjungo::Merge;
+//! use serde::{Deserialize, Serialize};
+//! use serde_json::json;
+//!
+//! #[derive(Merge, Serialize, Deserialize, schemars::JsonSchema)]
+//! #[merge(patch)]
+//! struct Service {
+//!     #[merge(skip)]
+//!     id: String,
+//!     name: String,
+//!     nick: Option<String>,
+//! }
+//!
+//! let schema = serde_json::to_value(schemars::schema_for!(ServicePatch)).unwrap();
+//! assert_eq!(schema["additionalProperties"], json!(false));
+//! assert_eq!(schema["properties"]["name"], json!({"type": "string"}));
+//! assert_eq!(
+//!     schema["properties"]["nick"],
+//!     json!({"anyOf": [{"type": "string"}, {"type": "null"}]})
+//! );
+//! assert!(schema["properties"].get("id").is_none());
+//! assert!(schema.get("required").is_none());
+//! ```
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+
+use super::Patch;
+
+/// `Patch<T>` is `T`'s schema or `null` (the value of a map entry: `null` removes it).
+/// A field of a generated patch type has its own schema (see the module docs).
+impl<T: JsonSchema> JsonSchema for Patch<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Patch_of_{}", T::schema_name()).into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        format!("conjungo::Patch<{}>", T::schema_id()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        nullable(generator.subschema_for::<T>())
+    }
+}
+
+/// `schema` or `null`.
+fn nullable(schema: Schema) -> Schema {
+    let value = schema.to_value();
+    if value == Value::Bool(true) {
+        return Schema::from(true);
+    }
+    Schema::try_from(json!({"anyOf": [value, {"type": "null"}]})).unwrap_or(Schema::from(true))
+}
+
+/// The schema of one field of a patch type, whose patch form is `F`: nullable for an
+/// `Option` field, anything for a field read through a function of its own.
+pub fn field_schema<F: JsonSchema>(
+    generator: &mut SchemaGenerator,
+    nullable_field: bool,
+    read_by_function: bool,
+) -> Schema {
+    if read_by_function {
+        return Schema::from(true);
+    }
+    let schema = generator.subschema_for::<F>();
+    if nullable_field {
+        nullable(schema)
+    } else {
+        schema
+    }
+}
+
+/// The schema of a patch type: an object of optional `properties`, nothing else.
+pub fn object_schema(properties: Vec<(&'static str, Schema)>) -> Schema {
+    let properties: Map<String, Value> = properties
+        .into_iter()
+        .map(|(name, schema)| (name.to_owned(), schema.to_value()))
+        .collect();
+    Schema::try_from(json!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    }))
+    .unwrap_or(Schema::from(true))
+}
