@@ -214,3 +214,105 @@ proptest! {
         }
     }
 }
+
+/// A hand-written impl that visits its two `String` children in one order when checking
+/// and in the other when applying: each custom result still lands at its own place.
+#[derive(Debug, PartialEq)]
+struct Pair {
+    first: String,
+    second: String,
+}
+
+impl Merge for Pair {
+    const FALLIBLE: bool = true;
+
+    fn check(&self, source: &Self, cx: &mut conjungo::Check<'_>) -> Result<(), Error> {
+        cx.merge(&self.first, &source.first)?;
+        cx.merge(&self.second, &source.second)
+    }
+
+    fn apply(&mut self, source: Self, cx: &mut conjungo::Apply<'_>) -> Result<(), Error> {
+        cx.merge(&mut self.second, source.second)?;
+        cx.merge(&mut self.first, source.first)
+    }
+}
+
+#[test]
+fn custom_results_follow_their_place_not_the_visiting_order() {
+    let concat = Options::default().on_type::<String>(|t, s, _| {
+        t.push('+');
+        t.push_str(&s);
+        Ok(())
+    });
+    let mut pair = Pair {
+        first: "a".into(),
+        second: "b".into(),
+    };
+    pair.merge_with(
+        Pair {
+            first: "x".into(),
+            second: "y".into(),
+        },
+        &concat,
+    )
+    .unwrap();
+    assert_eq!(
+        pair,
+        Pair {
+            first: "a+x".into(),
+            second: "b+y".into(),
+        }
+    );
+    // In a map of pairs, where items are also reached in order.
+    let mut pairs = BTreeMap::from([
+        (
+            "p",
+            Pair {
+                first: "1".into(),
+                second: "2".into(),
+            },
+        ),
+        (
+            "q",
+            Pair {
+                first: "3".into(),
+                second: "4".into(),
+            },
+        ),
+    ]);
+    pairs
+        .merge_with(
+            BTreeMap::from([
+                (
+                    "p",
+                    Pair {
+                        first: "5".into(),
+                        second: "6".into(),
+                    },
+                ),
+                (
+                    "q",
+                    Pair {
+                        first: "7".into(),
+                        second: "8".into(),
+                    },
+                ),
+            ]),
+            &concat,
+        )
+        .unwrap();
+    assert_eq!(
+        pairs["p"],
+        Pair {
+            first: "1+5".into(),
+            second: "2+6".into()
+        }
+    );
+    assert_eq!(
+        pairs["q"],
+        Pair {
+            first: "3+7".into(),
+            second: "4+8".into()
+        }
+    );
+}

@@ -164,6 +164,7 @@ impl Gen<'_> {
                 quote!({
                     let __f = #closure;
                     __cx.custom(
+                        #t,
                         (&#krate::__private::Probe(#t)).__conjungo_snapshot(),
                         (&#krate::__private::Probe(#s)).__conjungo_snapshot(),
                         #krate::CustomFn::new(&__f),

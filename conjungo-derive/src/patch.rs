@@ -474,6 +474,7 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             quote!({
                 let __f = #closure;
                 __cx.custom(
+                    &self.#member,
                     (&#krate::__private::Probe(&self.#member)).__conjungo_snapshot(),
                     #source,
                     #krate::CustomFn::new(&__f),

@@ -22,6 +22,71 @@ use crate::{Error, ErrorKind, Merge, Options};
 
 type Slot = Option<Box<dyn Any>>;
 
+/// A custom site of the check pass: where it was (the target's address and type) and the
+/// result computed on copies (`None`: no copies, the function runs in the apply pass).
+struct Site {
+    place: usize,
+    ty: &'static str,
+    result: Slot,
+}
+
+/// The results of the check pass's custom sites, for the apply pass to find by place.
+///
+/// The apply pass visits the same places, usually in the same order: the next site is
+/// taken when it is the place asked for. A hand-written impl that visits children in
+/// another order gets each result by its place (address and type) instead, so two children
+/// of one type never swap results. A place that moved since the check pass (an item of a
+/// sequence that grew) takes the next site of its type, in order.
+#[derive(Default)]
+struct Results {
+    sites: Vec<Option<Site>>,
+    next: usize,
+    /// Built on the first visit out of order: untaken sites by place.
+    by_place: Option<std::collections::HashMap<(usize, &'static str), usize>>,
+}
+
+impl Results {
+    fn push<T>(&mut self, place: &T, result: Slot) {
+        self.sites.push(Some(Site {
+            place: place as *const T as usize,
+            ty: std::any::type_name::<T>(),
+            result,
+        }));
+    }
+
+    /// The site of `place`: `None` when the check pass had none.
+    fn take<T>(&mut self, place: &T) -> Option<Site> {
+        let key = (place as *const T as usize, std::any::type_name::<T>());
+        while self.next < self.sites.len() && self.sites[self.next].is_none() {
+            self.next += 1;
+        }
+        let here = self.sites.get(self.next).and_then(Option::as_ref);
+        if here.is_some_and(|site| (site.place, site.ty) == key) {
+            self.next += 1;
+            return self.sites[self.next - 1].take();
+        }
+        let sites = &self.sites;
+        let by_place = self.by_place.get_or_insert_with(|| {
+            sites
+                .iter()
+                .enumerate()
+                .filter_map(|(i, site)| site.as_ref().map(|s| ((s.place, s.ty), i)))
+                .collect()
+        });
+        if let Some(i) = by_place.remove(&key)
+            && self.sites[i].is_some()
+        {
+            return self.sites[i].take();
+        }
+        // The place moved: the next site of its type, in order.
+        if here.is_some_and(|site| site.ty == key.1) {
+            self.next += 1;
+            return self.sites[self.next - 1].take();
+        }
+        None
+    }
+}
+
 /// A custom merge function found for a value of type `T`, with what the two passes need to
 /// carry its result from one to the other. Made by [`Options::type_fn`],
 /// [`Options::kind_fn`] or [`CustomFn::new`].
@@ -61,7 +126,7 @@ impl<T> CustomFn<'_, T> {
 pub struct Check<'a> {
     options: &'a Options,
     depth: usize,
-    results: Vec<Slot>,
+    results: Results,
     /// Whether patch values are checked to be storable as BSON (typed PATCH, until a
     /// field with its own serializer turns it off below it).
     storage: bool,
@@ -73,7 +138,7 @@ impl<'a> Check<'a> {
         Check {
             options,
             depth: 0,
-            results: Vec::new(),
+            results: Results::default(),
             storage: false,
         }
     }
@@ -90,7 +155,7 @@ impl<'a> Check<'a> {
     pub fn merge<T: Merge>(&mut self, target: &T, source: &T) -> Result<(), Error> {
         if self.options.has_custom() {
             if let Some(f) = T::custom_fn(self.options) {
-                return self.custom(target.snapshot(), source.snapshot(), f);
+                return self.custom(target, target.snapshot(), source.snapshot(), f);
             }
         } else if !T::FALLIBLE {
             return Ok(());
@@ -98,12 +163,14 @@ impl<'a> Check<'a> {
         target.check(source, self)
     }
 
-    /// A custom merge site: run `f` on the copies `target` and `source` now, and keep the
-    /// result for the apply pass (which must call [`Apply::custom`] at the same place).
-    /// Without copies (`None`), `f` runs on the real values in the apply pass instead, and
-    /// an error there can no longer be undone.
+    /// A custom merge site at `place` (the target): run `f` on the copies `target` and
+    /// `source` now, and keep the result for the apply pass, which finds it when it calls
+    /// [`Apply::custom`] with the same place (matched by address and type, so the apply
+    /// pass may visit places in another order). Without copies (`None`), `f` runs on the
+    /// real values in the apply pass instead, and an error there can no longer be undone.
     pub fn custom<T>(
         &mut self,
+        place: &T,
         target: Option<T>,
         source: Option<T>,
         f: CustomFn<'_, T>,
@@ -111,9 +178,9 @@ impl<'a> Check<'a> {
         match (target, source) {
             (Some(mut target), Some(source)) => {
                 f.call(&mut target, source, self.options)?;
-                self.results.push(Some((f.store)(target)));
+                self.results.push(place, Some((f.store)(target)));
             }
-            _ => self.results.push(None),
+            _ => self.results.push(place, None),
         }
         Ok(())
     }
@@ -157,7 +224,7 @@ impl<'a> Check<'a> {
     pub(crate) fn into_apply(self) -> Apply<'a> {
         Apply {
             options: self.options,
-            results: self.results.into_iter(),
+            results: self.results,
             recorder: None,
         }
     }
@@ -166,7 +233,7 @@ impl<'a> Check<'a> {
 /// The pass of a merge that changes the target. See the [module docs](self).
 pub struct Apply<'a> {
     options: &'a Options,
-    results: std::vec::IntoIter<Slot>,
+    results: Results,
     recorder: Option<Box<Recorder>>,
 }
 
@@ -208,7 +275,7 @@ impl<'a> Apply<'a> {
     pub(crate) fn new(options: &'a Options) -> Self {
         Apply {
             options,
-            results: Vec::new().into_iter(),
+            results: Results::default(),
             recorder: None,
         }
     }
@@ -360,7 +427,10 @@ impl<'a> Apply<'a> {
         source: T,
         f: CustomFn<'_, T>,
     ) -> Result<(), Error> {
-        if let Some(Some(result)) = self.results.next()
+        if let Some(Site {
+            result: Some(result),
+            ..
+        }) = self.results.take(&*target)
             && let Some(result) = (f.load)(result)
         {
             *target = result;

@@ -130,7 +130,7 @@ pub(crate) fn check_value<V: Dynamic>(
         };
     }
     if let Some(f) = cx.options().kind_fn::<V>(target_kind) {
-        return cx.custom(Some(target.clone()), Some(source.clone()), f);
+        return cx.custom(target, Some(target.clone()), Some(source.clone()), f);
     }
     match (target.as_object(), source.as_object()) {
         (Some(target), Some(source)) => cx.nested(|cx| check_object(target, source, cx)),
