@@ -290,3 +290,75 @@ pub fn variant_attrs(cx: &Ctxt, attrs: &[Attribute]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn messages(cx: Ctxt) -> Vec<String> {
+        match cx.check() {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn field_strategies_parse_with_their_values() {
+        let cases: [(Attribute, &str); 5] = [
+            (parse_quote!(#[merge(immutable)]), "immutable"),
+            (parse_quote!(#[merge(atomic)]), "atomic"),
+            (parse_quote!(#[merge(by_key = id)]), "by_key"),
+            (parse_quote!(#[merge(by_key = "id")]), "by_key"),
+            (parse_quote!(#[merge(with = crate::f)]), "with"),
+        ];
+        for (attr, name) in cases {
+            let cx = Ctxt::default();
+            let attrs = field_attrs(&cx, &[attr]);
+            assert_eq!(messages(cx), Vec::<String>::new());
+            assert_eq!(attrs.strategy.map(|s| s.kind.name()), Some(name));
+        }
+    }
+
+    #[test]
+    fn misuse_is_reported_all_at_once() {
+        let cx = Ctxt::default();
+        let attrs = [
+            parse_quote!(#[merge(skip = 1)]),
+            parse_quote!(#[merge(append, prepend)]),
+            parse_quote!(#[merge(apend)]),
+        ];
+        field_attrs(&cx, &attrs);
+        assert_eq!(
+            messages(cx),
+            [
+                "`skip` takes no value",
+                "conflicting merge strategies `skip` and `append`: a field takes one",
+                "conflicting merge strategies `skip` and `prepend`: a field takes one",
+                format!("unknown merge attribute `apend`; expected one of {FIELD_ATTRS}").as_str(),
+            ]
+        );
+    }
+
+    #[test]
+    fn container_attributes_parse_and_field_ones_are_pointed_at_fields() {
+        let cx = Ctxt::default();
+        let attrs: [Attribute; 2] = [
+            parse_quote!(#[merge(patch = ServiceBody, validate = check)]),
+            parse_quote!(#[merge(crate = ::my::conjungo)]),
+        ];
+        let out = container_attrs(&cx, &attrs);
+        assert_eq!(messages(cx), Vec::<String>::new());
+        assert_eq!(out.patch.and_then(|(_, name)| name).unwrap(), "ServiceBody");
+        let (_, path) = out.validate.unwrap();
+        assert!(path.is_ident("check"));
+        assert!(out.krate.is_some());
+
+        let cx = Ctxt::default();
+        container_attrs(&cx, &[parse_quote!(#[merge(immutable)])]);
+        assert_eq!(
+            messages(cx),
+            ["unknown merge attribute `immutable` on a type; it belongs on a field"]
+        );
+    }
+}

@@ -125,10 +125,15 @@ pub use crate::options::{
 };
 pub use crate::patch::Patch;
 
-/// Derive [`Merge`] for a struct or an enum. See the [`conjungo_derive`] docs for
-/// every attribute.
+/// Derive [`Merge`](trait@Merge) for a struct or an enum. Every attribute, with examples:
+/// [`attributes`].
 #[cfg(feature = "derive")]
+#[doc(inline)]
 pub use conjungo_derive::Merge;
+
+#[cfg(feature = "derive")]
+#[doc = include_str!("attributes.md")]
+pub mod attributes {}
 
 /// Values that can be merged with another value of the same type.
 ///
