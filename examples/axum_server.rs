@@ -5,7 +5,7 @@
 //!
 //! Run it with `cargo run --example axum_server` and try
 //! `curl -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"tier": 3}'
-//! http://127.0.0.1:3000/services/svc-1`. `tests/test_http.rs` drives the same router.
+//! http://127.0.0.1:3000/services/svc-1`. `tests/integration/http.rs` drives the same router.
 
 use std::sync::Arc;
 

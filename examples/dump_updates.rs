@@ -41,7 +41,7 @@ fn value(rng: &mut Rng, depth: usize) -> Value {
 
 fn object(rng: &mut Rng, depth: usize) -> Value {
     // No key with `.`: montydb follows the rules of MongoDB before 5.0, which refused them
-    // in stored documents (tests/test_hostile.rs covers them with the repo's applier).
+    // in stored documents (tests/integration/hostile.rs covers them with the repo's applier).
     let keys = ["a", "b", "n", "7", "", "x"];
     let mut map = serde_json::Map::new();
     for _ in 0..rng.next() % 4 {

@@ -1,9 +1,9 @@
 //! `patch::apply_document`: the update document, applied with MongoDB's rules (an
-//! independent applier in `tests/common/mongo.rs`; no MongoDB server), gives exactly the
+//! independent applier in `src/mongo.rs`; no MongoDB server), gives exactly the
 //! merged document; under RFC 7396 options the merge is RFC 7396; rejected bodies change
 //! nothing.
 
-mod common;
+use crate::common;
 
 use bson::{Bson, Document, doc};
 use common::json_eq;

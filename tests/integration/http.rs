@@ -3,7 +3,7 @@
 //! 500), with the `application/problem+json` body compared whole, plus success, no-op and
 //! the handler's own 404. Every request is bounded by a timeout.
 
-#[path = "../examples/axum_server.rs"]
+#[path = "../../examples/axum_server.rs"]
 #[allow(dead_code)]
 mod server;
 

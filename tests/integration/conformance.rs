@@ -1,6 +1,6 @@
 //! Conformance with Go conjungo (recorded oracle) and RFC 7396 (Appendix A, §1, §3).
 
-mod common;
+use crate::common;
 
 use common::{json_eq, jsonl};
 use conjungo::{Merge, Options, json};
