@@ -232,48 +232,37 @@ impl ErrorKind {
 
     /// The variant's name (`"TypeMismatch"`): stable, for logs and for the problem type.
     pub fn name(&self) -> &'static str {
-        match self {
-            ErrorKind::TypeMismatch { .. } => "TypeMismatch",
-            ErrorKind::DepthLimit { .. } => "DepthLimit",
-            ErrorKind::ForbiddenKey { .. } => "ForbiddenKey",
-            ErrorKind::ProtectedField { .. } => "ProtectedField",
-            ErrorKind::UnknownField { .. } => "UnknownField",
-            ErrorKind::NullOnRequired => "NullOnRequired",
-            ErrorKind::MissingFields { .. } => "MissingFields",
-            ErrorKind::Malformed { .. } => "Malformed",
-            ErrorKind::TooLarge { .. } => "TooLarge",
-            ErrorKind::DuplicateKey => "DuplicateKey",
-            ErrorKind::Unstorable { .. } => "Unstorable",
-            ErrorKind::UpdateTooLarge { .. } => "UpdateTooLarge",
-            ErrorKind::Immutable => "Immutable",
-            ErrorKind::Invalid { .. } => "Invalid",
-            ErrorKind::UnsupportedMediaType { .. } => "UnsupportedMediaType",
-            ErrorKind::Stored { .. } => "Stored",
-            ErrorKind::Custom(_) => "Custom",
-        }
+        self.describe().0
     }
 
     /// A short, human-readable summary of the kind, the same for every occurrence (the
     /// `title` of an RFC 9457 problem).
     pub fn title(&self) -> &'static str {
+        self.describe().1
+    }
+
+    /// The name and the title of the kind, in one table.
+    fn describe(&self) -> (&'static str, &'static str) {
         match self {
-            ErrorKind::TypeMismatch { .. } => "Type mismatch",
-            ErrorKind::DepthLimit { .. } => "Nested too deep",
-            ErrorKind::ForbiddenKey { .. } => "Forbidden key",
-            ErrorKind::ProtectedField { .. } => "Protected field",
-            ErrorKind::UnknownField { .. } => "Unknown field",
-            ErrorKind::NullOnRequired => "Null for a required field",
-            ErrorKind::MissingFields { .. } => "Missing required fields",
-            ErrorKind::Malformed { .. } => "Malformed body",
-            ErrorKind::TooLarge { .. } => "Body too large",
-            ErrorKind::DuplicateKey => "Duplicate key",
-            ErrorKind::Unstorable { .. } => "Value cannot be stored",
-            ErrorKind::UpdateTooLarge { .. } => "Update too large",
-            ErrorKind::Immutable => "Immutable field",
-            ErrorKind::Invalid { .. } => "Invalid result",
-            ErrorKind::UnsupportedMediaType { .. } => "Unsupported media type",
-            ErrorKind::Stored { .. } => "Stored value unreadable",
-            ErrorKind::Custom(_) => "Invalid value",
+            ErrorKind::TypeMismatch { .. } => ("TypeMismatch", "Type mismatch"),
+            ErrorKind::DepthLimit { .. } => ("DepthLimit", "Nested too deep"),
+            ErrorKind::ForbiddenKey { .. } => ("ForbiddenKey", "Forbidden key"),
+            ErrorKind::ProtectedField { .. } => ("ProtectedField", "Protected field"),
+            ErrorKind::UnknownField { .. } => ("UnknownField", "Unknown field"),
+            ErrorKind::NullOnRequired => ("NullOnRequired", "Null for a required field"),
+            ErrorKind::MissingFields { .. } => ("MissingFields", "Missing required fields"),
+            ErrorKind::Malformed { .. } => ("Malformed", "Malformed body"),
+            ErrorKind::TooLarge { .. } => ("TooLarge", "Body too large"),
+            ErrorKind::DuplicateKey => ("DuplicateKey", "Duplicate key"),
+            ErrorKind::Unstorable { .. } => ("Unstorable", "Value cannot be stored"),
+            ErrorKind::UpdateTooLarge { .. } => ("UpdateTooLarge", "Update too large"),
+            ErrorKind::Immutable => ("Immutable", "Immutable field"),
+            ErrorKind::Invalid { .. } => ("Invalid", "Invalid result"),
+            ErrorKind::UnsupportedMediaType { .. } => {
+                ("UnsupportedMediaType", "Unsupported media type")
+            }
+            ErrorKind::Stored { .. } => ("Stored", "Stored value unreadable"),
+            ErrorKind::Custom(_) => ("Custom", "Invalid value"),
         }
     }
 
