@@ -294,9 +294,9 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
 
     let mut out = Update::default();
     match merged {
-        // Values are found by lookups along each path: no tree is needed.
+        // Values are found by lookups along each path: no tree is needed (a schemaless
+        // merge reads nothing on the spot, and a lookup finds it anyway).
         Merged::Document(doc) => {
-            debug_assert!(prefilled.iter().all(Option::is_none));
             let mut covered: Option<&[String]> = None;
             for (path, op) in extract::resolve(ops) {
                 if covered.is_some_and(|c| path.starts_with(c)) {
