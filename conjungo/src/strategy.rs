@@ -66,11 +66,7 @@ pub fn overwrite<T>(target: &mut T, source: T, options: &Options) -> Result<(), 
 /// ```
 #[inline]
 pub fn immutable<T: PartialEq>(target: &mut T, source: T, _options: &Options) -> Result<(), Error> {
-    if *target == source {
-        Ok(())
-    } else {
-        Err(Error::new(crate::ErrorKind::Immutable))
-    }
+    crate::__private::immutable_check(target, &source)
 }
 
 /// Strategies for sequences (`Vec`, `VecDeque`).
