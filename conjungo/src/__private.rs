@@ -257,6 +257,10 @@ where
     K: PartialEq + ?Sized,
 {
     let mut index = index_of(target, &key, hash);
+    // With custom functions, new items are appended after the merges, so that no item
+    // moves (the sequence growing) before its custom result is found by its place.
+    let defer = cx.options().has_custom();
+    let mut later = Vec::new();
     for item in source.seq_into_iter() {
         match index.find(key(&item), |i| target.seq_get(i).map(&key)) {
             Some(i) => {
@@ -264,11 +268,18 @@ where
                     cx.merge(have, item).map_err(|e| e.at_index(i))?;
                 }
             }
+            None if defer => {
+                // A source has no key twice (checked): later items never match this one.
+                later.push(item);
+            }
             None => {
                 index.insert(key(&item), target.seq_len());
                 target.seq_push(item);
             }
         }
+    }
+    for item in later {
+        target.seq_push(item);
     }
     Ok(())
 }

@@ -316,3 +316,36 @@ fn custom_results_follow_their_place_not_the_visiting_order() {
         }
     );
 }
+
+/// New keys inserted while existing ones are merged with a custom function (the map grows
+/// and rehashes many times): every existing key gets its own result.
+#[test]
+fn custom_results_stay_with_their_entries_while_a_map_grows() {
+    let add = Options::default().on_type::<i64>(|t, s, _| {
+        *t += s;
+        Ok(())
+    });
+    let mut target: HashMap<String, i64> = (0..50).map(|i| (format!("e{i}"), i)).collect();
+    let source: HashMap<String, i64> = (0..50)
+        .map(|i| (format!("e{i}"), 1000 * i))
+        .chain((0..2000).map(|i| (format!("n{i}"), -1)))
+        .collect();
+    target.merge_with(source, &add).unwrap();
+    for i in 0..50 {
+        assert_eq!(target[&format!("e{i}")], 1001 * i, "e{i}");
+    }
+    assert_eq!(target.len(), 2050);
+    let mut doc = json!({"k": (0..50).map(|i| (format!("e{i}"), json!(i))).collect::<serde_json::Map<_, _>>()});
+    let mut grow: serde_json::Map<String, Value> = (0..50)
+        .map(|i| (format!("e{i}"), json!(1000 * i)))
+        .collect();
+    grow.extend((0..2000).map(|i| (format!("n{i}"), json!(-1))));
+    let sum = Options::default().on_kind::<Value>(conjungo::Kind::Number, |t, s, _| {
+        *t = json!(t.as_i64().unwrap_or(0) + s.as_i64().unwrap_or(0));
+        Ok(())
+    });
+    doc.merge_with(json!({"k": grow}), &sum).unwrap();
+    for i in 0..50 {
+        assert_eq!(doc["k"][format!("e{i}")], json!(1001 * i), "e{i}");
+    }
+}

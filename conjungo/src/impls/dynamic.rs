@@ -314,6 +314,10 @@ pub(crate) fn apply_object<O: DynObject>(
     // Removals happen together at the end: one by one, an ordered document would shift
     // its members once per removal (quadratic in a hostile body).
     let mut removed: Vec<String> = Vec::new();
+    // With custom functions, new members go in after the merges, so that no member moves
+    // before its custom result is found by its place.
+    let defer = options.has_custom();
+    let mut later: Vec<(String, O::Value)> = Vec::new();
     for (key, source) in source.into_entries() {
         if source.is_null() {
             match options.nulls {
@@ -341,7 +345,11 @@ pub(crate) fn apply_object<O: DynObject>(
                         if cx.is_recording() {
                             cx.record_at(&key, crate::patch::ChangeKind::Added);
                         }
-                        target.insert(key, O::Value::null());
+                        if defer {
+                            later.push((key, O::Value::null()));
+                        } else {
+                            target.insert(key, O::Value::null());
+                        }
                     }
                 },
             }
@@ -363,12 +371,19 @@ pub(crate) fn apply_object<O: DynObject>(
                 if cx.is_recording() {
                     cx.record_at(&key, crate::patch::ChangeKind::Added);
                 }
-                target.insert(key, take(source, options));
+                if defer {
+                    later.push((key, take(source, options)));
+                } else {
+                    target.insert(key, take(source, options));
+                }
             }
         }
     }
     if !removed.is_empty() {
         target.remove_keys(removed);
+    }
+    for (key, value) in later {
+        target.insert(key, value);
     }
     Ok(())
 }

@@ -32,16 +32,22 @@ macro_rules! map {
             }
 
             fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                // With custom functions, new entries go in after the merges, so that no
+                // entry moves before its custom result is found by its place.
+                let mut later = Vec::new();
+                let defer = cx.options().has_custom();
                 for (key, source) in source {
                     match self.get_mut(&key) {
                         Some(target) => cx
                             .merge(target, source)
                             .map_err(|e| e.at_key(&key.to_string()))?,
+                        None if defer => later.push((key, source)),
                         None => {
                             self.insert(key, source);
                         }
                     }
                 }
+                self.extend(later);
                 Ok(())
             }
 

@@ -600,6 +600,10 @@ macro_rules! map {
                 let whole = cx.is_recording()
                     && patch.keys().any(|k| !addressable(&k.to_string()));
                 let start = cx.change_count();
+                // With custom functions, built entries go in after the patches of existing
+                // ones, so that no entry moves before its custom result is found by its place.
+                let defer = cx.options().has_custom();
+                let mut later = Vec::new();
                 for (key, entry) in patch {
                     let name = key.to_string();
                     match entry {
@@ -627,11 +631,16 @@ macro_rules! map {
                                 let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Added);
                                 prefill_entry(cx, first, &built, EntryAt::Added);
-                                self.insert(key, built);
+                                if defer {
+                                    later.push((key, built));
+                                } else {
+                                    self.insert(key, built);
+                                }
                             }
                         },
                     }
                 }
+                self.extend(later);
                 if whole && cx.change_count() > start {
                     cx.truncate_changes(start);
                     cx.record_here(ChangeKind::Replaced);
