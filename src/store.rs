@@ -64,10 +64,13 @@ impl Store {
         let mut docs = self.docs.lock().expect("lock");
         let stored = docs.get_mut(id)?;
         let outcome = f(stored);
+        // As `update_one({_id, ..applied.filter}, applied.update)`: written only when the
+        // filter (a version as read) still matches.
         if let Ok((_, applied)) = &outcome
             && !applied.is_empty()
+            && crate::mongo::matches_filter(stored, &applied.filter)
         {
-            *stored = crate::mongo::apply_update(stored, &applied.update)
+            *stored = crate::mongo::apply_applied(stored, &applied)
                 .expect("conjungo's updates are valid MongoDB updates");
         }
         Some(outcome)
@@ -98,7 +101,7 @@ impl Store {
             Ok((service, applied)) => {
                 if !applied.is_empty() {
                     // What MongoDB would do with the update: the stored document becomes it.
-                    *stored = crate::mongo::apply_update(stored, &applied.update)
+                    *stored = crate::mongo::apply_applied(stored, &applied)
                         .expect("conjungo's updates are valid MongoDB updates");
                 }
                 Response {

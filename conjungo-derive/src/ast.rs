@@ -87,11 +87,23 @@ pub struct Field<'a> {
 }
 
 impl Field<'_> {
+    /// Skipped by merges (`skip`, and `version`, which only patches increment).
     pub fn is_skipped(&self) -> bool {
         matches!(
             self.strategy,
             Some(Strategy {
-                kind: attr::StrategyKind::Skip,
+                kind: attr::StrategyKind::Skip | attr::StrategyKind::Version,
+                ..
+            })
+        )
+    }
+
+    /// The `#[merge(version)]` field.
+    pub fn is_version(&self) -> bool {
+        matches!(
+            self.strategy,
+            Some(Strategy {
+                kind: attr::StrategyKind::Version,
                 ..
             })
         )

@@ -29,6 +29,9 @@ pub enum StrategyKind {
     Union,
     ByKey(Member),
     With(Path),
+    /// A write counter for optimistic concurrency: protected in patches, incremented by
+    /// each one that changes something; kept (like `skip`) in plain merges.
+    Version,
 }
 
 impl StrategyKind {
@@ -44,6 +47,7 @@ impl StrategyKind {
             StrategyKind::Union => "union",
             StrategyKind::ByKey(_) => "by_key",
             StrategyKind::With(_) => "with",
+            StrategyKind::Version => "version",
         }
     }
 }
@@ -66,7 +70,7 @@ pub struct ContainerAttrs {
     pub validate: Option<(Span, Path)>,
 }
 
-const FIELD_ATTRS: &str = "`skip`, `replace`, `atomic`, `immutable`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`";
+const FIELD_ATTRS: &str = "`skip`, `replace`, `atomic`, `immutable`, `keep`, `append`, `prepend`, `union`, `by_key = field`, `with = path`, `version`";
 const CONTAINER_ATTRS: &str =
     "`crate = path`, `replace`, `patch`, `patch = Name`, `validate = path`";
 
@@ -155,6 +159,7 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                 "union" => StrategyKind::Union,
                 "by_key" => StrategyKind::ByKey(member_value(&meta)?),
                 "with" => StrategyKind::With(path_value(&meta, "with")?),
+                "version" => StrategyKind::Version,
                 other => {
                     cx.error(
                         span,

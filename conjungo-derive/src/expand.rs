@@ -66,7 +66,7 @@ pub fn with_closure(ty: &Type, path: &Path, span: Span, krate: &Path) -> TokenSt
 }
 
 /// The sequence type of a strategy field (`Vec<T>`, or the inside of `Option<Vec<T>>`).
-fn seq_type(ty: &Type) -> &Type {
+pub fn seq_type(ty: &Type) -> &Type {
     option_inner(ty).unwrap_or(ty)
 }
 
@@ -216,7 +216,7 @@ impl Gen<'_> {
         };
         let call = match field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
             None => quote!(__cx.merge(#t, #s)),
-            Some((StrategyKind::Skip, _)) => return TokenStream::new(),
+            Some((StrategyKind::Skip | StrategyKind::Version, _)) => return TokenStream::new(),
             Some((StrategyKind::Replace, span)) => {
                 strategy_call(span, quote!(#krate::strategy::replace))
             }

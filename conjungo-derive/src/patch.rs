@@ -1,13 +1,13 @@
 //! `#[merge(patch)]`: the generated `<Name>Patch` type and its `Patchable` impl.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{by_key_args, recursive, respan, union_fn, with_closure};
+use crate::expand::{by_key_args, recursive, respan, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -197,6 +197,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     };
 
     let validation = validation(cont, &open, krate);
+    let version = version_hooks(&all, krate);
     let schema = schema(cont, &patch_ident, &open, krate);
 
     quote! {
@@ -263,6 +264,8 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
                 }
 
                 #validation
+
+                #version
             }
         };
     }
@@ -481,21 +484,14 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
                 )
             })
         }
-        Some((StrategyKind::ByKey(key), _)) => {
+        Some((StrategyKind::ByKey(key), span)) => {
             let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
-            let source = if f.is_option {
-                quote!(&::core::option::Option::Some(::core::clone::Clone::clone(
-                    __v
-                )))
-            } else {
-                quote!(__v)
-            };
             let check = if f.is_option {
-                quote!(#krate::__private::by_key_check_option)
+                respan(quote!(#krate::patch::keyed_check_option), span)
             } else {
-                quote!(#krate::__private::by_key_check)
+                respan(quote!(#krate::patch::keyed_check), span)
             };
-            quote!(#check(&self.#member, #source, __cx, #key_fn, #hash))
+            quote!(#check(&self.#member, __v, __cx, #key_fn, #hash))
         }
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
     };
@@ -555,22 +551,31 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let apply = match f.field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
         None if f.custom_serde => strategy(quote!(#krate::strategy::overwrite), false),
         None => quote!(#krate::patch::Patchable::apply_patch(&mut self.#member, __v, __cx)),
-        Some((StrategyKind::Skip, _)) => return TokenStream::new(),
+        Some((StrategyKind::Skip | StrategyKind::Version, _)) => return TokenStream::new(),
         Some((StrategyKind::Replace, _)) => strategy(quote!(#krate::strategy::replace), false),
         Some((StrategyKind::Atomic, _)) => strategy(quote!(#krate::strategy::overwrite), false),
         Some((StrategyKind::Immutable, _)) => strategy(quote!(#krate::strategy::immutable), false),
         Some((StrategyKind::Keep, _)) => strategy(quote!(#krate::strategy::keep), false),
         Some((StrategyKind::Append, _)) => strategy(quote!(#krate::strategy::seq::append), true),
         Some((StrategyKind::Prepend, _)) => strategy(quote!(#krate::strategy::seq::prepend), false),
-        Some((StrategyKind::Union, _)) => strategy(union_fn(f.field.ty, krate), true),
-        Some((StrategyKind::ByKey(key), _)) => {
-            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
-            let call = if f.is_option {
-                quote!(#krate::__private::by_key_apply_option(__t, #source, __cx, #key_fn, #hash))
+        Some((StrategyKind::Union, span)) => {
+            let hash = set_hash(f.field.ty, krate);
+            let apply = if f.is_option {
+                respan(quote!(#krate::patch::set_apply_option), span)
             } else {
-                quote!(#krate::__private::by_key_apply(__t, #source, __cx, #key_fn, #hash))
+                respan(quote!(#krate::patch::set_apply), span)
             };
-            quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| #call))
+            quote!(#apply(&mut self.#member, __v, __cx, #hash))
+        }
+        Some((StrategyKind::ByKey(key), span)) => {
+            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
+            let key_name = member_name(key);
+            let apply = if f.is_option {
+                respan(quote!(#krate::patch::keyed_apply_option), span)
+            } else {
+                respan(quote!(#krate::patch::keyed_apply), span)
+            };
+            quote!(#apply(&mut self.#member, __v, __cx, #key_fn, #hash, #key_name))
         }
         Some((StrategyKind::With(path), span)) => {
             let closure = with_closure(f.field.ty, path, span, krate);
@@ -598,7 +603,8 @@ fn build_check_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) ->
     let fident = &f.ident;
     let name = &f.field.name;
     let inner = f.inner;
-    let check = match &f.field.strategy {
+    let check = match f.field.strategy.as_ref().map(|s| &s.kind) {
+        Some(StrategyKind::ByKey(_)) if !f.custom_serde => quote!(__v.check_new()),
         _ if f.whole => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
         None => quote!(<#inner as #krate::patch::Patchable>::check_build(__v, __cx)),
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
@@ -639,10 +645,16 @@ fn build_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) -> Token
         let missing = missing.unwrap_or_else(|| quote!(::core::default::Default::default()));
         return quote!(#member: #missing,);
     }
-    let value = if f.whole {
-        quote!(__v)
-    } else {
-        quote!(<#inner as #krate::patch::Patchable>::build(__v).map_err(|__e| __e.at_key(#name))?)
+    let value = match f.field.strategy.as_ref().map(|s| &s.kind) {
+        Some(StrategyKind::ByKey(_)) if !f.custom_serde => {
+            quote!(__v.into_new().map_err(|__e| __e.at_key(#name))?)
+        }
+        Some(StrategyKind::Union) if !f.custom_serde => {
+            let hash = set_hash(f.field.ty, krate);
+            quote!(__v.into_new(#hash))
+        }
+        _ if f.whole => quote!(__v),
+        _ => quote!(<#inner as #krate::patch::Patchable>::build(__v).map_err(|__e| __e.at_key(#name))?),
     };
     if f.is_option {
         let missing = missing.unwrap_or_else(|| quote!(::core::option::Option::None));
@@ -674,10 +686,62 @@ fn build_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) -> Token
     }
 }
 
+/// The `#[merge(version)]` hooks of `Patchable` (none without a version field).
+fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
+    let Some(f) = all.iter().find(|f| f.field.is_version()) else {
+        return TokenStream::new();
+    };
+    let member = &f.field.member;
+    let name = &f.field.name;
+    let span = f.field.strategy.as_ref().map_or_else(Span::call_site, |s| s.span);
+    let ty = f.field.ty;
+    let assert = quote_spanned!(span=> {
+        fn __conjungo_is_version<__V: #krate::__private::Version>() {}
+        __conjungo_is_version::<#ty>();
+    });
+    quote! {
+        fn __conjungo_version(&self) -> ::core::option::Option<(&'static str, &dyn #krate::__private::Version)> {
+            #assert
+            ::core::option::Option::Some((#name, &self.#member))
+        }
+
+        fn __conjungo_version_mut(&mut self) -> ::core::option::Option<&mut dyn #krate::__private::Version> {
+            ::core::option::Option::Some(&mut self.#member)
+        }
+    }
+}
+
+/// The hash function of a `union` field's items (`None`: they are compared one by one).
+fn set_hash(ty: &syn::Type, krate: &Path) -> TokenStream {
+    let seq = crate::expand::seq_type(ty);
+    quote!((&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
+        .__conjungo_hash())
+}
+
+/// A field's Rust name, as a string (`r#type` is `type`).
+fn member_name(member: &syn::Member) -> String {
+    match member {
+        syn::Member::Named(ident) => {
+            let name = ident.to_string();
+            name.strip_prefix("r#").map(str::to_owned).unwrap_or(name)
+        }
+        syn::Member::Unnamed(index) => index.index.to_string(),
+    }
+}
+
 /// The patch form of a field: the field's own type when patched whole, else its
-/// `Patchable::Patch`.
+/// `Patchable::Patch` (keyed lists and sets: their own patch forms).
 fn form(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     let inner = f.inner;
+    match f.field.strategy.as_ref().map(|s| &s.kind) {
+        Some(StrategyKind::ByKey(_)) if !f.custom_serde => {
+            return quote!(#krate::patch::KeyedPatch<#inner>);
+        }
+        Some(StrategyKind::Union) if !f.custom_serde => {
+            return quote!(#krate::patch::SetPatch<#inner>);
+        }
+        _ => {}
+    }
     if f.whole {
         quote!(#inner)
     } else {

@@ -430,3 +430,50 @@ pub use schemars;
 
 #[cfg(feature = "schemars")]
 pub use crate::patch::schema::{field_schema, object_schema};
+
+/// The integer types a `#[merge(version)]` field can have.
+#[diagnostic::on_unimplemented(
+    message = "`#[merge(version)]` needs an integer field, not `{Self}`",
+    label = "a version field counts writes: use an integer type such as `i64`"
+)]
+pub trait Version {
+    /// The value (`None`: beyond `i64`).
+    fn current(&self) -> Option<i64>;
+    /// Whether one more fits in the type.
+    fn can_bump(&self) -> bool;
+    /// Add one (unchanged at the type's maximum, which [`can_bump`](Self::can_bump) says).
+    fn bump(&mut self);
+    /// The value as serde stores it in bson, and `1` of the same bson type (for `$inc`).
+    #[cfg(feature = "bson")]
+    fn stored(&self) -> Option<(bson::Bson, bson::Bson)>;
+}
+
+macro_rules! version_impl {
+    ($($t:ty),*) => {$(
+        impl Version for $t {
+            fn current(&self) -> Option<i64> {
+                i64::try_from(*self).ok()
+            }
+            fn can_bump(&self) -> bool {
+                self.checked_add(1).is_some_and(|n| i64::try_from(n).is_ok())
+            }
+            fn bump(&mut self) {
+                if self.can_bump() {
+                    *self += 1;
+                }
+            }
+            #[cfg(feature = "bson")]
+            fn stored(&self) -> Option<(bson::Bson, bson::Bson)> {
+                let value = bson::serialize_to_bson(self).ok()?;
+                let one = match value {
+                    bson::Bson::Int32(_) => bson::Bson::Int32(1),
+                    bson::Bson::Int64(_) => bson::Bson::Int64(1),
+                    _ => return None,
+                };
+                Some((value, one))
+            }
+        }
+    )*};
+}
+
+version_impl!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);

@@ -242,6 +242,9 @@ pub struct Apply<'a> {
 pub(crate) struct Recorder {
     stack: Vec<String>,
     pub(crate) changes: Vec<RawChange>,
+    /// How many array filter identifiers (`k0`, `k1`, …) were handed out.
+    #[cfg(feature = "bson")]
+    filters: usize,
 }
 
 /// One change: the object keys leading to it and what happened there. Its value is read
@@ -257,6 +260,32 @@ pub(crate) struct RawChange {
     /// spot (changes inside dynamic values, see `patch::extract::prefill`).
     #[cfg(feature = "bson")]
     pub(crate) prefill: Option<crate::patch::extract::Found>,
+    /// An operation decided where it was recorded (keyed lists, sets, versions): its path
+    /// in the update (which may name array elements by `$[identifier]`), the operator,
+    /// and the array filter of the identifier it introduces. `segments` stays the JSON
+    /// Pointer of the change.
+    #[cfg(feature = "bson")]
+    pub(crate) placed: Option<Box<Placed>>,
+}
+
+#[cfg(feature = "bson")]
+impl RawChange {
+    /// The change's place in the update and the operation there.
+    pub(crate) fn place(&self) -> (&[String], crate::patch::extract::Op) {
+        match &self.placed {
+            Some(placed) => (&placed.at, placed.op),
+            None => crate::patch::extract::op_of(&self.segments, self.kind, self.count),
+        }
+    }
+}
+
+/// See [`RawChange::placed`].
+#[cfg(feature = "bson")]
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub(crate) at: Vec<String>,
+    pub(crate) op: crate::patch::extract::Op,
+    pub(crate) array_filter: Option<bson::Document>,
 }
 
 impl RawChange {
@@ -267,6 +296,8 @@ impl RawChange {
             count: 0,
             #[cfg(feature = "bson")]
             prefill: None,
+            #[cfg(feature = "bson")]
+            placed: None,
         }
     }
 }
@@ -296,6 +327,19 @@ impl<'a> Apply<'a> {
     #[inline]
     pub fn is_recording(&self) -> bool {
         self.recorder.is_some()
+    }
+
+    /// Stop recording until [`resume_recording`](Self::resume_recording) (merges whose
+    /// changes are recorded by their caller as a whole).
+    pub(crate) fn pause_recording(&mut self) -> Option<Box<Recorder>> {
+        self.recorder.take()
+    }
+
+    /// Undo [`pause_recording`](Self::pause_recording).
+    pub(crate) fn resume_recording(&mut self, recorder: Option<Box<Recorder>>) {
+        if recorder.is_some() {
+            self.recorder = recorder;
+        }
     }
 
     /// Record a change of the value at the current place.
@@ -341,6 +385,51 @@ impl<'a> Apply<'a> {
                 .collect::<Result<Vec<_>, _>>()
                 .ok()
                 .map(crate::patch::extract::Found::Items);
+        }
+    }
+
+    /// A fresh array filter identifier (`k0`, `k1`, …), unique in this recording.
+    #[cfg(feature = "bson")]
+    pub(crate) fn filter_identifier(&mut self) -> String {
+        match &mut self.recorder {
+            Some(r) => {
+                r.filters += 1;
+                format!("k{}", r.filters - 1)
+            }
+            None => String::new(),
+        }
+    }
+
+    /// Record a change whose update operation is decided here: `pointer` and `at` are
+    /// below the current place (the change's JSON Pointer, and its path in the update).
+    #[cfg(feature = "bson")]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_placed(
+        &mut self,
+        pointer: &[&str],
+        at: &[&str],
+        kind: ChangeKind,
+        count: usize,
+        op: crate::patch::extract::Op,
+        value: crate::patch::extract::Found,
+        array_filter: Option<bson::Document>,
+    ) {
+        if let Some(r) = &mut self.recorder {
+            let below = |tail: &[&str]| {
+                let mut v = Vec::with_capacity(r.stack.len() + tail.len());
+                v.extend(r.stack.iter().cloned());
+                v.extend(tail.iter().map(|s| (*s).to_owned()));
+                v
+            };
+            let mut change = RawChange::new(below(pointer), kind);
+            change.count = count;
+            change.prefill = Some(value);
+            change.placed = Some(Box::new(Placed {
+                at: below(at),
+                op,
+                array_filter,
+            }));
+            r.changes.push(change);
         }
     }
 

@@ -88,12 +88,17 @@ impl fmt::Display for Kind {
 /// | `TooLarge` | 413 | `TooLarge` | the body is larger than the limit (RFC 9110 §15.5.14) |
 /// | `UnsupportedMediaType` | 415 | `UnsupportedMediaType` | not `application/merge-patch+json` (or `application/json`) |
 /// | `Unprocessable` | 422 | every other kind: `ForbiddenKey`, `ProtectedField`, `Immutable`, `Invalid`, `TypeMismatch`, `NullOnRequired`, `UnknownField`, `MissingFields`, `DepthLimit`, `DuplicateKey`, `Unstorable`, `UpdateTooLarge`, `Custom` | the body is well-formed JSON of the right media type, and what it asks for breaks the resource's rules |
+/// | `PreconditionFailed` | 412 | `VersionMismatch` | the client's expected version (`If-Match`) is not the stored one (RFC 9110 §13.1.1, §15.5.13) |
 /// | `Internal` | 500 | `Stored` | a server-side fault: the stored value could not be read |
 ///
 /// Forbidden keys (`$…`) and protected fields are 422, not 403: 403 says the client is not
 /// allowed to act at all (an authorization failure), while these bodies are refused for
-/// what they say, like any other invalid content. Version conflicts (optimistic
-/// concurrency) would be 409; conjungo has none yet.
+/// what they say, like any other invalid content. A version mismatch is 412, not 409: the
+/// client stated a precondition (the version it read) and it does not hold, which is what
+/// 412 means; 409 is for conflicts with the resource's state that the client did not
+/// state. A write whose [`Applied::filter`](crate::patch::Applied::filter) matches nothing
+/// (another writer got there between the read and the write) is the same failure: answer
+/// it with 412 too, or read again and retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorClass {
@@ -103,6 +108,8 @@ pub enum ErrorClass {
     TooLarge,
     /// The input is not of a media type a merge patch is sent as: HTTP 415.
     UnsupportedMediaType,
+    /// The expected version is not the stored one: HTTP 412.
+    PreconditionFailed,
     /// The input was well formed but cannot be applied (forbidden keys, protected or
     /// immutable fields, type errors, nulls on required fields, failed validation, depth):
     /// HTTP 422.
@@ -120,6 +127,7 @@ impl ErrorClass {
             ErrorClass::TooLarge => 413,
             ErrorClass::UnsupportedMediaType => 415,
             ErrorClass::Unprocessable => 422,
+            ErrorClass::PreconditionFailed => 412,
             ErrorClass::Internal => 500,
         }
     }
@@ -214,6 +222,16 @@ pub enum ErrorKind {
         /// What went wrong, as the deserializer says it.
         message: String,
     },
+    /// The version the client expected (from `If-Match`, see
+    /// [`patch::check_version`](crate::patch::check_version)) is not the stored one of
+    /// the `#[merge(version)]` field. Nothing was applied (HTTP 412).
+    VersionMismatch {
+        /// The version the client expected.
+        expected: i64,
+        /// The stored version (`None`: the type has no version field, or it is out of
+        /// `i64`'s range).
+        found: Option<i64>,
+    },
     /// An error raised by a custom merge function, see [`Error::custom`].
     Custom(String),
 }
@@ -226,6 +244,7 @@ impl ErrorKind {
             ErrorKind::TooLarge { .. } => ErrorClass::TooLarge,
             ErrorKind::UnsupportedMediaType { .. } => ErrorClass::UnsupportedMediaType,
             ErrorKind::Stored { .. } => ErrorClass::Internal,
+            ErrorKind::VersionMismatch { .. } => ErrorClass::PreconditionFailed,
             _ => ErrorClass::Unprocessable,
         }
     }
@@ -257,6 +276,7 @@ impl ErrorKind {
             ErrorKind::Unstorable { .. } => ("Unstorable", "Value cannot be stored"),
             ErrorKind::UpdateTooLarge { .. } => ("UpdateTooLarge", "Update too large"),
             ErrorKind::Immutable => ("Immutable", "Immutable field"),
+            ErrorKind::VersionMismatch { .. } => ("VersionMismatch", "Version mismatch"),
             ErrorKind::Invalid { .. } => ("Invalid", "Invalid result"),
             ErrorKind::UnsupportedMediaType { .. } => {
                 ("UnsupportedMediaType", "Unsupported media type")
@@ -314,6 +334,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "the update would take more than {limit} bytes")
             }
             ErrorKind::Immutable => f.write_str("the value cannot be changed once it is set"),
+            ErrorKind::VersionMismatch { expected, found } => match found {
+                Some(found) => write!(f, "expected version {expected}, the stored version is {found}"),
+                None => write!(f, "expected version {expected}, the stored value has no version"),
+            },
             ErrorKind::Invalid { errors } => {
                 write!(f, "the result is invalid:")?;
                 for (i, error) in errors.iter().enumerate() {

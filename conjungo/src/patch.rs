@@ -25,7 +25,18 @@ mod update;
 mod size;
 
 #[cfg(feature = "bson")]
-pub use update::{Applied, apply, apply_document, apply_document_with};
+pub(crate) mod diff;
+
+mod keyed;
+pub use keyed::{KeyedPatch, SetPatch};
+#[doc(hidden)]
+pub use keyed::{
+    keyed_apply, keyed_apply_option, keyed_check, keyed_check_option, set_apply,
+    set_apply_option,
+};
+
+#[cfg(feature = "bson")]
+pub use update::{Applied, apply, apply_document, apply_document_with, check_version, version};
 
 #[cfg(feature = "json")]
 mod body;

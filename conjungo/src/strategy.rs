@@ -99,6 +99,8 @@ pub mod seq {
         fn seq_into_iter(self) -> impl Iterator<Item = Self::Item>;
         /// The items, by reference, in order.
         fn seq_iter(&self) -> impl Iterator<Item = &Self::Item>;
+        /// Keep the items for which `keep` is true, in order.
+        fn seq_retain(&mut self, keep: impl FnMut(&Self::Item) -> bool);
     }
 
     macro_rules! seq_impl {
@@ -131,6 +133,9 @@ pub mod seq {
                 }
                 fn seq_iter(&self) -> impl Iterator<Item = &T> {
                     self.iter()
+                }
+                fn seq_retain(&mut self, keep: impl FnMut(&T) -> bool) {
+                    self.retain(keep);
                 }
             }
         )*};

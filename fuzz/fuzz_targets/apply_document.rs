@@ -4,7 +4,7 @@
 
 use bson::doc;
 use conjungo::{Mismatch, NullStrategy, Options, SeqStrategy, patch};
-use conjungo_suite::mongo::apply_update;
+use conjungo_suite::mongo::apply_applied;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     match patch::apply_document(&mut merged, body, &options) {
         Err(_) => assert_eq!(merged, stored),
         Ok(applied) => {
-            let replayed = apply_update(&stored, &applied.update).expect("MongoDB takes the update");
+            let replayed = apply_applied(&stored, &applied).expect("MongoDB takes the update");
             assert_eq!(replayed, merged, "update {}", applied.update);
         }
     }

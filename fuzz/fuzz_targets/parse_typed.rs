@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use conjungo::{Merge, Options, patch};
-use conjungo_suite::mongo::apply_update;
+use conjungo_suite::mongo::apply_applied;
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -79,7 +79,7 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => assert_eq!(model, stored()),
         Ok(applied) => {
             let merged = bson::serialize_to_document(&model).expect("a merged model is storable");
-            let replayed = apply_update(&before_doc, &applied.update).expect("MongoDB takes the update");
+            let replayed = apply_applied(&before_doc, &applied).expect("MongoDB takes the update");
             assert_eq!(replayed, merged, "update {}", applied.update);
         }
     }

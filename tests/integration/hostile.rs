@@ -9,7 +9,7 @@ use bson::{Bson, Document, doc};
 use conjungo::patch::{self, Limits};
 use conjungo::{Error, ErrorKind, Kind, Merge, Options};
 use conjungo_suite::catalog::{ServicePatch, svc};
-use conjungo_suite::mongo::apply_update;
+use conjungo_suite::mongo::apply_applied;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -19,7 +19,7 @@ fn schemaless(stored: &Document, body: Value, options: &Options) -> Result<Docum
     let result = patch::apply_document(&mut doc, body, options);
     match &result {
         Ok(applied) => {
-            let replayed = apply_update(stored, &applied.update).unwrap();
+            let replayed = apply_applied(stored, &applied).unwrap();
             assert_eq!(replayed, doc, "update {}", applied.update);
         }
         Err(_) => assert_eq!(doc, *stored, "a failed patch changed the document"),
@@ -357,7 +357,7 @@ fn custom_functions_on_dynamic_types_reach_the_update() {
     let applied = patch::apply(&mut w, p, &value_fn).unwrap();
     assert_eq!(w.meta, json!({"from": "fn", "was": {"k": 2}}));
     assert_eq!(
-        apply_update(&stored, &applied.update).unwrap(),
+        apply_applied(&stored, &applied).unwrap(),
         bson::serialize_to_document(&w).unwrap()
     );
 
@@ -405,7 +405,7 @@ fn map_and_dynamic_roots_refuse_keys_an_update_cannot_address() {
     let applied = patch::apply(&mut value, json!({"7": 1}), &Options::merge_patch()).unwrap();
     assert_eq!(applied.update, doc! {"$set": {"7": 1_i64}});
     assert_eq!(
-        apply_update(&stored, &applied.update).unwrap(),
+        apply_applied(&stored, &applied).unwrap(),
         bson::serialize_to_document(&value).unwrap()
     );
 }
@@ -500,7 +500,7 @@ fn keys_with_dots_set_their_parent() {
     assert_eq!(set.keys().collect::<Vec<_>>(), ["labels"]);
     assert_eq!(applied.update.len(), 1);
     assert_eq!(
-        apply_update(&stored, &applied.update).unwrap(),
+        apply_applied(&stored, &applied).unwrap(),
         bson::serialize_to_document(&service).unwrap()
     );
     assert_eq!(service.labels["app.kubernetes.io/name"], "api");

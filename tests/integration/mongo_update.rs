@@ -9,7 +9,7 @@ use bson::{Bson, Document, doc};
 use common::json_eq;
 use conjungo::patch::{self, ChangeKind, Limits};
 use conjungo::{ErrorKind, Options, SeqStrategy};
-use conjungo_suite::mongo::{apply_update, same_order};
+use conjungo_suite::mongo::{apply_applied, same_order};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -17,7 +17,7 @@ fn check(stored: &Document, body: Value, options: &Options) -> Option<patch::App
     let mut merged = stored.clone();
     match patch::apply_document(&mut merged, body, options) {
         Ok(applied) => {
-            let replayed = apply_update(stored, &applied.update)
+            let replayed = apply_applied(stored, &applied)
                 .unwrap_or_else(|e| panic!("MongoDB would refuse {}: {e}", applied.update));
             assert!(
                 same_order(

@@ -12,7 +12,7 @@ use bson::{Bson, Document, doc};
 use chrono::{TimeZone, Utc};
 use conjungo::patch::{self, Applied};
 use conjungo::{Error, ErrorKind, Merge, Options};
-use conjungo_suite::mongo::apply_update;
+use conjungo_suite::mongo::apply_applied;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -126,7 +126,7 @@ fn run(target: &mut User, body: &Value, options: &Options) -> Result<Applied, Er
     let result = patch::parse::<UserPatch>(&bytes).and_then(|p| patch::apply(target, p, options));
     match &result {
         Ok(applied) => {
-            let replayed = apply_update(&stored(&before), &applied.update)
+            let replayed = apply_applied(&stored(&before), &applied)
                 .unwrap_or_else(|e| panic!("MongoDB would refuse {}: {e}", applied.update));
             let expected = stored(target);
             assert_eq!(replayed, expected, "body {body}\nupdate {}", applied.update);
@@ -444,7 +444,7 @@ fn boxed_recursion_patches_nested_fields() {
         doc! {"$set": {"child.child": {"name": "g", "child": null}, "child.name": "k2"}}
     );
     assert_eq!(
-        apply_update(&before, &applied.update).unwrap(),
+        apply_applied(&before, &applied).unwrap(),
         bson::serialize_to_document(&n).unwrap()
     );
 }
@@ -739,7 +739,7 @@ fn foreign_types_merge_and_patch_as_atomic_values() {
     let p: EventPatch = patch::parse(&serde_json::to_vec(&body).unwrap()).unwrap();
     let applied = patch::apply(&mut e, p, &Options::default()).unwrap();
     assert_eq!(
-        apply_update(&stored, &applied.update).unwrap(),
+        apply_applied(&stored, &applied).unwrap(),
         bson::serialize_to_document(&e).unwrap()
     );
     assert_eq!(e, event());

@@ -11,7 +11,7 @@ use bson::{Document, doc};
 use chrono::{TimeZone, Utc};
 use conjungo::patch::{self, Applied};
 use conjungo::{Error, ErrorKind, Merge, Options};
-use conjungo_suite::mongo::apply_update;
+use conjungo_suite::mongo::apply_applied;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -123,7 +123,7 @@ fn patch_json(target: &mut Account, body: Value, options: &Options) -> Result<Ap
         .and_then(|p| patch::apply(target, p, options));
     match &result {
         Ok(applied) => {
-            let replayed = apply_update(&stored, &applied.update).unwrap();
+            let replayed = apply_applied(&stored, &applied).unwrap();
             assert_eq!(replayed, bson::serialize_to_document(&*target).unwrap());
         }
         Err(_) => assert_eq!(*target, before, "a failed patch changed the target"),

@@ -27,6 +27,10 @@ pub(crate) enum Op {
     Unset,
     /// `$push` the last `n` items of the sequence found there.
     Push(usize),
+    /// `$addToSet` with `$each` the prefilled items (a `union` list's additions).
+    AddToSet,
+    /// `$pull` with the prefilled condition (items removed by key or by value).
+    Pull,
 }
 
 /// What the serialization of the merged value wrote at a place.
@@ -67,8 +71,8 @@ impl<'k> Node<'k> {
         node.op = Some(op);
     }
 
-    /// Give the operation at `path` (if it is one) its prefilled value.
-    pub(crate) fn prefill(&mut self, path: &[String], found: Found) {
+    /// Give the operation `op` at `path` (if it is still that one) its prefilled value.
+    pub(crate) fn prefill(&mut self, path: &[String], op: Op, found: Found) {
         let mut node = self;
         for segment in path {
             match node.children.get_mut(segment.as_str()) {
@@ -78,7 +82,7 @@ impl<'k> Node<'k> {
         }
         // Only an operation exactly at `path`: one at an ancestor covers more than this
         // change (its value is read by the walk).
-        if node.op.is_some() && node.children.is_empty() {
+        if node.op == Some(op) && node.children.is_empty() {
             node.found = found;
             node.prefilled = true;
         }
@@ -249,7 +253,7 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
     let mut ops = Vec::with_capacity(changes.len());
     let mut at_value = false;
     for change in changes.iter() {
-        let (path, op) = op_of(&change.segments, change.kind, change.count);
+        let (path, op) = change.place();
         if path.len() < depth {
             return;
         }
@@ -265,7 +269,7 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
             return;
         };
         for change in changes.iter_mut() {
-            if op_of(&change.segments, change.kind, change.count).0.len() == depth {
+            if change.place().0.len() == depth {
                 change.prefill = Some(match change.kind {
                     ChangeKind::Removed => Found::Unreached,
                     _ => Found::Value(found.clone()),
@@ -278,8 +282,8 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
     let mut sub = tree(ops);
     for (change, found) in changes.iter().zip(&already) {
         if let Some(found) = found {
-            let (path, _) = op_of(&change.segments, change.kind, change.count);
-            sub.prefill(&path[depth..], found.clone());
+            let (path, op) = change.place();
+            sub.prefill(&path[depth..], op, found.clone());
         }
     }
     if sub.settle() && value.serialize(Walk { node: &mut sub }).is_err() {
@@ -292,7 +296,7 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
             if found.is_some() {
                 return None;
             }
-            let (path, _) = op_of(&change.segments, change.kind, change.count);
+            let (path, _) = change.place();
             sub.get(&path[depth..])
                 .filter(|node| node.op.is_some())
                 .map(|node| node.found.clone())
@@ -362,7 +366,9 @@ fn to_bson<T: Serialize + ?Sized>(value: &T) -> Result<Bson, WalkError> {
 /// Record what `value` (at `node`'s place) holds for the update.
 fn visit<T: Serialize + ?Sized>(node: &mut Node<'_>, value: &T) -> Result<(), WalkError> {
     match node.op {
-        Some(Op::Set | Op::Unset) => node.found = Found::Value(to_bson(value)?),
+        Some(Op::Set | Op::Unset | Op::AddToSet | Op::Pull) => {
+            node.found = Found::Value(to_bson(value)?)
+        }
         Some(Op::Push(count)) => match value.serialize(PushWalk { count }) {
             Ok(items) => node.found = Found::Items(items),
             Err(WalkError::NotContainer) => node.found = Found::Value(to_bson(value)?),

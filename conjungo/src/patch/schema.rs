@@ -101,3 +101,60 @@ pub fn object_schema(properties: Vec<(&'static str, Schema)>) -> Schema {
     }))
     .unwrap_or(Schema::from(true))
 }
+
+/// A keyed list's patch: the array of whole items, or an object whose members are item
+/// merge patches (any object) or `null` (see [`KeyedPatch`](super::KeyedPatch)).
+impl<S: JsonSchema> JsonSchema for super::KeyedPatch<S> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("KeyedPatch_of_{}", S::schema_name()).into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        format!("conjungo::KeyedPatch<{}>", S::schema_id()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let items = generator.subschema_for::<S>().to_value();
+        Schema::try_from(json!({"anyOf": [
+            items,
+            {
+                "type": "object",
+                "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+            },
+        ]}))
+        .unwrap_or(Schema::from(true))
+    }
+}
+
+/// A set's patch: the array of members to add, or `{"add": [...], "remove": [...]}` (see
+/// [`SetPatch`](super::SetPatch)).
+impl<S: JsonSchema> JsonSchema for super::SetPatch<S> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("SetPatch_of_{}", S::schema_name()).into()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        format!("conjungo::SetPatch<{}>", S::schema_id()).into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let members = generator.subschema_for::<S>().to_value();
+        Schema::try_from(json!({"anyOf": [
+            members.clone(),
+            {
+                "type": "object",
+                "properties": {"add": members.clone(), "remove": members},
+                "additionalProperties": false,
+            },
+        ]}))
+        .unwrap_or(Schema::from(true))
+    }
+}

@@ -157,6 +157,18 @@ pub trait Patchable: Sized {
         Ok(())
     }
 
+    /// The `#[merge(version)]` field: its serde name and value.
+    #[doc(hidden)]
+    fn __conjungo_version(&self) -> Option<(&'static str, &dyn crate::__private::Version)> {
+        None
+    }
+
+    /// The `#[merge(version)]` field, to increment.
+    #[doc(hidden)]
+    fn __conjungo_version_mut(&mut self) -> Option<&mut dyn crate::__private::Version> {
+        None
+    }
+
     /// A copy of the target, for a validated patch (`None`: the type cannot be copied).
     #[doc(hidden)]
     fn __conjungo_copy(&self) -> Option<Self> {

@@ -24,6 +24,17 @@ pub struct Applied {
     pub update: Document,
     /// Every change, in the order it was made, each with its JSON Pointer.
     pub changes: Vec<Change>,
+    /// The `arrayFilters` of the update (the driver takes them as an option of the write,
+    /// e.g. `UpdateOptions::array_filters`): one per item of a keyed list the update
+    /// changes in place, named `k0`, `k1`, … in the update's `$[k0]` paths. Empty when
+    /// none are needed.
+    pub array_filters: Vec<Document>,
+    /// What the write's query must also match for the update to be safe: for a type with
+    /// a `#[merge(version)]` field, `{"<version field>": <version as read>}`; empty
+    /// otherwise. Add it to the query (e.g. `{"_id": id}` + `filter`): if another writer
+    /// got there first, nothing matches and nothing is written (see the README's
+    /// concurrency section).
+    pub filter: Document,
 }
 
 impl Applied {
@@ -82,9 +93,30 @@ pub fn apply<T: Patchable + Serialize>(
     options: &Options,
 ) -> Result<Applied, Error> {
     T::check_root(&patch)?;
+    // The version as read, before anything changes (and whether it can be incremented).
+    let version = match target.__conjungo_version() {
+        Some((name, v)) => {
+            let (read, one) = v.stored().ok_or_else(|| {
+                Error::new(ErrorKind::Unstorable {
+                    message: "the version cannot be stored as a BSON integer".into(),
+                })
+                .at_key(name)
+            })?;
+            if !v.can_bump() {
+                return Err(Error::new(ErrorKind::Unstorable {
+                    message: "the version is at its type's maximum".into(),
+                })
+                .at_key(name));
+            }
+            Some((name, read, one))
+        }
+        None => None,
+    };
     let validator = T::__conjungo_validator(options);
     if !T::VALIDATES && validator.is_none() {
-        return apply_in_place(target, patch, options);
+        let mut applied = apply_in_place(target, patch, options)?;
+        versioned(target, &mut applied, version);
+        return Ok(applied);
     }
     // Validated: the patch is applied to a copy, which replaces the target once valid.
     let mut copy = target.__conjungo_copy().ok_or_else(|| {
@@ -94,10 +126,90 @@ pub fn apply<T: Patchable + Serialize>(
             std::any::type_name::<T>()
         ))
     })?;
-    let applied = apply_in_place(&mut copy, patch, options)?;
+    let mut applied = apply_in_place(&mut copy, patch, options)?;
     validated(&copy, validator)?;
+    versioned(&mut copy, &mut applied, version);
     *target = copy;
     Ok(applied)
+}
+
+/// The version field's part of a patch: the filter on the version as read, and when the
+/// patch changed anything, the version incremented in the value and by `$inc` in the update.
+fn versioned<T: Patchable>(
+    target: &mut T,
+    applied: &mut Applied,
+    version: Option<(&'static str, bson::Bson, bson::Bson)>,
+) {
+    let Some((name, read, one)) = version else {
+        return;
+    };
+    applied.filter = bson::doc! {name: read};
+    if applied.changes.is_empty() {
+        return;
+    }
+    if let Some(v) = target.__conjungo_version_mut() {
+        v.bump();
+    }
+    applied.update.insert("$inc", bson::doc! {name: one});
+    applied.changes.push(Change {
+        path: pointer(&[name.to_owned()]),
+        kind: ChangeKind::Replaced,
+        count: 0,
+    });
+}
+
+/// The `#[merge(version)]` field of `value` (`None`: it has none, or it is beyond `i64`).
+///
+/// ```
+/// # use conjungo::{patch, Merge};
+/// # use serde::{Deserialize, Serialize};
+/// #[derive(Merge, Serialize, Deserialize)]
+/// #[merge(patch)]
+/// struct Doc { title: String, #[merge(version)] v: i64 }
+///
+/// assert_eq!(patch::version(&Doc { title: "a".into(), v: 3 }), Some(3));
+/// ```
+pub fn version<T: Patchable>(value: &T) -> Option<i64> {
+    value.__conjungo_version().and_then(|(_, v)| v.current())
+}
+
+/// Check the version a client expects (e.g. from an `If-Match: "3"` header, the ETag a
+/// `GET` returned) against the stored value's `#[merge(version)]` field, before applying
+/// its patch: [`ErrorKind::VersionMismatch`] (HTTP 412 Precondition Failed) when they
+/// differ or the type has no version field.
+///
+/// This refuses a client that read an old version; a writer racing between your read and
+/// your write is caught by [`Applied::filter`] (the write matches nothing).
+///
+/// ```
+/// use conjungo::{patch, Merge, Options};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Merge, Serialize, Deserialize, Debug)]
+/// #[merge(patch)]
+/// struct Doc { title: String, #[merge(version)] v: i64 }
+///
+/// let mut stored = Doc { title: "a".into(), v: 3 };
+/// let if_match = "\"3\"";
+/// let expected: i64 = if_match.trim_matches('"').parse().unwrap();
+/// patch::check_version(&stored, expected).unwrap();
+///
+/// let p: DocPatch = patch::parse(br#"{"title": "b"}"#).unwrap();
+/// let applied = patch::apply(&mut stored, p, &Options::default()).unwrap();
+/// assert_eq!(stored.v, 4);
+/// assert_eq!(applied.filter, bson::doc! {"v": 3_i64});
+/// assert_eq!(applied.update, bson::doc! {"$set": {"title": "b"}, "$inc": {"v": 1_i64}});
+///
+/// let err = patch::check_version(&stored, 3).unwrap_err();
+/// assert_eq!(err.http_status(), 412);
+/// ```
+pub fn check_version<T: Patchable>(value: &T, expected: i64) -> Result<(), Error> {
+    let found = version(value);
+    if found == Some(expected) {
+        Ok(())
+    } else {
+        Err(Error::new(ErrorKind::VersionMismatch { expected, found }))
+    }
 }
 
 /// Every problem the validators of a merged value find (its own hooks, then the one
@@ -288,7 +400,10 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         }
     } else {
         for change in &raw {
-            ops.push(placed(&change.segments, change.kind, change.count)?);
+            ops.push(match &change.placed {
+                Some(p) => (p.at.as_slice(), p.op),
+                None => placed(&change.segments, change.kind, change.count)?,
+            });
         }
     }
 
@@ -314,8 +429,11 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             if !root_replaced {
                 for (change, found) in raw.iter().zip(prefilled) {
                     if let Some(found) = found {
-                        let (path, _) = placed(&change.segments, change.kind, change.count)?;
-                        tree.prefill(path, found);
+                        let (path, op) = match &change.placed {
+                            Some(p) => (p.at.as_slice(), p.op),
+                            None => placed(&change.segments, change.kind, change.count)?,
+                        };
+                        tree.prefill(path, op, found);
                     }
                 }
             }
@@ -326,6 +444,26 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             }
         }
     }
+    let mut array_filters: Vec<Document> = Vec::new();
+    for change in &mut raw {
+        if let Some(filter) = change.placed.as_mut().and_then(|p| p.array_filter.take())
+            && !array_filters.contains(&filter)
+        {
+            array_filters.push(filter);
+        }
+    }
+    // A filter whose identifier the update does not use (its change was folded into a
+    // whole-value `$set` of a parent) would make MongoDB refuse the update.
+    let update = out.into_document();
+    if !array_filters.is_empty() {
+        let used = identifiers(&update);
+        array_filters.retain(|f| {
+            f.keys()
+                .next()
+                .and_then(|k| k.split('.').next())
+                .is_some_and(|id| used.contains(id))
+        });
+    }
     let changes = raw
         .into_iter()
         .map(|change| Change {
@@ -335,9 +473,28 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         })
         .collect();
     Ok(Applied {
-        update: out.into_document(),
+        update,
         changes,
+        array_filters,
+        filter: Document::new(),
     })
+}
+
+/// The array filter identifiers an update's paths use (`k0` of `items.$[k0].name`).
+fn identifiers(update: &Document) -> std::collections::HashSet<String> {
+    let mut used = std::collections::HashSet::new();
+    for (_, fields) in update {
+        if let bson::Bson::Document(fields) = fields {
+            for path in fields.keys() {
+                for segment in path.split('.') {
+                    if let Some(id) = segment.strip_prefix("$[").and_then(|s| s.strip_suffix(']')) {
+                        used.insert(id.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    used
 }
 
 #[derive(Default)]
@@ -345,6 +502,8 @@ struct Update {
     set: Document,
     unset: Document,
     push: Document,
+    add_to_set: Document,
+    pull: Document,
 }
 
 impl Update {
@@ -354,6 +513,8 @@ impl Update {
             ("$set", self.set),
             ("$unset", self.unset),
             ("$push", self.push),
+            ("$addToSet", self.add_to_set),
+            ("$pull", self.pull),
         ] {
             if !fields.is_empty() {
                 update.insert(operator, fields);
@@ -380,6 +541,14 @@ impl Update {
                 if !items.is_empty() {
                     self.push.insert(dotted(path), bson::doc! {"$each": items});
                 }
+            }
+            (Some(Op::AddToSet), Found::Items(items)) => {
+                if !items.is_empty() {
+                    self.add_to_set.insert(dotted(path), bson::doc! {"$each": items});
+                }
+            }
+            (Some(Op::Pull), Found::Value(condition)) => {
+                self.pull.insert(dotted(path), condition);
             }
             (_, Found::Value(value)) => {
                 self.set.insert(dotted(path), value);
