@@ -37,14 +37,19 @@ pub fn apply_update(doc: &Document, update: &Document) -> Result<Document, Strin
 }
 
 /// [`apply_update`] of a conjungo `Applied`: its update with its array filters.
-pub fn apply_applied(doc: &Document, applied: &conjungo::patch::Applied) -> Result<Document, String> {
+pub fn apply_applied(
+    doc: &Document,
+    applied: &conjungo::patch::Applied,
+) -> Result<Document, String> {
     apply_update_with(doc, &applied.update, &applied.array_filters)
 }
 
 /// Whether `doc` matches a write's query `filter` (field equality on dotted paths, as the
 /// filters of `Applied::filter` are written); an empty filter matches every document.
 pub fn matches_filter(doc: &Document, filter: &Document) -> bool {
-    filter.iter().all(|(path, want)| nested_equals(doc, path, want))
+    filter
+        .iter()
+        .all(|(path, want)| nested_equals(doc, path, want))
 }
 
 fn nested_equals(doc: &Document, path: &str, want: &Bson) -> bool {
@@ -87,7 +92,9 @@ pub fn apply_update_with(
             for segment in path.split('.') {
                 if let Some(id) = identifier(segment) {
                     if !filters.contains_key(id) {
-                        return Err(format!("No array filter found for identifier '{id}' in path '{path}'"));
+                        return Err(format!(
+                            "No array filter found for identifier '{id}' in path '{path}'"
+                        ));
                     }
                     used.insert(id.to_owned());
                 } else if segment.starts_with('$') {
@@ -99,7 +106,9 @@ pub fn apply_update_with(
     }
     for id in filters.keys() {
         if !used.contains(id) {
-            return Err(format!("The array filter for identifier '{id}' was not used in the update"));
+            return Err(format!(
+                "The array filter for identifier '{id}' was not used in the update"
+            ));
         }
     }
     // Sorted by segments, a path's extensions follow it directly: a conflict (a path equal
@@ -149,7 +158,12 @@ pub fn apply_update_with(
     Ok(out)
 }
 
-fn apply_one(doc: &mut Document, operator: &str, segments: &[&str], value: &Bson) -> Result<(), String> {
+fn apply_one(
+    doc: &mut Document,
+    operator: &str,
+    segments: &[&str],
+    value: &Bson,
+) -> Result<(), String> {
     match operator {
         "$set" => set(doc, segments, value.clone()),
         "$unset" => {
@@ -166,7 +180,10 @@ fn apply_one(doc: &mut Document, operator: &str, segments: &[&str], value: &Bson
 
 /// The identifier of a `$[identifier]` segment.
 fn identifier(segment: &str) -> Option<&str> {
-    segment.strip_prefix("$[")?.strip_suffix(']').filter(|id| !id.is_empty())
+    segment
+        .strip_prefix("$[")?
+        .strip_suffix(']')
+        .filter(|id| !id.is_empty())
 }
 
 /// Array filters by identifier: `(path below the element, value)` (an empty path: the
@@ -177,16 +194,28 @@ fn parse_filters(array_filters: &[Document]) -> Result<Filters, String> {
     let mut out = Filters::new();
     for filter in array_filters {
         if filter.len() != 1 {
-            return Err(format!("this applier models one condition per array filter: {filter}"));
+            return Err(format!(
+                "this applier models one condition per array filter: {filter}"
+            ));
         }
         let (path, value) = filter.iter().next().expect("one");
         let mut segments = path.split('.').map(str::to_owned);
         let id = segments.next().expect("split yields one");
-        if value.as_document().is_some_and(|d| d.keys().any(|k| k.starts_with('$'))) {
-            return Err(format!("this applier models equality filters only: {filter}"));
+        if value
+            .as_document()
+            .is_some_and(|d| d.keys().any(|k| k.starts_with('$')))
+        {
+            return Err(format!(
+                "this applier models equality filters only: {filter}"
+            ));
         }
-        if out.insert(id.clone(), (segments.collect(), value.clone())).is_some() {
-            return Err(format!("Found multiple array filters with the same top-level field name {id}"));
+        if out
+            .insert(id.clone(), (segments.collect(), value.clone()))
+            .is_some()
+        {
+            return Err(format!(
+                "Found multiple array filters with the same top-level field name {id}"
+            ));
         }
     }
     Ok(out)
@@ -211,8 +240,18 @@ fn positional(
     } else {
         match walk(doc, &segments[..at], false)? {
             Some(Bson::Array(items)) => items,
-            Some(_) => return Err(format!("the path {} must be an array for $[{id}]", segments[..at].join("."))),
-            None => return Err(format!("The path '{}' must exist in the document in order to apply array updates.", segments[..at].join("."))),
+            Some(_) => {
+                return Err(format!(
+                    "the path {} must be an array for $[{id}]",
+                    segments[..at].join(".")
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "The path '{}' must exist in the document in order to apply array updates.",
+                    segments[..at].join(".")
+                ));
+            }
         }
     };
     let rest = &segments[at + 1..];
@@ -240,7 +279,11 @@ fn positional(
 }
 
 /// The array at `segments`, created empty when missing.
-fn array_at<'a>(doc: &'a mut Document, segments: &[&str], create: bool) -> Result<Option<&'a mut Vec<Bson>>, String> {
+fn array_at<'a>(
+    doc: &'a mut Document,
+    segments: &[&str],
+    create: bool,
+) -> Result<Option<&'a mut Vec<Bson>>, String> {
     let (last, parents) = segments.split_last().expect("non-empty");
     let parent: &mut Document = if parents.is_empty() {
         doc
@@ -259,7 +302,9 @@ fn array_at<'a>(doc: &'a mut Document, segments: &[&str], create: bool) -> Resul
     }
     match parent.get_mut(*last) {
         Some(Bson::Array(items)) => Ok(Some(items)),
-        Some(other) => Err(format!("Cannot apply $addToSet/$pull to non-array field '{last}': {other}")),
+        Some(other) => Err(format!(
+            "Cannot apply $addToSet/$pull to non-array field '{last}': {other}"
+        )),
         None => unreachable!("inserted"),
     }
 }
@@ -355,10 +400,16 @@ fn inc(doc: &mut Document, segments: &[&str], amount: &Bson) -> Result<(), Strin
             .map_or(Bson::Int64(i64::from(*a) + i64::from(*b)), Bson::Int32),
         (Some(Bson::Int32(a)), Bson::Int64(b)) => Bson::Int64(i64::from(*a) + b),
         (Some(Bson::Int64(a)), Bson::Int32(b)) => Bson::Int64(a + i64::from(*b)),
-        (Some(Bson::Int64(a)), Bson::Int64(b)) => Bson::Int64(a.checked_add(*b).ok_or("integer overflow")?),
+        (Some(Bson::Int64(a)), Bson::Int64(b)) => {
+            Bson::Int64(a.checked_add(*b).ok_or("integer overflow")?)
+        }
         (Some(Bson::Double(a)), Bson::Int32(b)) => Bson::Double(a + f64::from(*b)),
         (Some(Bson::Double(a)), Bson::Double(b)) => Bson::Double(a + b),
-        (have, _) => return Err(format!("Cannot apply $inc to a value of non-numeric type: {have:?} + {amount}")),
+        (have, _) => {
+            return Err(format!(
+                "Cannot apply $inc to a value of non-numeric type: {have:?} + {amount}"
+            ));
+        }
     };
     parent.insert(*last, new);
     Ok(())

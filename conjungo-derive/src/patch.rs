@@ -654,7 +654,9 @@ fn build_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) -> Token
             quote!(__v.into_new(#hash))
         }
         _ if f.whole => quote!(__v),
-        _ => quote!(<#inner as #krate::patch::Patchable>::build(__v).map_err(|__e| __e.at_key(#name))?),
+        _ => {
+            quote!(<#inner as #krate::patch::Patchable>::build(__v).map_err(|__e| __e.at_key(#name))?)
+        }
     };
     if f.is_option {
         let missing = missing.unwrap_or_else(|| quote!(::core::option::Option::None));
@@ -693,7 +695,11 @@ fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
     };
     let member = &f.field.member;
     let name = &f.field.name;
-    let span = f.field.strategy.as_ref().map_or_else(Span::call_site, |s| s.span);
+    let span = f
+        .field
+        .strategy
+        .as_ref()
+        .map_or_else(Span::call_site, |s| s.span);
     let ty = f.field.ty;
     let assert = quote_spanned!(span=> {
         fn __conjungo_is_version<__V: #krate::__private::Version>() {}

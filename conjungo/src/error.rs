@@ -335,8 +335,14 @@ impl fmt::Display for ErrorKind {
             }
             ErrorKind::Immutable => f.write_str("the value cannot be changed once it is set"),
             ErrorKind::VersionMismatch { expected, found } => match found {
-                Some(found) => write!(f, "expected version {expected}, the stored version is {found}"),
-                None => write!(f, "expected version {expected}, the stored value has no version"),
+                Some(found) => write!(
+                    f,
+                    "expected version {expected}, the stored version is {found}"
+                ),
+                None => write!(
+                    f,
+                    "expected version {expected}, the stored value has no version"
+                ),
             },
             ErrorKind::Invalid { errors } => {
                 write!(f, "the result is invalid:")?;

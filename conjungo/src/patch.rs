@@ -31,8 +31,7 @@ mod keyed;
 pub use keyed::{KeyedPatch, SetPatch};
 #[doc(hidden)]
 pub use keyed::{
-    keyed_apply, keyed_apply_option, keyed_check, keyed_check_option, set_apply,
-    set_apply_option,
+    keyed_apply, keyed_apply_option, keyed_check, keyed_check_option, set_apply, set_apply_option,
 };
 
 #[cfg(feature = "bson")]

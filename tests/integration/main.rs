@@ -14,6 +14,7 @@ mod errors;
 mod go_port;
 mod hostile;
 mod http;
+mod lists;
 mod mongo_update;
 mod options;
 mod patch;

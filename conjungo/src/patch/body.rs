@@ -299,6 +299,15 @@ fn classify(message: &str, segments: &[String]) -> ErrorKind {
             field: field.to_owned(),
         };
     }
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        // A whole value read from the body (a new keyed item, a nested non-patch type)
+        // without one of its required fields; the pointer names the value.
+        return ErrorKind::MissingFields {
+            fields: vec![field.to_owned()],
+        };
+    }
     ErrorKind::Custom(message.to_owned())
 }
 
@@ -323,6 +332,29 @@ mod tests {
 
     fn err(body: &str) -> Error {
         parse::<Outer>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn missing_fields_of_whole_values_are_missing_fields_at_the_value() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            id: String,
+            city: String,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct List {
+            items: Vec<Item>,
+        }
+        let e = parse::<List>(br#"{"items": [{"id": "a"}]}"#).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::MissingFields {
+                fields: vec!["city".into()]
+            }
+        );
+        assert_eq!(e.path(), "/items/0");
     }
 
     #[test]

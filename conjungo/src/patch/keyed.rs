@@ -102,9 +102,9 @@ impl<'de, S: Deserialize<'de>> Deserialize<'de> for KeyedPatch<S> {
             #[cfg(feature = "json")]
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, Option<
-                    serde_json::Map<String, serde_json::Value>,
-                >>()? {
+                while let Some((key, value)) =
+                    map.next_entry::<String, Option<serde_json::Map<String, serde_json::Value>>>()?
+                {
                     entries.push((key, value));
                 }
                 Ok(KeyedPatch::ByKey(entries))
@@ -418,9 +418,7 @@ impl<S> KeyedPatch<S> {
                     if let Some(patch) = patch {
                         let mut value = serde_json::Value::Object(serde_json::Map::new());
                         crate::json::merge_patch(&mut value, serde_json::Value::Object(patch))?;
-                        out.seq_push(
-                            super::body::deserialize(value).map_err(|e| e.at_key(&name))?,
-                        );
+                        out.seq_push(super::body::deserialize(value).map_err(|e| e.at_key(&name))?);
                     }
                 }
                 Ok(out)
@@ -754,8 +752,9 @@ fn record<S: Seq, K: Serialize + ?Sized>(
         .into_iter()
         .filter(|(_, before, after)| !crate::patch::diff::same(before, after))
         .collect();
-    let families =
-        usize::from(!updated.is_empty()) + usize::from(!inserted.is_empty()) + usize::from(!removed.is_empty());
+    let families = usize::from(!updated.is_empty())
+        + usize::from(!inserted.is_empty())
+        + usize::from(!removed.is_empty());
     if families == 0 && !whole {
         return;
     }
@@ -765,7 +764,15 @@ fn record<S: Seq, K: Serialize + ?Sized>(
     }
     if !inserted.is_empty() {
         let count = inserted.len();
-        cx.record_placed(&[], &[], ChangeKind::Appended, count, Op::Push(count), Found::Items(inserted), None);
+        cx.record_placed(
+            &[],
+            &[],
+            ChangeKind::Appended,
+            count,
+            Op::Push(count),
+            Found::Items(inserted),
+            None,
+        );
         return;
     }
     if !removed.is_empty() {
@@ -779,7 +786,15 @@ fn record<S: Seq, K: Serialize + ?Sized>(
         let condition = Bson::Document(bson::doc! {field: {"$in": keys}});
         for (i, _, _) in removed {
             let index = i.to_string();
-            cx.record_placed(&[&index], &[], ChangeKind::Removed, 0, Op::Pull, Found::Value(condition.clone()), None);
+            cx.record_placed(
+                &[&index],
+                &[],
+                ChangeKind::Removed,
+                0,
+                Op::Pull,
+                Found::Value(condition.clone()),
+                None,
+            );
         }
         return;
     }

@@ -544,7 +544,8 @@ impl Update {
             }
             (Some(Op::AddToSet), Found::Items(items)) => {
                 if !items.is_empty() {
-                    self.add_to_set.insert(dotted(path), bson::doc! {"$each": items});
+                    self.add_to_set
+                        .insert(dotted(path), bson::doc! {"$each": items});
                 }
             }
             (Some(Op::Pull), Found::Value(condition)) => {
