@@ -8,9 +8,42 @@
 //! ```
 
 use bson::{Bson, Document, doc};
-use conjungo::{Options, patch};
+use conjungo::{Merge, Options, patch};
 use conjungo_suite::catalog::{ServicePatch, svc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+/// Keyed lists, sets and a version: updates with `arrayFilters`, `$push`, `$pull`,
+/// `$addToSet` and `$inc`.
+#[derive(Merge, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[merge(patch)]
+struct Customer {
+    #[merge(skip)]
+    #[serde(rename = "_id")]
+    id: i32,
+    #[merge(union)]
+    roles: Vec<String>,
+    #[merge(by_key = id)]
+    addresses: Vec<Address>,
+    #[merge(version)]
+    version: i64,
+}
+
+#[derive(Merge, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Address {
+    id: String,
+    city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    geo: Option<Geo>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Geo {
+    lat: f64,
+    lon: f64,
+}
 
 /// A small deterministic generator (xorshift), so that the cases are the same every run.
 struct Rng(u64);
@@ -53,6 +86,75 @@ fn object(rng: &mut Rng, depth: usize) -> Value {
 fn line(stored: &Document, update: &Document, merged: &Document) -> String {
     let ext = |d: &Document| Bson::Document(d.clone()).into_canonical_extjson();
     json!({"stored": ext(stored), "update": ext(update), "merged": ext(merged)}).to_string()
+}
+
+fn keyed_line(stored: &Document, applied: &patch::Applied, merged: &Document) -> String {
+    let ext = |d: &Document| Bson::Document(d.clone()).into_canonical_extjson();
+    json!({
+        "stored": ext(stored), "update": ext(&applied.update), "merged": ext(merged),
+        "array_filters": applied.array_filters.iter().map(ext).collect::<Vec<_>>(),
+        "filter": ext(&applied.filter),
+    })
+    .to_string()
+}
+
+fn keyed_cases(rng: &mut Rng) -> usize {
+    let address = |id: &str, city: &str, zip: Option<&str>| Address {
+        id: id.into(),
+        city: city.into(),
+        zip: zip.map(Into::into),
+        geo: zip.map(|_| Geo { lat: 1.5, lon: 2.5 }),
+    };
+    let base = Customer {
+        id: 1,
+        roles: vec!["a".into(), "b".into()],
+        addresses: vec![
+            address("home", "Paris", Some("75001")),
+            address("work", "Lyon", None),
+            address("old", "Nice", Some("06000")),
+        ],
+        version: 3,
+    };
+    let before = bson::serialize_to_document(&base).unwrap();
+    let item_patches = [
+        json!(null),
+        json!({"city": "Rome"}),
+        json!({"zip": null}),
+        json!({"zip": "9", "geo": {"lat": 5.0}}),
+        json!({"geo": null}),
+        json!({"geo": {"lat": 1.0, "lon": 1.0}}),
+    ];
+    let mut count = 0;
+    for _ in 0..200 {
+        let mut members = serde_json::Map::new();
+        for _ in 0..rng.next() % 3 {
+            let key = rng.pick(&["home", "work", "old", "new"]);
+            let mut patch = item_patches[(rng.next() % item_patches.len() as u64) as usize].clone();
+            if key == "new"
+                && let Some(m) = patch.as_object_mut()
+            {
+                m.insert("id".into(), json!("new"));
+                m.entry("city").or_insert(json!("Oslo"));
+            }
+            members.insert(key.to_owned(), patch);
+        }
+        let mut body = json!({"addresses": members});
+        match rng.next() % 3 {
+            0 => body["roles"] = json!([rng.pick(&["a", "c", "d"])]),
+            1 => body["roles"] = json!({"remove": [rng.pick(&["a", "b", "z"])]}),
+            _ => {}
+        }
+        let mut customer = base.clone();
+        let Ok(p) = patch::parse::<CustomerPatch>(&serde_json::to_vec(&body).unwrap()) else {
+            continue;
+        };
+        if let Ok(applied) = patch::apply(&mut customer, p, &Options::default()) {
+            let merged = bson::serialize_to_document(&customer).unwrap();
+            println!("{}", keyed_line(&before, &applied, &merged));
+            count += 1;
+        }
+    }
+    count
 }
 
 fn main() {
@@ -107,5 +209,6 @@ fn main() {
             count += 1;
         }
     }
+    count += keyed_cases(&mut rng);
     eprintln!("{count} cases");
 }
