@@ -221,13 +221,16 @@ fn parse_filters(array_filters: &[Document]) -> Result<Filters, String> {
     Ok(out)
 }
 
+/// An operation applied inside one matching array element, to the rest of the path.
+type ElementOp<'a> = dyn FnMut(&mut Document, &[&str]) -> Result<(), String> + 'a;
+
 /// Run `f` on the part of the path after the first `$[id]`, for every matching element of
 /// the array before it (the rest is applied inside the element, itself a document).
 fn positional(
     doc: &mut Document,
     segments: &[&str],
     filters: &Filters,
-    f: &mut dyn FnMut(&mut Document, &[&str]) -> Result<(), String>,
+    f: &mut ElementOp<'_>,
 ) -> Result<(), String> {
     let at = segments
         .iter()

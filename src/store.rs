@@ -70,7 +70,7 @@ impl Store {
             && !applied.is_empty()
             && crate::mongo::matches_filter(stored, &applied.filter)
         {
-            *stored = crate::mongo::apply_applied(stored, &applied)
+            *stored = crate::mongo::apply_applied(stored, applied)
                 .expect("conjungo's updates are valid MongoDB updates");
         }
         Some(outcome)

@@ -19,7 +19,7 @@ fn schemaless(stored: &Document, body: Value, options: &Options) -> Result<Docum
     let result = patch::apply_document(&mut doc, body, options);
     match &result {
         Ok(applied) => {
-            let replayed = apply_applied(stored, &applied).unwrap();
+            let replayed = apply_applied(stored, applied).unwrap();
             assert_eq!(replayed, doc, "update {}", applied.update);
         }
         Err(_) => assert_eq!(doc, *stored, "a failed patch changed the document"),

@@ -22,7 +22,7 @@ fn run(service: &mut Service, body: &[u8], options: &Options) -> Result<patch::A
     let result = patch::parse::<ServicePatch>(body).and_then(|p| patch::apply(service, p, options));
     match &result {
         Ok(applied) => {
-            let replayed = apply_applied(&stored(&before), &applied)
+            let replayed = apply_applied(&stored(&before), applied)
                 .unwrap_or_else(|e| panic!("MongoDB would refuse {}: {e}", applied.update));
             assert_eq!(replayed, stored(service), "update {}", applied.update);
             assert_eq!(applied.update.is_empty(), applied.changes.is_empty());

@@ -126,7 +126,7 @@ fn run(target: &mut User, body: &Value, options: &Options) -> Result<Applied, Er
     let result = patch::parse::<UserPatch>(&bytes).and_then(|p| patch::apply(target, p, options));
     match &result {
         Ok(applied) => {
-            let replayed = apply_applied(&stored(&before), &applied)
+            let replayed = apply_applied(&stored(&before), applied)
                 .unwrap_or_else(|e| panic!("MongoDB would refuse {}: {e}", applied.update));
             let expected = stored(target);
             assert_eq!(replayed, expected, "body {body}\nupdate {}", applied.update);

@@ -123,7 +123,7 @@ fn patch_json(target: &mut Account, body: Value, options: &Options) -> Result<Ap
         .and_then(|p| patch::apply(target, p, options));
     match &result {
         Ok(applied) => {
-            let replayed = apply_applied(&stored, &applied).unwrap();
+            let replayed = apply_applied(&stored, applied).unwrap();
             assert_eq!(replayed, bson::serialize_to_document(&*target).unwrap());
         }
         Err(_) => assert_eq!(*target, before, "a failed patch changed the target"),

@@ -506,11 +506,7 @@ where
     let added = target.seq_len() - before;
     let removed_values: Vec<Option<bson_value::Value>> = if cx.is_recording() {
         // The values of the members about to be removed, as serde stores them.
-        patch
-            .remove
-            .seq_iter()
-            .map(|item| bson_value::of(item))
-            .collect()
+        patch.remove.seq_iter().map(bson_value::of).collect()
     } else {
         Vec::new()
     };
