@@ -115,7 +115,7 @@ fn the_gate_rejects_each_hostile_body_with_status_and_pointer() {
             br#"{"endpoints": [{"name": "x"}]}"#.to_vec(),
             422,
             "/endpoints/0",
-            "missing field `url`",
+            "missing required field `url`",
         ),
         (
             deep.into_bytes(),
