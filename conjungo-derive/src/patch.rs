@@ -705,14 +705,18 @@ fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
         fn __conjungo_is_version<__V: #krate::__private::Version>() {}
         __conjungo_is_version::<#ty>();
     });
+    // The field itself, spanned at the attribute: a type error lands there, not on the
+    // derive.
+    let get = quote_spanned!(span=> &self.#member as &dyn #krate::__private::Version);
+    let get_mut = quote_spanned!(span=> &mut self.#member as &mut dyn #krate::__private::Version);
     quote! {
         fn __conjungo_version(&self) -> ::core::option::Option<(&'static str, &dyn #krate::__private::Version)> {
             #assert
-            ::core::option::Option::Some((#name, &self.#member))
+            ::core::option::Option::Some((#name, #get))
         }
 
         fn __conjungo_version_mut(&mut self) -> ::core::option::Option<&mut dyn #krate::__private::Version> {
-            ::core::option::Option::Some(&mut self.#member)
+            ::core::option::Option::Some(#get_mut)
         }
     }
 }

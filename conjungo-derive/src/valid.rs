@@ -26,6 +26,16 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
         }
     }
 
+    let versions: Vec<_> = fields.iter().filter(|f| f.is_version()).collect();
+    for extra in versions.iter().skip(1) {
+        if let Some(strategy) = &extra.strategy {
+            cx.error(
+                strategy.span,
+                "a type has one `version` field: it counts the writes of the whole value",
+            );
+        }
+    }
+
     if let Some((span, _)) = &cont.attrs.validate
         && cont.attrs.patch.is_none()
     {
