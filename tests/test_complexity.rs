@@ -109,6 +109,43 @@ fn run(name: &str, n: usize) {
                 patch::apply(&mut b, p, &Options::default()).unwrap();
             });
         }
+        // Issue 10: a keyed object body changing, or removing, n/2 of n stored items (one
+        // array filter per changed item), and a set losing n/2 of n members.
+        "keyed_updates" | "keyed_removals" | "set_removals" => {
+            let mut b = board(0);
+            b.items = (0..n)
+                .map(|i| Item {
+                    id: format!("i{i}"),
+                    n: 0,
+                })
+                .collect();
+            b.roles = (0..n).map(|i| format!("r{i}")).collect();
+            let body = match name {
+                "keyed_updates" => {
+                    let members: serde_json::Map<String, Value> = (0..n)
+                        .step_by(2)
+                        .map(|i| (format!("i{i}"), json!({"n": 1})))
+                        .collect();
+                    json!({ "items": members })
+                }
+                "keyed_removals" => {
+                    let members: serde_json::Map<String, Value> = (0..n)
+                        .step_by(2)
+                        .map(|i| (format!("i{i}"), Value::Null))
+                        .collect();
+                    json!({ "items": members })
+                }
+                _ => {
+                    let gone: Vec<String> = (0..n).step_by(2).map(|i| format!("r{i}")).collect();
+                    json!({"roles": {"remove": gone}})
+                }
+            };
+            let body = serde_json::to_vec(&body).unwrap();
+            measured(&mut || {
+                let p: BoardPatch = patch::parse(&body).unwrap();
+                patch::apply(&mut b, p, &Options::default()).unwrap();
+            });
+        }
         // §4: a one-key patch of a stored dynamic field, and one appended item, where the
         // stored field has n entries: the work must not follow n.
         "meta_one_key" => {
@@ -189,6 +226,10 @@ fn work_grows_linearly_with_hostile_input() {
         ("deletions", 1_000, 4.5),
         ("union", 1_000, 4.5),
         ("by_key", 1_000, 4.5),
+        // Sorted body members (serde_json's map) and sorted paths in the update: n log n.
+        ("keyed_updates", 1_000, 5.0),
+        ("keyed_removals", 1_000, 5.0),
+        ("set_removals", 1_000, 4.5),
         // A sorted map: n log n.
         ("labels_many", 1_000, 5.0),
         // The stored size grows 4×, the patch does not: the work must hardly grow.

@@ -401,7 +401,9 @@ impl<'a> Apply<'a> {
     }
 
     /// Record a change whose update operation is decided here: `pointer` and `at` are
-    /// below the current place (the change's JSON Pointer, and its path in the update).
+    /// below the current place (the change's JSON Pointer, and its path in the update),
+    /// `value` what the operation writes (`None` for all but one of several changes with
+    /// the same operation at the same place).
     #[cfg(feature = "bson")]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_placed(
@@ -411,7 +413,7 @@ impl<'a> Apply<'a> {
         kind: ChangeKind,
         count: usize,
         op: crate::patch::extract::Op,
-        value: crate::patch::extract::Found,
+        value: Option<crate::patch::extract::Found>,
         array_filter: Option<bson::Document>,
     ) {
         if let Some(r) = &mut self.recorder {
@@ -423,7 +425,8 @@ impl<'a> Apply<'a> {
             };
             let mut change = RawChange::new(below(pointer), kind);
             change.count = count;
-            change.prefill = Some(value);
+            // `None`: another change at the same place carries the value (one copy).
+            change.prefill = value;
             change.placed = Some(Box::new(Placed {
                 at: below(at),
                 op,

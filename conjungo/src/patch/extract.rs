@@ -293,7 +293,8 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
         .iter()
         .zip(&already)
         .map(|(change, found)| {
-            if found.is_some() {
+            // Decided where recorded: nothing to read (its value is on one of them).
+            if found.is_some() || change.placed.is_some() {
                 return None;
             }
             let (path, _) = change.place();

@@ -535,7 +535,7 @@ where
                         ChangeKind::Appended,
                         added,
                         Op::AddToSet,
-                        Found::Items(items),
+                        Some(Found::Items(items)),
                         None,
                     ),
                     None => cx.record_here(ChangeKind::Replaced),
@@ -545,7 +545,9 @@ where
                 let values: Option<Vec<bson::Bson>> = removed_values.into_iter().collect();
                 match values {
                     Some(values) => {
-                        let condition = bson::Bson::Document(bson::doc! {"$in": values});
+                        let mut condition = Some(Found::Value(bson::Bson::Document(
+                            bson::doc! {"$in": values},
+                        )));
                         for i in gone_stored {
                             let index = i.to_string();
                             cx.record_placed(
@@ -554,7 +556,7 @@ where
                                 ChangeKind::Removed,
                                 0,
                                 Op::Pull,
-                                Found::Value(condition.clone()),
+                                condition.take(),
                                 None,
                             );
                         }
@@ -766,20 +768,22 @@ fn record<S: Seq, K: Serialize + ?Sized>(
             ChangeKind::Appended,
             count,
             Op::Push(count),
-            Found::Items(inserted),
+            Some(Found::Items(inserted)),
             None,
         );
         return;
     }
     if !removed.is_empty() {
-        // One condition for all: every change names it (the update keeps one).
+        // One condition for all, carried by the first change (one copy).
         let field = removed[0].2.clone();
         if removed.iter().any(|(_, _, f)| *f != field) {
             cx.record_here(ChangeKind::Replaced);
             return;
         }
         let keys: Vec<Bson> = removed.iter().map(|(_, k, _)| k.clone()).collect();
-        let condition = Bson::Document(bson::doc! {field: {"$in": keys}});
+        let mut condition = Some(Found::Value(Bson::Document(
+            bson::doc! {field: {"$in": keys}},
+        )));
         for (i, _, _) in removed {
             let index = i.to_string();
             cx.record_placed(
@@ -788,7 +792,7 @@ fn record<S: Seq, K: Serialize + ?Sized>(
                 ChangeKind::Removed,
                 0,
                 Op::Pull,
-                Found::Value(condition.clone()),
+                condition.take(),
                 None,
             );
         }
@@ -824,7 +828,15 @@ fn record<S: Seq, K: Serialize + ?Sized>(
                 Some(v) => (ChangeKind::Replaced, Op::Set, Found::Value(v)),
                 None => (ChangeKind::Removed, Op::Unset, Found::Skipped),
             };
-            cx.record_placed(&pointer, &at, kind, 0, op, found, Some(filter.clone()));
+            cx.record_placed(
+                &pointer,
+                &at,
+                kind,
+                0,
+                op,
+                Some(found),
+                Some(filter.clone()),
+            );
         }
     }
 }

@@ -444,10 +444,12 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             }
         }
     }
+    // One filter per identifier (each change of an item carries its item's filter).
     let mut array_filters: Vec<Document> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for change in &mut raw {
         if let Some(filter) = change.placed.as_mut().and_then(|p| p.array_filter.take())
-            && !array_filters.contains(&filter)
+            && filter.keys().next().is_some_and(|k| seen.insert(k.clone()))
         {
             array_filters.push(filter);
         }
