@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::index::{HashFn, KeyIndex};
 use crate::strategy::seq::Seq;
-use crate::{Apply, Check, Error, ErrorKind, Merge};
+use crate::{Apply, Check, Error, Merge};
 
 /// The patch of a keyed list (`#[merge(by_key = field)]`) in a generated patch type.
 ///
@@ -211,7 +211,7 @@ where
     let mut out = Vec::with_capacity(entries.len());
     for (name, patch) in entries {
         if !seen.insert(name.as_str()) {
-            return Err(Error::new(ErrorKind::DuplicateKey).at_key(name));
+            return Err(Error::new(crate::ErrorKind::DuplicateKey).at_key(name));
         }
         let at = stored.get(name).copied();
         let step = match (patch, at) {
@@ -225,7 +225,7 @@ where
                 crate::json::merge_patch(&mut value, Value::Object(patch.clone()))?;
                 let item: S::Item = super::body::deserialize(value).map_err(|e| e.at_key(name))?;
                 if key(&item) != key(have) {
-                    return Err(Error::new(ErrorKind::Immutable).at_key(name));
+                    return Err(Error::new(crate::ErrorKind::Immutable).at_key(name));
                 }
                 Step::Update(i, item)
             }
@@ -504,9 +504,10 @@ where
     let before = target.seq_len();
     crate::strategy::seq::union_by(target, patch.add, hash);
     let added = target.seq_len() - before;
-    let removed_values: Vec<Option<bson_value::Value>> = if cx.is_recording() {
-        // The values of the members about to be removed, as serde stores them.
-        patch.remove.seq_iter().map(bson_value::of).collect()
+    // The values of the members about to be removed, as serde stores them.
+    #[cfg(feature = "bson")]
+    let removed_values: Vec<Option<bson::Bson>> = if cx.is_recording() {
+        patch.remove.seq_iter().map(to_bson).collect()
     } else {
         Vec::new()
     };
@@ -568,7 +569,7 @@ where
         }
     }
     #[cfg(not(feature = "bson"))]
-    let _ = (removed_values, gone, before);
+    let _ = (gone, before);
     Ok(())
 }
 
@@ -593,26 +594,10 @@ where
     }
 }
 
-/// Values as serde stores them in bson (a unit stand-in without the `bson` feature).
-mod bson_value {
-    #[cfg(feature = "bson")]
-    pub(super) type Value = bson::Bson;
-    #[cfg(not(feature = "bson"))]
-    pub(super) type Value = ();
-
-    pub(super) fn of<T: serde::Serialize + ?Sized>(value: &T) -> Option<Value> {
-        #[cfg(feature = "bson")]
-        return bson::serialize_to_bson(value).ok();
-        #[cfg(not(feature = "bson"))]
-        {
-            let _ = value;
-            Some(())
-        }
-    }
-}
-
-fn to_bson<T: Serialize + ?Sized>(value: &T) -> Option<bson_value::Value> {
-    bson_value::of(value)
+/// A value as serde stores it in bson (`None`: bson refuses it).
+#[cfg(feature = "bson")]
+fn to_bson<T: Serialize + ?Sized>(value: &T) -> Option<bson::Bson> {
+    bson::serialize_to_bson(value).ok()
 }
 
 /// The name of the key's field in an item as stored: the field named like the Rust field
@@ -628,23 +613,20 @@ fn key_field(item: &bson::Bson, key: &bson::Bson, key_name: &str) -> Option<Stri
     hits.next().is_none().then(|| only.clone())
 }
 
-#[cfg(not(feature = "bson"))]
-fn key_field(_: &(), _: &(), key_name: &str) -> Option<String> {
-    Some(key_name.to_owned())
-}
-
 /// What a keyed patch did, for its update: items updated in place (their stored and new
 /// documents), items inserted, items removed (their keys).
+#[cfg(feature = "bson")]
 struct Log {
     recording: bool,
-    updated: Vec<(usize, bson_value::Value, bson_value::Value)>,
-    inserted: Vec<bson_value::Value>,
+    updated: Vec<(usize, bson::Bson, bson::Bson)>,
+    inserted: Vec<bson::Bson>,
     /// Index, key and the key's field name in the stored item.
-    removed: Vec<(usize, bson_value::Value, String)>,
+    removed: Vec<(usize, bson::Bson, String)>,
     /// A value bson refused: set the whole list.
     whole: bool,
 }
 
+#[cfg(feature = "bson")]
 impl Log {
     fn new(recording: bool) -> Self {
         Log {
@@ -656,7 +638,7 @@ impl Log {
         }
     }
 
-    fn read<T: Serialize>(&mut self, item: &T) -> Option<bson_value::Value> {
+    fn read<T: Serialize>(&mut self, item: &T) -> Option<bson::Bson> {
         if !self.recording || self.whole {
             return None;
         }
@@ -665,7 +647,7 @@ impl Log {
         value
     }
 
-    fn updated<T: Serialize>(&mut self, i: usize, before: Option<bson_value::Value>, item: &T) {
+    fn updated<T: Serialize>(&mut self, i: usize, before: Option<bson::Bson>, item: &T) {
         if let Some(before) = before {
             match to_bson(item) {
                 Some(after) => self.updated.push((i, before, after)),
@@ -706,7 +688,6 @@ impl Log {
     }
 
     /// Record the update of the list at the current place.
-    #[cfg_attr(not(feature = "bson"), allow(unused_variables))]
     fn record<S: Seq, K: Serialize + ?Sized>(
         self,
         cx: &mut Apply<'_>,
@@ -716,11 +697,47 @@ impl Log {
     ) where
         S::Item: Serialize,
     {
-        if !self.recording {
-            return;
+        if self.recording {
+            record(self, cx, target, key, key_name);
         }
-        #[cfg(feature = "bson")]
-        record(self, cx, target, key, key_name);
+    }
+}
+
+/// Without bson nothing is recorded (recording compiles updates): the log keeps nothing.
+#[cfg(not(feature = "bson"))]
+struct Log;
+
+#[cfg(not(feature = "bson"))]
+impl Log {
+    fn new(_recording: bool) -> Self {
+        Log
+    }
+
+    fn read<T>(&mut self, _item: &T) -> Option<()> {
+        None
+    }
+
+    fn updated<T>(&mut self, _i: usize, _before: Option<()>, _item: &T) {}
+
+    fn inserted<T>(&mut self, _item: &T) {}
+
+    #[cfg(feature = "json")]
+    fn removed<T, K: ?Sized>(
+        &mut self,
+        _i: usize,
+        _item: Option<&T>,
+        _key: &impl Fn(&T) -> &K,
+        _key_name: &str,
+    ) {
+    }
+
+    fn record<S: Seq, K: ?Sized>(
+        self,
+        _cx: &mut Apply<'_>,
+        _target: &S,
+        _key: &impl Fn(&S::Item) -> &K,
+        _key_name: &str,
+    ) {
     }
 }
 
