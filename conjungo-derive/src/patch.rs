@@ -63,7 +63,8 @@ fn whole_value(cont: &Container<'_>, krate: &Path) -> TokenStream {
                 #preds
                 for<'__conjungo> #ident #ty_generics: #krate::__private::serde::de::DeserializeOwned
                     + #krate::__private::serde::Serialize
-                    + ::core::cmp::PartialEq,
+                    + ::core::cmp::PartialEq
+                    + ::core::clone::Clone,
             {
                 type Patch = Self;
 
@@ -82,6 +83,14 @@ fn whole_value(cont: &Container<'_>, krate: &Path) -> TokenStream {
 
                 fn build(__patch: Self) -> ::core::result::Result<Self, #krate::Error> {
                     ::core::result::Result::Ok(__patch)
+                }
+
+                fn __conjungo_diff(&self, __new: &Self) -> ::core::option::Option<Self> {
+                    (self != __new).then(|| ::core::clone::Clone::clone(__new))
+                }
+
+                fn __conjungo_full(&self) -> ::core::option::Option<Self> {
+                    ::core::option::Option::Some(::core::clone::Clone::clone(self))
                 }
             }
         };
@@ -198,6 +207,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
 
     let validation = validation(cont, &open, krate);
     let version = version_hooks(&all, krate);
+    let diff = diff_hooks(&open, &patch_ident, krate);
     let schema = schema(cont, &patch_ident, &open, krate);
 
     quote! {
@@ -266,6 +276,8 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
                 #validation
 
                 #version
+
+                #diff
             }
         };
     }
@@ -684,6 +696,88 @@ fn build_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) -> Token
                     ));
                 }
             },
+        }
+    }
+}
+
+/// `Patchable::__conjungo_diff` and `__conjungo_full`: the patch from one value to another
+/// field by field (see `conjungo::patch::diff`), and the patch that builds a value.
+fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> TokenStream {
+    let p = quote!(#krate::Patch);
+    let private = quote!(#krate::__private);
+    let diffs = open.iter().map(|f| {
+        let member = &f.field.member;
+        let fident = &f.ident;
+        let kind = f.field.strategy.as_ref().map(|s| &s.kind);
+        // `(old, new) -> Patch<Form>` for two present values.
+        let (pair, full) = match kind {
+            _ if f.custom_serde => (
+                quote!(|__a, __b| #private::diff_whole(__a, __b)),
+                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
+            ),
+            None => (
+                quote!(|__a, __b| #private::diff_nested(__a, __b)),
+                quote!(|__v| #private::full_nested(__v)),
+            ),
+            Some(StrategyKind::Append) => (
+                quote!(|__a, __b| #private::diff_append(__a, __b)),
+                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
+            ),
+            Some(StrategyKind::Prepend) => (
+                quote!(|__a, __b| #private::diff_prepend(__a, __b)),
+                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
+            ),
+            Some(StrategyKind::Union) => {
+                let hash = set_hash(f.field.ty, krate);
+                (
+                    quote!(|__a, __b| #private::diff_set(__a, __b, #hash)),
+                    quote!(|__v| #private::full_set(__v)),
+                )
+            }
+            Some(StrategyKind::ByKey(key)) => {
+                let (key_fn, _) = by_key_args(f.field.ty, key, krate);
+                (
+                    quote!(|__a, __b| #private::diff_keyed(__a, __b, #key_fn)),
+                    quote!(|__v| #p::Set(#krate::patch::KeyedPatch::Items(::core::clone::Clone::clone(__v)))),
+                )
+            }
+            Some(_) => (
+                quote!(|__a, __b| #private::diff_whole(__a, __b)),
+                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
+            ),
+        };
+        let (diff, build) = if f.is_option {
+            (
+                quote!(#private::diff_option(&self.#member, &__new.#member, #pair, #full)),
+                quote!(match &self.#member {
+                    ::core::option::Option::Some(__v) => (#full)(__v),
+                    ::core::option::Option::None => #p::Absent,
+                }),
+            )
+        } else {
+            (
+                quote!((#pair)(&self.#member, &__new.#member)),
+                quote!((#full)(&self.#member)),
+            )
+        };
+        (quote!(__out.#fident = #diff;), quote!(__out.#fident = #build;))
+    });
+    let (diffs, fulls): (Vec<_>, Vec<_>) = diffs.unzip();
+    let fields = open.iter().map(|f| &f.ident);
+    quote! {
+        #[allow(clippy::redundant_closure_call)]
+        fn __conjungo_diff(&self, __new: &Self) -> ::core::option::Option<#patch_ident> {
+            let mut __out = <#patch_ident as ::core::default::Default>::default();
+            #(#diffs)*
+            let __any = false #(|| !__out.#fields.is_absent())*;
+            __any.then_some(__out)
+        }
+
+        #[allow(clippy::redundant_closure_call)]
+        fn __conjungo_full(&self) -> ::core::option::Option<#patch_ident> {
+            let mut __out = <#patch_ident as ::core::default::Default>::default();
+            #(#fulls)*
+            ::core::option::Option::Some(__out)
         }
     }
 }

@@ -477,3 +477,8 @@ macro_rules! version_impl {
 }
 
 version_impl!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+pub use crate::patch::{
+    diff_append, diff_keyed, diff_nested, diff_option, diff_prepend, diff_set, diff_whole,
+    full_nested, full_set,
+};

@@ -27,11 +27,22 @@ mod size;
 #[cfg(feature = "bson")]
 pub(crate) mod diff;
 
+#[cfg(feature = "bson")]
+pub use diff::diff_document;
+
 mod keyed;
 pub use keyed::{KeyedPatch, SetPatch};
+
+mod typed_diff;
 #[doc(hidden)]
 pub use keyed::{
     keyed_apply, keyed_apply_option, keyed_check, keyed_check_option, set_apply, set_apply_option,
+};
+pub use typed_diff::diff;
+#[doc(hidden)]
+pub use typed_diff::{
+    diff_append, diff_keyed, diff_nested, diff_option, diff_prepend, diff_set, diff_whole,
+    full_nested, full_set,
 };
 
 #[cfg(feature = "bson")]

@@ -10,6 +10,7 @@ mod atomic;
 mod bson;
 mod conformance;
 mod derive;
+mod diff;
 mod errors;
 mod go_port;
 mod hostile;

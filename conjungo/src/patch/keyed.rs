@@ -179,7 +179,7 @@ enum Step<T> {
 /// The string an item key is named by in the object form: a JSON string as is, a number
 /// or a boolean written out; other keys cannot name items in an object.
 #[cfg(feature = "json")]
-fn key_string<K: Serialize + ?Sized>(key: &K) -> Option<String> {
+pub(crate) fn key_string<K: Serialize + ?Sized>(key: &K) -> Option<String> {
     match serde_json::to_value(key).ok()? {
         serde_json::Value::String(s) => Some(s),
         serde_json::Value::Number(n) => Some(n.to_string()),

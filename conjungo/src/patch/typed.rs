@@ -157,6 +157,16 @@ pub trait Patchable: Sized {
         Ok(())
     }
 
+    /// The patch that turns `self` into `new` under [`Options::merge_patch`](crate::Options::merge_patch)
+    /// (`None`: they are equal). See [`diff`](super::diff).
+    #[doc(hidden)]
+    fn __conjungo_diff(&self, new: &Self) -> Option<Self::Patch>;
+
+    /// The patch that builds `self` from nothing (every field set; `None`: no patch builds
+    /// it, as for an `Option` that is `None`).
+    #[doc(hidden)]
+    fn __conjungo_full(&self) -> Option<Self::Patch>;
+
     /// The `#[merge(version)]` field: its serde name and value.
     #[doc(hidden)]
     fn __conjungo_version(&self) -> Option<(&'static str, &dyn crate::__private::Version)> {
@@ -283,6 +293,14 @@ macro_rules! whole_value {
         fn build(patch: Self) -> Result<Self, Error> {
             Ok(patch)
         }
+
+        fn __conjungo_diff(&self, new: &Self) -> Option<Self> {
+            (self != new).then(|| new.clone())
+        }
+
+        fn __conjungo_full(&self) -> Option<Self> {
+            Some(self.clone())
+        }
     };
 }
 
@@ -385,8 +403,8 @@ macro_rules! leaf_generic {
     ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
         impl<T $(, $s)?> Patchable for $ty<T $(, $s)?>
         where
-            T: DeserializeOwned + Serialize + PartialEq + 'static $(+ $bound)*,
-            $($s: BuildHasher + Default + 'static,)?
+            T: DeserializeOwned + Serialize + PartialEq + Clone + 'static $(+ $bound)*,
+            $($s: BuildHasher + Default + Clone + 'static,)?
         {
             whole_value!(true);
 
@@ -406,7 +424,7 @@ leaf_generic! {
 /// recorded as such (a `$push`), anything else as a new whole value.
 macro_rules! seq {
     ($($ty:ident),*) => {$(
-        impl<T: DeserializeOwned + Serialize + PartialEq + 'static> Patchable for $ty<T> {
+        impl<T: DeserializeOwned + Serialize + PartialEq + Clone + 'static> Patchable for $ty<T> {
             whole_value!(true);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
@@ -492,6 +510,20 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
         }
     }
 
+    /// From `Some` to `None` is a `null` of the field or entry holding the `Option`,
+    /// which its own diff writes; here it is no patch.
+    fn __conjungo_diff(&self, new: &Self) -> Option<T::Patch> {
+        match (self, new) {
+            (Some(old), Some(new)) => old.__conjungo_diff(new),
+            (None, Some(new)) => new.__conjungo_full(),
+            (_, None) => None,
+        }
+    }
+
+    fn __conjungo_full(&self) -> Option<T::Patch> {
+        self.as_ref().and_then(T::__conjungo_full)
+    }
+
     fn __conjungo_serde_names() -> SerdeNames {
         T::__conjungo_serde_names()
     }
@@ -530,6 +562,14 @@ impl<T: Patchable> Patchable for Box<T> {
 
     fn __conjungo_copy(&self) -> Option<Self> {
         (**self).__conjungo_copy().map(Box::new)
+    }
+
+    fn __conjungo_diff(&self, new: &Self) -> Option<Box<T::Patch>> {
+        (**self).__conjungo_diff(new).map(Box::new)
+    }
+
+    fn __conjungo_full(&self) -> Option<Box<T::Patch>> {
+        (**self).__conjungo_full().map(Box::new)
     }
 
     fn __conjungo_serde_names() -> SerdeNames {
@@ -586,7 +626,7 @@ macro_rules! map {
     ($map:ident<K, V $(, $s:ident)?> where $($bound:path),*) => {
         impl<K, V $(, $s)?> Patchable for $map<K, V $(, $s)?>
         where
-            K: DeserializeOwned + Serialize + Display $(+ $bound)*,
+            K: DeserializeOwned + Serialize + Display + Clone $(+ $bound)*,
             V: Patchable + Serialize,
             $($s: BuildHasher + Default,)?
         {
@@ -684,6 +724,38 @@ macro_rules! map {
                     }
                 }
                 Ok(out)
+            }
+
+            fn __conjungo_diff(&self, new: &Self) -> Option<Self::Patch> {
+                let mut out = Self::Patch::default();
+                for (key, old) in self {
+                    match new.get(key) {
+                        None => {
+                            out.insert(key.clone(), Patch::Null);
+                        }
+                        Some(value) => {
+                            if let Some(p) = old.__conjungo_diff(value) {
+                                out.insert(key.clone(), Patch::Set(p));
+                            }
+                        }
+                    }
+                }
+                for (key, value) in new {
+                    if !self.contains_key(key)
+                        && let Some(full) = value.__conjungo_full()
+                    {
+                        out.insert(key.clone(), Patch::Set(full));
+                    }
+                }
+                (!out.is_empty()).then_some(out)
+            }
+
+            fn __conjungo_full(&self) -> Option<Self::Patch> {
+                Some(
+                    self.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), Patch::Set(v.__conjungo_full()?))))
+                        .collect(),
+                )
             }
 
             const VALIDATES: bool = V::VALIDATES;
@@ -938,8 +1010,73 @@ macro_rules! dynamic {
             fn __conjungo_validator(options: &crate::Options) -> Option<&crate::ValidateFn<Self>> {
                 options.validator::<Self>()
             }
+
+            fn __conjungo_diff(&self, new: &Self) -> Option<Self> {
+                (self != new).then(|| MergeDiff::merge_diff(self, new))
+            }
+
+            fn __conjungo_full(&self) -> Option<Self> {
+                Some(self.clone())
+            }
         }
     )*};
+}
+
+/// The RFC 7396 merge patch from one dynamic value to another (see
+/// [`json::diff`](crate::json::diff), whose rules bson values follow).
+#[cfg(feature = "json")]
+trait MergeDiff: Sized {
+    fn merge_diff(old: &Self, new: &Self) -> Self;
+}
+
+#[cfg(feature = "json")]
+impl MergeDiff for serde_json::Value {
+    fn merge_diff(old: &Self, new: &Self) -> Self {
+        crate::json::diff(old, new)
+    }
+}
+
+#[cfg(feature = "bson")]
+impl MergeDiff for bson::Document {
+    fn merge_diff(old: &Self, new: &Self) -> Self {
+        let mut out = bson::Document::new();
+        for key in old.keys() {
+            if !new.contains_key(key) {
+                out.insert(key.clone(), bson::Bson::Null);
+            }
+        }
+        for (key, value) in new {
+            match (old.get(key), value) {
+                (Some(was), value) if was == value => {}
+                (Some(bson::Bson::Document(was)), bson::Bson::Document(value)) => {
+                    let inner = Self::merge_diff(was, value);
+                    if !inner.is_empty() {
+                        out.insert(key.clone(), inner);
+                    }
+                }
+                (Some(_), bson::Bson::Null) => {
+                    out.insert(key.clone(), bson::Bson::Null);
+                }
+                (None, bson::Bson::Null) => {}
+                (_, value) => {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(feature = "bson")]
+impl MergeDiff for bson::Bson {
+    fn merge_diff(old: &Self, new: &Self) -> Self {
+        match (old, new) {
+            (bson::Bson::Document(old), bson::Bson::Document(new)) => {
+                bson::Bson::Document(bson::Document::merge_diff(old, new))
+            }
+            _ => new.clone(),
+        }
+    }
 }
 
 #[cfg(feature = "json")]
