@@ -2,6 +2,10 @@
 //! with RFC 7396 options by conjungo (the patch is moved in) and by `json_patch::merge`
 //! (which clones from a borrowed patch); and with Go conjungo's default rules.
 //!
+//! The diff group: the smallest merge patch from the target to the merged result
+//! (`conjungo::json::diff`, RFC 7396) against `json_patch::diff` (RFC 6902 operations), on
+//! the same two 60 KB documents.
+//!
 //! Inputs are cloned right before each timed merge (`BatchSize::PerIteration`): with
 //! batches, a batch of 60 KB copies no longer fits in cache and the measure becomes one of
 //! cache misses in whichever variant's setup cloned more.
@@ -66,6 +70,23 @@ fn json(c: &mut Criterion) {
     );
     group.finish();
 
+    // Diff: target -> merged. Both must turn the old document into the new one.
+    let merged = a;
+    let mut check = target.clone();
+    conjungo::json::merge_patch(&mut check, conjungo::json::diff(&target, &merged)).unwrap();
+    assert_eq!(check, merged);
+    let mut check = target.clone();
+    json_patch::patch(&mut check, &json_patch::diff(&target, &merged)).unwrap();
+    assert_eq!(check, merged);
+    let mut group = c.benchmark_group("json seed 7 diff");
+    group.bench_function("json_patch::diff (RFC 6902 operations)", |bench| {
+        bench.iter(|| black_box(json_patch::diff(black_box(&target), black_box(&merged))))
+    });
+    group.bench_function("conjungo::json::diff (RFC 7396 merge patch)", |bench| {
+        bench.iter(|| black_box(conjungo::json::diff(black_box(&target), black_box(&merged))))
+    });
+    group.finish();
+
     let options = conjungo::Options::default();
     let mut group = c.benchmark_group("json seed 7 (Go conjungo rules)");
     group.bench_function("conjungo::merge, default options", |bench| {
@@ -114,7 +135,27 @@ fn count_instructions(mode: &str) {
             .map(|_| (target.clone(), source.clone()))
             .collect::<Vec<_>>()
     };
+    #[inline(never)]
+    fn measured_diff_json_patch(old: &Value, new: &Value) -> usize {
+        (0..N).map(|_| json_patch::diff(old, new).len()).sum()
+    }
+
+    #[inline(never)]
+    fn measured_diff_conjungo(old: &Value, new: &Value) -> usize {
+        (0..N)
+            .map(|_| {
+                conjungo::json::diff(old, new)
+                    .as_object()
+                    .map_or(0, |o| o.len())
+            })
+            .sum()
+    }
+
+    let mut merged = target.clone();
+    conjungo::json::merge_patch(&mut merged, source.clone()).unwrap();
     let out = match mode {
+        "diff_json_patch" => measured_diff_json_patch(&target, &merged),
+        "diff_conjungo" => measured_diff_conjungo(&target, &merged),
         "json_patch" => {
             measured_json_patch((0..N).map(|_| target.clone()).collect(), &source).len()
         }

@@ -31,6 +31,9 @@ base=$(count "$json" json_patch)
 row "JSON seed 7 ×100: json_patch::merge" "$base" "$base"
 row "JSON seed 7 ×100: conjungo, RFC 7396 options" "$(count "$json" conjungo_rfc)" "$base"
 row "JSON seed 7 ×100: conjungo, Go conjungo options" "$(count "$json" conjungo_go)" "$base"
+base=$(count "$json" diff_json_patch)
+row "JSON seed 7 diff ×100: json_patch::diff (RFC 6902)" "$base" "$base"
+row "JSON seed 7 diff ×100: conjungo::json::diff (RFC 7396)" "$(count "$json" diff_conjungo)" "$base"
 base=$(count "$patches" schemaless_small)
 row "1 KB patch ×100, schemaless: 10 KB document" "$base" "$base"
 row "1 KB patch ×100, schemaless: 1 MB document" "$(count "$patches" schemaless_large)" "$base"
