@@ -102,6 +102,78 @@ pub struct Change {
     pub count: usize,
 }
 
+#[cfg(feature = "bson")]
+impl Change {
+    /// The value before and after the change, read at [`path`](Change::path) in the stored
+    /// document before the patch and in the document after it (what
+    /// `bson::serialize_to_document` gives for the value before and after `patch::apply`, or
+    /// the stored document and the result of `apply_document`): the audit view of a change.
+    /// Opt-in, since values may hold personal data: [`Applied`] carries only the paths.
+    ///
+    /// `Added` has no value before, `Removed` none after; `Appended` gives the whole
+    /// sequence before and after.
+    ///
+    /// ```
+    /// use bson::{doc, Bson};
+    /// use conjungo::{patch, Options};
+    /// use serde_json::json;
+    ///
+    /// let before = doc! {"name": "api", "env": {"A": "1"}};
+    /// let mut after = before.clone();
+    /// let applied = patch::apply_document(
+    ///     &mut after,
+    ///     json!({"name": "web", "env": {"A": null, "B": "2"}}),
+    ///     &Options::merge_patch(),
+    /// )
+    /// .unwrap();
+    /// let audit: Vec<(&str, Option<&Bson>, Option<&Bson>)> = applied
+    ///     .changes
+    ///     .iter()
+    ///     .map(|c| {
+    ///         let (old, new) = c.values(&before, &after);
+    ///         (c.path.as_str(), old, new)
+    ///     })
+    ///     .collect();
+    /// assert_eq!(audit, [
+    ///     ("/env/A", Some(&Bson::from("1")), None),
+    ///     ("/env/B", None, Some(&Bson::from("2"))),
+    ///     ("/name", Some(&Bson::from("api")), Some(&Bson::from("web"))),
+    /// ]);
+    /// ```
+    pub fn values<'a>(
+        &self,
+        before: &'a bson::Document,
+        after: &'a bson::Document,
+    ) -> (Option<&'a bson::Bson>, Option<&'a bson::Bson>) {
+        let old = || at_pointer(before, &self.path);
+        let new = || at_pointer(after, &self.path);
+        match self.kind {
+            ChangeKind::Added => (None, new()),
+            ChangeKind::Removed => (old(), None),
+            ChangeKind::Replaced | ChangeKind::Appended => (old(), new()),
+        }
+    }
+}
+
+/// The value at an RFC 6901 JSON Pointer in a document (array items by index).
+#[cfg(feature = "bson")]
+fn at_pointer<'a>(doc: &'a bson::Document, pointer: &str) -> Option<&'a bson::Bson> {
+    let mut segments = pointer
+        .strip_prefix('/')?
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"));
+    let first = segments.next()?;
+    let mut current = doc.get(&first)?;
+    for segment in segments {
+        current = match current {
+            bson::Bson::Document(d) => d.get(&segment)?,
+            bson::Bson::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {

@@ -455,3 +455,63 @@ fn a_typed_diff_names_only_what_changed() {
         })
     );
 }
+
+/// The audit view: each change's value before and after, read from the documents.
+#[test]
+fn changes_give_their_values_before_and_after_on_request() {
+    let old = Project {
+        id: "p".into(),
+        name: "n".into(),
+        description: Some("d".into()),
+        owner: Person {
+            name: "ann".into(),
+            email: None,
+        },
+        reviewer: None,
+        members: BTreeMap::new(),
+        settings: json!({}),
+        labels: vec![],
+        tasks: vec![Task {
+            id: "a".into(),
+            title: "t1".into(),
+            done: false,
+            due: None,
+        }],
+        log: vec!["p".into()],
+    };
+    let mut new = old.clone();
+    let body = br#"{"description": null, "owner": {"email": "a@x"}, "tasks": {"a": {"done": true}}, "log": ["q"]}"#;
+    let applied = patch::apply(
+        &mut new,
+        patch::parse(body).unwrap(),
+        &Options::merge_patch(),
+    )
+    .unwrap();
+    let before = bson::serialize_to_document(&old).unwrap();
+    let after = bson::serialize_to_document(&new).unwrap();
+    let audit: Vec<(String, Option<Bson>, Option<Bson>)> = applied
+        .changes
+        .iter()
+        .map(|c| {
+            let (o, n) = c.values(&before, &after);
+            (c.path.clone(), o.cloned(), n.cloned())
+        })
+        .collect();
+    assert_eq!(
+        audit,
+        [
+            ("/description".into(), Some(Bson::from("d")), None),
+            ("/owner/email".into(), None, Some(Bson::from("a@x"))),
+            (
+                "/tasks/0/done".into(),
+                Some(Bson::from(false)),
+                Some(Bson::from(true))
+            ),
+            (
+                "/log".into(),
+                Some(bson::bson!(["p"])),
+                Some(bson::bson!(["p", "q"]))
+            ),
+        ]
+    );
+}
