@@ -154,6 +154,13 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         } else {
             quote!(, deserialize_with = #required)
         };
+        // Written back the way it is read: through the field's own `serialize_with`.
+        let with = if f.field.serialize_with.is_some() {
+            let ser = ser_fn_name(&patch_ident, f).to_string();
+            quote!(#with, serialize_with = #ser)
+        } else {
+            with
+        };
         let doc = format!("The patch of `{}`.", f.field.name);
         let aliases = &f.field.aliases;
         quote! {
@@ -177,7 +184,11 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     );
     let de_fns = open
         .iter()
-        .filter_map(|f| de_fn(&patch_ident, f, krate, vis));
+        .filter_map(|f| de_fn(&patch_ident, f, krate, vis))
+        .chain(
+            open.iter()
+                .filter_map(|f| ser_fn(&patch_ident, f, krate, vis)),
+        );
 
     // check_patch
     let checks = open.iter().map(|f| check_field(f, krate));
@@ -851,6 +862,45 @@ fn form(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     } else {
         quote_spanned!(inner.span()=> <#inner as #krate::patch::Patchable>::Patch)
     }
+}
+
+fn ser_fn_name(patch_ident: &Ident, f: &FieldGen<'_>) -> Ident {
+    format_ident!("__conjungo_ser_{}_{}", patch_ident, f.ident)
+}
+
+/// For a field serde writes through `serialize_with`: the function the patch field is
+/// written with, so that a serialized patch is the body it parses from (`null` for
+/// `Patch::Null`).
+fn ser_fn(
+    patch_ident: &Ident,
+    f: &FieldGen<'_>,
+    krate: &Path,
+    vis: &syn::Visibility,
+) -> Option<TokenStream> {
+    let path = f.field.serialize_with.as_ref()?;
+    let name = ser_fn_name(patch_ident, f);
+    let form = form(f, krate);
+    let serde = quote!(#krate::__private::serde);
+    let arg = if f.is_option {
+        quote!(&::core::option::Option::Some(::core::clone::Clone::clone(
+            __x
+        )))
+    } else {
+        quote!(__x)
+    };
+    Some(quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        #vis fn #name<__S: #serde::Serializer>(
+            __value: &#krate::Patch<#form>,
+            __serializer: __S,
+        ) -> ::core::result::Result<__S::Ok, __S::Error> {
+            match __value {
+                #krate::Patch::Set(__x) => #path(#arg, __serializer),
+                _ => __serializer.serialize_none(),
+            }
+        }
+    })
 }
 
 fn de_fn_name(patch_ident: &Ident, f: &FieldGen<'_>) -> Ident {
