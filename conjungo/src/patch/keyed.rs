@@ -546,21 +546,7 @@ where
                 let values: Option<Vec<bson::Bson>> = removed_values.into_iter().collect();
                 match values {
                     Some(values) => {
-                        let mut condition = Some(Found::Value(bson::Bson::Document(
-                            bson::doc! {"$in": values},
-                        )));
-                        for i in gone_stored {
-                            let index = i.to_string();
-                            cx.record_placed(
-                                &[&index],
-                                &[],
-                                ChangeKind::Removed,
-                                0,
-                                Op::Pull,
-                                condition.take(),
-                                None,
-                            );
-                        }
+                        record_pull(cx, gone_stored, bson::doc! {"$in": values});
                     }
                     None => cx.record_here(ChangeKind::Replaced),
                 }
@@ -591,6 +577,31 @@ where
             cx.record_here(crate::patch::ChangeKind::Replaced);
             Ok(())
         }
+    }
+}
+
+/// The removal of the items at `indexes` of the sequence at the current place, by one
+/// `$pull` with `condition` (carried by the first change only: one copy).
+#[cfg(feature = "bson")]
+fn record_pull(
+    cx: &mut Apply<'_>,
+    indexes: impl IntoIterator<Item = usize>,
+    condition: bson::Document,
+) {
+    use crate::patch::ChangeKind;
+    use crate::patch::extract::{Found, Op};
+    let mut condition = Some(Found::Value(bson::Bson::Document(condition)));
+    for i in indexes {
+        let index = i.to_string();
+        cx.record_placed(
+            &[&index],
+            &[],
+            ChangeKind::Removed,
+            0,
+            Op::Pull,
+            condition.take(),
+            None,
+        );
     }
 }
 
@@ -798,21 +809,11 @@ fn record<S: Seq, K: Serialize + ?Sized>(
             return;
         }
         let keys: Vec<Bson> = removed.iter().map(|(_, k, _)| k.clone()).collect();
-        let mut condition = Some(Found::Value(Bson::Document(
+        record_pull(
+            cx,
+            removed.into_iter().map(|(i, _, _)| i),
             bson::doc! {field: {"$in": keys}},
-        )));
-        for (i, _, _) in removed {
-            let index = i.to_string();
-            cx.record_placed(
-                &[&index],
-                &[],
-                ChangeKind::Removed,
-                0,
-                Op::Pull,
-                condition.take(),
-                None,
-            );
-        }
+        );
         return;
     }
     // Items changed in place: each its own identifier and filter.

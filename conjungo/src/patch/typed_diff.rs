@@ -104,14 +104,7 @@ where
     S: Seq + Clone + FromIterator<S::Item>,
     S::Item: PartialEq + Clone,
 {
-    let (n, m) = (old.seq_len(), new.seq_len());
-    if n == m && old.seq_iter().eq(new.seq_iter()) {
-        return Patch::Absent;
-    }
-    if m > n && old.seq_iter().eq(new.seq_iter().take(n)) {
-        return Patch::Set(new.seq_iter().skip(n).cloned().collect());
-    }
-    Patch::Set(new.clone())
+    diff_grown(old, new, true)
 }
 
 /// A `prepend` list: the items added at its start (or, if it changed otherwise, all of it).
@@ -120,12 +113,26 @@ where
     S: Seq + Clone + FromIterator<S::Item>,
     S::Item: PartialEq + Clone,
 {
+    diff_grown(old, new, false)
+}
+
+/// The items `new` has beyond `old` at its end (`at_end`) or start, when that is all that
+/// changed; else all of `new`.
+fn diff_grown<S>(old: &S, new: &S, at_end: bool) -> Patch<S>
+where
+    S: Seq + Clone + FromIterator<S::Item>,
+    S::Item: PartialEq + Clone,
+{
     let (n, m) = (old.seq_len(), new.seq_len());
     if n == m && old.seq_iter().eq(new.seq_iter()) {
         return Patch::Absent;
     }
-    if m > n && old.seq_iter().eq(new.seq_iter().skip(m - n)) {
-        return Patch::Set(new.seq_iter().take(m - n).cloned().collect());
+    if m > n {
+        let grown = m - n;
+        let (kept, added) = if at_end { (0, n) } else { (grown, 0) };
+        if old.seq_iter().eq(new.seq_iter().skip(kept).take(n)) {
+            return Patch::Set(new.seq_iter().skip(added).take(grown).cloned().collect());
+        }
     }
     Patch::Set(new.clone())
 }
@@ -233,4 +240,40 @@ where
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grown_lists_give_what_grew_and_anything_else_is_whole() {
+        let old = vec![1, 2];
+        assert_eq!(diff_append(&old, &vec![1, 2, 3, 4]), Patch::Set(vec![3, 4]));
+        assert_eq!(
+            diff_prepend(&old, &vec![0, 9, 1, 2]),
+            Patch::Set(vec![0, 9])
+        );
+        assert_eq!(diff_append(&old, &vec![0, 1, 2]), Patch::Set(vec![0, 1, 2]));
+        assert_eq!(
+            diff_prepend(&old, &vec![1, 2, 3]),
+            Patch::Set(vec![1, 2, 3])
+        );
+        assert_eq!(diff_append(&old, &vec![2]), Patch::Set(vec![2]));
+        assert_eq!(diff_append(&old, &old.clone()), Patch::Absent);
+        assert_eq!(diff_prepend(&old, &old.clone()), Patch::Absent);
+    }
+
+    #[test]
+    fn sets_give_members_to_add_and_remove() {
+        let p = diff_set(&vec!["a", "b"], &vec!["b", "c"], None);
+        assert_eq!(
+            p,
+            Patch::Set(SetPatch {
+                add: vec!["c"],
+                remove: vec!["a"]
+            })
+        );
+        assert_eq!(diff_set(&vec!["a"], &vec!["a"], None), Patch::Absent);
+    }
 }
