@@ -302,7 +302,27 @@ fn count_instructions(mode: &str) {
             .collect()
     }
 
+    /// With options passed at run time (`merge_with`): the registry is read once per struct.
+    #[inline(never)]
+    fn measured_scalars_derive_options(
+        inputs: Vec<(Scalars, Scalars)>,
+        options: &conjungo::Options,
+    ) -> Vec<Scalars> {
+        inputs
+            .into_iter()
+            .map(|(mut t, s)| {
+                t.merge_with(s, options).unwrap();
+                t
+            })
+            .collect()
+    }
+
     let out = match mode {
+        "scalars_derive_options" => measured_scalars_derive_options(
+            (0..N).map(|_| (scalars(1), scalars(2))).collect(),
+            &conjungo::Options::default(),
+        )
+        .len(),
         "hand" => measured_hand((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
         "derive" => measured_derive((0..N).map(|_| (svc(1), svc(2))).collect()).len(),
         "derive_registered" => {

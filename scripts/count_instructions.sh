@@ -34,7 +34,8 @@ service_ratio=$(ratio "$derive" "$base")
 base=$(count "$service" scalars_hand)
 derive=$(count "$service" scalars_derive)
 row "8 scalars ×1000: hand-written" "$base" "$base"
-row "8 scalars ×1000: conjungo derive" "$derive" "$base"
+row "8 scalars ×1000: conjungo derive (\`merge\`, default options)" "$derive" "$base"
+row "8 scalars ×1000: conjungo derive (\`merge_with\`, options at run time)" "$(count "$service" scalars_derive_options)" "$base"
 scalars_ratio=$(ratio "$derive" "$base")
 base=$(count "$json" json_patch)
 rfc=$(count "$json" conjungo_rfc)

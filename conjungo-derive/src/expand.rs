@@ -373,6 +373,41 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
         }
     };
 
+    // Structs of atomic values: `merge`/`merge_with` take the moves directly, and the
+    // general path (check pass, custom functions) stays out of line.
+    let entry = match &cont.data {
+        Data::Struct(style, fields) if cont.attrs.replace.is_none() => {
+            let fast = fast_moves(&g, *style, fields, &quote!(__source), &quote!(__options));
+            if fast.is_empty() {
+                TokenStream::new()
+            } else {
+                // The default options are known when compiling: no custom function, and
+                // the overwrite switch a constant, so `merge` compiles to the moves alone.
+                let default = fast_moves(
+                    &g,
+                    *style,
+                    fields,
+                    &quote!(__source),
+                    &quote!(#krate::__private::DEFAULT_OPTIONS),
+                );
+                quote! {
+                    #[inline]
+                    fn merge(&mut self, __source: Self) -> #result {
+                        #default
+                        #krate::__private::merge_out_of_line(self, __source, #krate::__private::default_options())
+                    }
+
+                    #[inline]
+                    fn merge_with(&mut self, __source: Self, __options: &#krate::Options) -> #result {
+                        #fast
+                        #krate::__private::merge_out_of_line(self, __source, __options)
+                    }
+                }
+            }
+        }
+        _ => TokenStream::new(),
+    };
+
     let hooks = if has_lifetimes {
         TokenStream::new()
     } else {
@@ -416,6 +451,8 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
                 }
 
                 #hooks
+
+                #entry
             }
         };
     }
@@ -461,12 +498,58 @@ fn expand_struct(
         };
         g.apply_field(f, &access, &none)
     });
+    let fast = fast_moves(g, style, fields, &quote!(__source), &quote!(__cx.options()));
     let apply_body = quote! {
+        #fast
         #destructure
         #(#applies)*
         #ok
     };
     (fallible, check_body, apply_body)
+}
+
+/// When every field of a struct is an atomic value (or an `Option` of one) on the default
+/// path and no custom function is registered, its merge is a sequence of moves under one
+/// read of the overwrite switch, as hand-written code would be: this block does it and
+/// returns, else falls through (empty when the struct is not made of such fields).
+fn fast_moves(
+    g: &Gen<'_>,
+    style: Style,
+    fields: &[Field<'_>],
+    source: &TokenStream,
+    options: &TokenStream,
+) -> TokenStream {
+    let krate = &g.krate;
+    let merged: Vec<&Field<'_>> = fields.iter().filter(|f| !f.is_skipped()).collect();
+    if merged.is_empty()
+        || !merged
+            .iter()
+            .all(|f| f.strategy.is_none() && !g.recursive(f))
+    {
+        return TokenStream::new();
+    }
+    let names = bindings(fields, "f");
+    let pat = pattern(quote!(Self), style, fields, &names, true);
+    let consts = merged.iter().map(|f| {
+        let ty = f.ty;
+        quote!(<#ty as #krate::Merge>::__CONJUNGO_FAST)
+    });
+    let moves = fields
+        .iter()
+        .zip(&names)
+        .filter(|(f, _)| !f.is_skipped())
+        .map(|(f, n)| {
+            let m = &f.member;
+            quote!(#krate::Merge::__conjungo_fast(&mut self.#m, #n, __overwrite);)
+        });
+    quote! {
+        if (true #(&& #consts)*) && !(#options).has_custom() {
+            let __overwrite = (#options).overwrite;
+            let #pat = #source;
+            #(#moves)*
+            return ::core::result::Result::Ok(());
+        }
+    }
 }
 
 fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStream, TokenStream) {

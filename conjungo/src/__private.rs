@@ -482,3 +482,24 @@ pub use crate::patch::{
     diff_append, diff_keyed, diff_nested, diff_option, diff_prepend, diff_set, diff_whole,
     full_nested, full_set,
 };
+
+/// The options `Merge::merge` uses, as a constant (derived merges of atomic fields read
+/// its switches when compiling).
+pub const DEFAULT_OPTIONS: Options = Options::DEFAULT;
+
+/// The options `Merge::merge` uses (Go's `NewOptions()`).
+#[inline(always)]
+pub fn default_options() -> &'static Options {
+    &crate::options::DEFAULT_OPTIONS
+}
+
+/// [`merge`](crate::merge), kept out of line: the general path of a derived merge whose
+/// fast path (moves of atomic values) is inlined at the call site.
+#[inline(never)]
+pub fn merge_out_of_line<T: Merge>(
+    target: &mut T,
+    source: T,
+    options: &Options,
+) -> Result<(), Error> {
+    crate::merge(target, source, options)
+}

@@ -222,10 +222,15 @@ impl<'a> Check<'a> {
     }
 
     pub(crate) fn into_apply(self) -> Apply<'a> {
+        let state = (!self.results.sites.is_empty()).then(|| {
+            Box::new(ApplyState {
+                results: self.results,
+                recorder: None,
+            })
+        });
         Apply {
             options: self.options,
-            results: self.results,
-            recorder: None,
+            state,
         }
     }
 }
@@ -233,8 +238,15 @@ impl<'a> Check<'a> {
 /// The pass of a merge that changes the target. See the [module docs](self).
 pub struct Apply<'a> {
     options: &'a Options,
+    /// The check pass's custom results and the recorder: `None` for a plain merge (no
+    /// custom sites, not recording), whose pass then costs nothing to set up or drop.
+    state: Option<Box<ApplyState>>,
+}
+
+#[derive(Default)]
+struct ApplyState {
     results: Results,
-    recorder: Option<Box<Recorder>>,
+    recorder: Option<Recorder>,
 }
 
 /// What a recording apply pass saw change, for change reports and MongoDB updates.
@@ -306,45 +318,56 @@ impl<'a> Apply<'a> {
     pub(crate) fn new(options: &'a Options) -> Self {
         Apply {
             options,
-            results: Results::default(),
-            recorder: None,
+            state: None,
         }
+    }
+
+    fn rec(&self) -> Option<&Recorder> {
+        self.state.as_ref().and_then(|s| s.recorder.as_ref())
+    }
+
+    fn rec_mut(&mut self) -> Option<&mut Recorder> {
+        self.state.as_mut().and_then(|s| s.recorder.as_mut())
     }
 
     /// Record every change this pass makes (used by the PATCH helpers).
     #[cfg(feature = "bson")]
     pub(crate) fn start_recording(&mut self) {
-        self.recorder = Some(Box::default());
+        self.state.get_or_insert_with(Box::default).recorder = Some(Recorder::default());
     }
 
     #[cfg(feature = "bson")]
     pub(crate) fn take_changes(&mut self) -> Vec<RawChange> {
-        self.recorder.take().map(|r| r.changes).unwrap_or_default()
+        self.state
+            .as_mut()
+            .and_then(|s| s.recorder.take())
+            .map(|r| r.changes)
+            .unwrap_or_default()
     }
 
     /// Whether this pass records its changes. Dynamic values and generated patch types
     /// report what they change when it does; other types need not.
     #[inline]
     pub fn is_recording(&self) -> bool {
-        self.recorder.is_some()
+        self.rec().is_some()
     }
 
     /// Stop recording until [`resume_recording`](Self::resume_recording) (merges whose
     /// changes are recorded by their caller as a whole).
-    pub(crate) fn pause_recording(&mut self) -> Option<Box<Recorder>> {
-        self.recorder.take()
+    pub(crate) fn pause_recording(&mut self) -> Option<Recorder> {
+        self.state.as_mut().and_then(|s| s.recorder.take())
     }
 
     /// Undo [`pause_recording`](Self::pause_recording).
-    pub(crate) fn resume_recording(&mut self, recorder: Option<Box<Recorder>>) {
+    pub(crate) fn resume_recording(&mut self, recorder: Option<Recorder>) {
         if recorder.is_some() {
-            self.recorder = recorder;
+            self.state.get_or_insert_with(Box::default).recorder = recorder;
         }
     }
 
     /// Record a change of the value at the current place.
     pub fn record_here(&mut self, kind: ChangeKind) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             let segments = r.stack.clone();
             r.changes.push(RawChange::new(segments, kind));
         }
@@ -352,7 +375,7 @@ impl<'a> Apply<'a> {
 
     /// Record a change of the member `key` of the object at the current place.
     pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             let mut segments = Vec::with_capacity(r.stack.len() + 1);
             segments.extend(r.stack.iter().cloned());
             segments.push(key.to_owned());
@@ -363,7 +386,7 @@ impl<'a> Apply<'a> {
     /// Record that `count` items were appended to the sequence at the current place.
     pub fn record_appended(&mut self, count: usize) {
         self.record_here(ChangeKind::Appended);
-        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
+        if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut()) {
             change.count = count;
         }
     }
@@ -377,7 +400,7 @@ impl<'a> Apply<'a> {
     ) {
         self.record_appended(items.len());
         #[cfg(feature = "bson")]
-        if let Some(change) = self.recorder.as_mut().and_then(|r| r.changes.last_mut()) {
+        if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut()) {
             // A value bson refuses was refused by the check pass; should one slip through,
             // the walk finds it and reports it.
             change.prefill = items
@@ -391,7 +414,7 @@ impl<'a> Apply<'a> {
     /// A fresh array filter identifier (`k0`, `k1`, …), unique in this recording.
     #[cfg(feature = "bson")]
     pub(crate) fn filter_identifier(&mut self) -> String {
-        match &mut self.recorder {
+        match self.rec_mut() {
             Some(r) => {
                 r.filters += 1;
                 format!("k{}", r.filters - 1)
@@ -416,7 +439,7 @@ impl<'a> Apply<'a> {
         value: Option<crate::patch::extract::Found>,
         array_filter: Option<bson::Document>,
     ) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             let below = |tail: &[&str]| {
                 let mut v = Vec::with_capacity(r.stack.len() + tail.len());
                 v.extend(r.stack.iter().cloned());
@@ -439,13 +462,13 @@ impl<'a> Apply<'a> {
     /// How many object keys deep the recording pass is (0 when not recording).
     #[cfg(feature = "bson")]
     pub(crate) fn recording_depth(&self) -> usize {
-        self.recorder.as_ref().map_or(0, |r| r.stack.len())
+        self.rec().map_or(0, |r| r.stack.len())
     }
 
     /// The changes recorded since `start`, to fill in.
     #[cfg(feature = "bson")]
     pub(crate) fn changes_since(&mut self, start: usize) -> &mut [RawChange] {
-        match &mut self.recorder {
+        match self.rec_mut() {
             Some(r) => &mut r.changes[start..],
             None => &mut [],
         }
@@ -453,27 +476,27 @@ impl<'a> Apply<'a> {
 
     /// Drop the changes recorded since `start` (replaced by one change of a parent).
     pub(crate) fn truncate_changes(&mut self, start: usize) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             r.changes.truncate(start);
         }
     }
 
     /// How many changes were recorded so far.
     pub(crate) fn change_count(&self) -> usize {
-        self.recorder.as_ref().map_or(0, |r| r.changes.len())
+        self.rec().map_or(0, |r| r.changes.len())
     }
 
     /// Go one object member deeper (while recording): changes recorded until the matching
     /// [`leave`](Apply::leave) are under `key`.
     pub fn enter(&mut self, key: &str) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             r.stack.push(key.to_owned());
         }
     }
 
     /// Come back up from [`enter`](Apply::enter).
     pub fn leave(&mut self) {
-        if let Some(r) = &mut self.recorder {
+        if let Some(r) = self.rec_mut() {
             r.stack.pop();
         }
     }
@@ -522,7 +545,7 @@ impl<'a> Apply<'a> {
         if let Some(Site {
             result: Some(result),
             ..
-        }) = self.results.take(&*target)
+        }) = self.state.as_mut().and_then(|s| s.results.take(&*target))
             && let Some(result) = (f.load)(result)
         {
             *target = result;

@@ -200,6 +200,23 @@ pub trait Merge: Sized {
     /// check pass when no custom function is registered for the item type. Default false.
     const LEAF: bool = false;
 
+    /// Whether, with no custom function registered, [`apply`](Merge::apply) is exactly
+    /// [`__conjungo_fast`](Merge::__conjungo_fast) (the overwrite rule of atomic values, and
+    /// `Option`s of them): derived merges then read the switches once per struct and move
+    /// such fields directly. Default false.
+    #[doc(hidden)]
+    const __CONJUNGO_FAST: bool = false;
+
+    /// The merge of a value whose [`__CONJUNGO_FAST`](Merge::__CONJUNGO_FAST) is true, given
+    /// the overwrite switch: the source replaces the target when `overwrite` is on.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __conjungo_fast(&mut self, source: Self, overwrite: bool) {
+        if overwrite {
+            *self = source;
+        }
+    }
+
     /// Merge `source` into `self` with [`Options::default`] (Go's `NewOptions()`).
     #[inline]
     fn merge(&mut self, source: Self) -> Result<(), Error> {

@@ -10,6 +10,7 @@ macro_rules! scalar {
     ($($ty:ty),* $(,)?) => {$(
         impl $crate::Merge for $ty {
             const LEAF: bool = true;
+            const __CONJUNGO_FAST: bool = true;
 
             #[inline(always)]
             fn apply(

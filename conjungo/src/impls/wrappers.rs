@@ -19,6 +19,19 @@ impl<T: Merge + 'static> Merge for Option<T> {
         }
     }
 
+    const __CONJUNGO_FAST: bool = T::__CONJUNGO_FAST;
+
+    /// `apply` of an `Option` of an atomic value, without custom functions: a present
+    /// source replaces a present target when `overwrite` is on, and fills an absent one.
+    #[inline(always)]
+    fn __conjungo_fast(&mut self, source: Self, overwrite: bool) {
+        if let Some(value) = source
+            && (overwrite || self.is_none())
+        {
+            *self = Some(value);
+        }
+    }
+
     #[inline(always)]
     fn apply(&mut self, source: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
         match (self, source) {
