@@ -139,6 +139,48 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
+
+    // The whole request from bytes, beside the least a handler pays for the same bytes.
+    let mut group = c.benchmark_group("patch request (1 KB body)");
+    group.bench_function("typed: serde_json::from_slice::<Value>", |bench| {
+        bench.iter(|| serde_json::from_slice::<Value>(black_box(&typed[0])).unwrap())
+    });
+    group.bench_function(
+        "typed: serde_json::from_slice::<ServicePatch>, no gate",
+        |bench| {
+            bench.iter(|| serde_json::from_slice::<ServicePatch>(black_box(&typed[0])).unwrap())
+        },
+    );
+    let mut s = service(150);
+    let mut turn = 0;
+    group.bench_function("typed: patch::parse + patch::apply + update", |bench| {
+        bench.iter(|| {
+            turn += 1;
+            let p: ServicePatch = patch::parse(black_box(&typed[turn % 2])).unwrap();
+            patch::apply(&mut s, p, &options).unwrap()
+        })
+    });
+    let schemaless: Vec<Vec<u8>> = bodies
+        .iter()
+        .map(|b| serde_json::to_vec(b).unwrap())
+        .collect();
+    group.bench_function("schemaless: serde_json::from_slice::<Value>", |bench| {
+        bench.iter(|| serde_json::from_slice::<Value>(black_box(&schemaless[0])).unwrap())
+    });
+    let mut doc = stored(100);
+    let mut turn = 0;
+    group.bench_function(
+        "schemaless: from_slice + patch::apply_document + update",
+        |bench| {
+            bench.iter(|| {
+                turn += 1;
+                let value: Value =
+                    serde_json::from_slice(black_box(&schemaless[turn % 2])).unwrap();
+                patch::apply_document(&mut doc, value, &options).unwrap()
+            })
+        },
+    );
+    group.finish();
 }
 
 /// Instruction counts (see `benches/service.rs`): 100 alternating applications of the

@@ -216,6 +216,18 @@ fn service(c: &mut Criterion) {
             black_box(t)
         })
     });
+    let options = conjungo::Options::default();
+    group.bench_function(
+        "conjungo derive, merge_with (options at run time)",
+        |bench| {
+            bench.iter(|| {
+                let mut t = black_box(scalars(1));
+                t.merge_with(black_box(scalars(2)), black_box(&options))
+                    .unwrap();
+                black_box(t)
+            })
+        },
+    );
     group.finish();
 }
 

@@ -5,18 +5,29 @@ import json, os, sys
 ROOT = os.path.join("target", "criterion")
 GROUPS = [
     ("service", ["hand-written", "conjungo derive", "conjungo derive, unrelated on_type registered", "merge crate 0.2"]),
-    ("scalars", ["hand-written", "conjungo derive"]),
+    ("scalars", ["hand-written", "conjungo derive", "conjungo derive, merge_with (options at run time)"]),
     ("json seed 7 (RFC 7396)", ["json_patch__merge (borrows the patch, clones what it inserts)",
                                 "conjungo__json__merge_patch (moves the patch)",
                                 "conjungo__json__merge_patch, patch cloned inside the timing"]),
     ("json seed 7 (Go conjungo rules)", ["conjungo__merge, default options"]),
     ("patch schemaless (1 KB patch)", ["10 KB document", "1 MB document"]),
     ("patch typed (1 KB patch)", ["10 KB document", "1 MB document"]),
+    ("json seed 7 diff", ["json_patch__diff (RFC 6902 operations)",
+                          "conjungo__json__diff (RFC 7396 merge patch)"]),
+    ("patch request (1 KB body)", ["typed: serde_json::from_slice::<Value>",
+                                   "typed: serde_json::from_slice::<ServicePatch>, no gate",
+                                   "typed: patch::parse + patch::apply + update"]),
+    ("patch request (1 KB body)", ["schemaless: serde_json::from_slice::<Value>",
+                                   "schemaless: from_slice + patch::apply_document + update"]),
 ]
 
+def sanitized(name):
+    """The directory name criterion gives a benchmark id."""
+    return "".join("_" if c in '?"/\\*<>:|^' else c for c in name)
+
 def median(group, bench):
-    for g in (group, group.replace(" ", "_")):
-        for b in (bench, bench.replace(" ", "_"), bench.replace("::", "__")):
+    for g in (group, group.replace(" ", "_"), sanitized(group)):
+        for b in (bench, bench.replace(" ", "_"), bench.replace("::", "__"), sanitized(bench)):
             p = os.path.join(ROOT, g, b, "new", "estimates.json")
             if os.path.exists(p):
                 with open(p) as f:

@@ -632,3 +632,29 @@ proptest! {
         prop_assert_eq!(db_value, both);
     }
 }
+
+/// A stored list that holds a key twice (written by other means: bodies cannot): an array
+/// filter or a `$pull` by that key would reach both items where the patch changed one, so
+/// the list is set whole, and the replay still gives exactly the merged value (in `run`).
+#[test]
+fn a_key_stored_twice_sets_the_whole_list() {
+    for body in [
+        json!({"addresses": {"home": {"city": "Rome"}}}),
+        json!({"addresses": {"home": null}}),
+        json!({"addresses": [{"id": "home", "city": "Oslo"}]}),
+    ] {
+        let mut c = customer();
+        c.addresses.push(address("home", "Paris bis"));
+        let applied = run(&mut c, &body).unwrap();
+        assert!(
+            applied
+                .update
+                .get_document("$set")
+                .unwrap()
+                .contains_key("addresses"),
+            "{body}: {}",
+            applied.update
+        );
+        assert!(applied.array_filters.is_empty());
+    }
+}

@@ -784,7 +784,28 @@ fn record<S: Seq, K: Serialize + ?Sized>(
     if families == 0 && !whole {
         return;
     }
-    if whole || families > 1 {
+    // A `$pull` or an array filter by key reaches every stored item with that key: if the
+    // stored list holds a key twice (written by other means: patches refuse duplicates),
+    // the update would do more than the patch did, so the list is set whole.
+    let shared_keys = || {
+        let mut seen = std::collections::HashMap::new();
+        for item in target.seq_iter() {
+            if let Some(k) = to_bson(key(item)) {
+                *seen.entry(format!("{k:?}")).or_insert(0usize) += 1;
+            }
+        }
+        let count = |k: &Bson| seen.get(&format!("{k:?}")).copied().unwrap_or(0);
+        let updated_twice = updated.iter().any(|(i, _, _)| {
+            target
+                .seq_get(*i)
+                .map(key)
+                .and_then(to_bson)
+                .is_none_or(|k| count(&k) > 1)
+        });
+        let removed_left = removed.iter().any(|(_, k, _)| count(k) > 0);
+        updated_twice || removed_left
+    };
+    if whole || families > 1 || ((!updated.is_empty() || !removed.is_empty()) && shared_keys()) {
         cx.record_here(ChangeKind::Replaced);
         return;
     }
