@@ -46,7 +46,17 @@ async fn patch_user(
     let mut user: User = bson::deserialize_from_document(stored)?; // a 500 on Err
     let applied = patch::apply(&mut user, patch, &Options::merge_patch())?;
     if !applied.is_empty() {
-        users.update_one(doc! {"_id": id}, applied.update).await?;
+        // The version as read (for a `#[merge(version)]` field; empty otherwise) joins the
+        // query, and the array filters of keyed-list items go with the update.
+        let mut query = doc! {"_id": id};
+        query.extend(applied.filter.clone());
+        let mut write = users.update_one(query, applied.update);
+        if !applied.array_filters.is_empty() {
+            write = write.array_filters(applied.array_filters);
+        }
+        if write.await?.matched_count == 0 {
+            return Err("another writer changed the user first: answer 412, or retry".into());
+        }
     }
     Ok(user)
 }
