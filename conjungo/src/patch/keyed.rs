@@ -630,7 +630,9 @@ fn key_field(item: &bson::Bson, key: &bson::Bson, key_name: &str) -> Option<Stri
 struct Log {
     recording: bool,
     updated: Vec<(usize, bson::Bson, bson::Bson)>,
-    inserted: Vec<bson::Bson>,
+    /// How many items were appended (serialized only if the update pushes them: a list
+    /// that is set whole reads them with the rest).
+    inserted: usize,
     /// Index, key and the key's field name in the stored item.
     removed: Vec<(usize, bson::Bson, String)>,
     /// A value bson refused: set the whole list.
@@ -643,7 +645,7 @@ impl Log {
         Log {
             recording,
             updated: Vec::new(),
-            inserted: Vec::new(),
+            inserted: 0,
             removed: Vec::new(),
             whole: false,
         }
@@ -667,13 +669,8 @@ impl Log {
         }
     }
 
-    fn inserted<T: Serialize>(&mut self, item: &T) {
-        if self.recording && !self.whole {
-            match to_bson(item) {
-                Some(value) => self.inserted.push(value),
-                None => self.whole = true,
-            }
-        }
+    fn inserted<T: Serialize>(&mut self, _item: &T) {
+        self.inserted += 1;
     }
 
     #[cfg(feature = "json")]
@@ -779,7 +776,7 @@ fn record<S: Seq, K: Serialize + ?Sized>(
         .filter(|(_, before, after)| !crate::patch::diff::same(before, after))
         .collect();
     let families = usize::from(!updated.is_empty())
-        + usize::from(!inserted.is_empty())
+        + usize::from(inserted > 0)
         + usize::from(!removed.is_empty());
     if families == 0 && !whole {
         return;
@@ -809,17 +806,24 @@ fn record<S: Seq, K: Serialize + ?Sized>(
         cx.record_here(ChangeKind::Replaced);
         return;
     }
-    if !inserted.is_empty() {
-        let count = inserted.len();
-        cx.record_placed(
-            &[],
-            &[],
-            ChangeKind::Appended,
-            count,
-            Op::Push(count),
-            Some(Found::Items(inserted)),
-            None,
-        );
+    if inserted > 0 {
+        // The new items are the last ones (a list with removals is set whole).
+        let len = target.seq_len();
+        let items: Option<Vec<Bson>> = (len - inserted..len)
+            .map(|i| target.seq_get(i).and_then(to_bson))
+            .collect();
+        match items {
+            Some(items) => cx.record_placed(
+                &[],
+                &[],
+                ChangeKind::Appended,
+                inserted,
+                Op::Push(inserted),
+                Some(Found::Items(items)),
+                None,
+            ),
+            None => cx.record_here(ChangeKind::Replaced),
+        }
         return;
     }
     if !removed.is_empty() {
