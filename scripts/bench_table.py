@@ -49,4 +49,9 @@ for group, benches in GROUPS:
             print(f"| {group} | {bench} | (not run) | |", file=sys.stdout)
             continue
         base = base or m
-        print(f"| {group} | {bench.replace('__', '::')} | {fmt(m)} | {m/base:.2f}× |")
+        name = bench.replace('__', '::')
+        # Generic arguments in backticks: rustdoc reads a bare `<Value>` as an HTML tag.
+        if "<" in name:
+            head, _, code = name.partition(": ")
+            name = f"{head}: `{code}`" if code else f"`{name}`"
+        print(f"| {group} | {name} | {fmt(m)} | {m/base:.2f}× |")

@@ -55,13 +55,13 @@ row "1 KB patch ×100, typed: 10 KB document" "$base" "$base"
 row "1 KB patch ×100, typed: 1 MB document" "$(count "$patches" typed_large)" "$base"
 base=$(count "$patches" value_parse_typed_body)
 typed=$(count "$patches" typed_small)
-row "1 KB typed request ×100: serde_json::from_slice::<Value> (the floor)" "$base" "$base"
-row "1 KB typed request ×100: serde_json::from_slice::<ServicePatch>, no gate" "$(count "$patches" serde_patch_type)" "$base"
+row "1 KB typed request ×100: \`serde_json::from_slice::<Value>\` (the floor)" "$base" "$base"
+row "1 KB typed request ×100: \`serde_json::from_slice::<ServicePatch>\`, no gate" "$(count "$patches" serde_patch_type)" "$base"
 row "1 KB typed request ×100: patch::parse + patch::apply + update" "$typed" "$base"
 typed_ratio=$(ratio "$typed" "$base")
 base=$(count "$patches" value_parse_schemaless_body)
 schemaless=$(count "$patches" request_schemaless)
-row "1 KB schemaless request ×100: serde_json::from_slice::<Value> (the floor)" "$base" "$base"
+row "1 KB schemaless request ×100: \`serde_json::from_slice::<Value>\` (the floor)" "$base" "$base"
 row "1 KB schemaless request ×100: from_slice + patch::apply_document + update" "$schemaless" "$base"
 schemaless_ratio=$(ratio "$schemaless" "$base")
 echo
