@@ -658,3 +658,27 @@ fn a_key_stored_twice_sets_the_whole_list() {
         assert!(applied.array_filters.is_empty());
     }
 }
+
+/// Removing items or members from an optional list that is not stored changes nothing; a
+/// new item there makes the list.
+#[test]
+fn removals_from_an_absent_optional_list_change_nothing() {
+    let mut c = customer();
+    c.cart = None;
+    let applied = run(&mut c, &json!({"cart": {"17": null}})).unwrap();
+    assert!(applied.is_empty());
+    assert_eq!(c.cart, None);
+    let applied = run(&mut c, &json!({"cart": {"5": {"SKU": 5, "qty": 1}}})).unwrap();
+    assert_eq!(
+        c.cart,
+        Some(vec![Line {
+            sku: 5,
+            qty: 1,
+            gift_note: None
+        }])
+    );
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"cart": [{"SKU": 5_i64, "qty": 1_i64}]}, "$inc": {"version": 1_i64}}
+    );
+}

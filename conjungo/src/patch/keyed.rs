@@ -390,6 +390,13 @@ where
     match target {
         Some(target) => keyed_apply(target, patch, cx, key, hash, key_name),
         None => {
+            // Removing items from a list that is not there changes nothing.
+            #[cfg(feature = "json")]
+            if let KeyedPatch::ByKey(entries) = &patch
+                && entries.iter().all(|(_, p)| p.is_none())
+            {
+                return Ok(());
+            }
             let mut list = S::default();
             let paused = cx.pause_recording();
             let result = keyed_apply(&mut list, patch, cx, key, hash, key_name);
@@ -572,6 +579,8 @@ where
 {
     match target {
         Some(target) => set_apply(target, patch, cx, hash),
+        // Removing members from a set that is not there changes nothing.
+        None if patch.add.seq_len() == 0 => Ok(()),
         None => {
             *target = Some(patch.into_new(hash));
             cx.record_here(crate::patch::ChangeKind::Replaced);
