@@ -122,6 +122,49 @@ pub(crate) fn bounds(target: &Document, source: &Document, options: &Options) ->
     bounds
 }
 
+/// A lower bound of the update of merging the JSON `body` into `target`, before the body is
+/// converted to bson: the `$unset`s of stored members that `null`s delete (under
+/// [`NullStrategy::Delete`], without custom functions), found along the body only. Every
+/// other part of the update only adds to it. A body of deletions whose update cannot fit is
+/// refused without converting it.
+pub(crate) fn deletions_lower_bound(
+    target: &Document,
+    body: &serde_json::Map<String, serde_json::Value>,
+    options: &Options,
+) -> usize {
+    fn walk(
+        target: &Document,
+        body: &serde_json::Map<String, serde_json::Value>,
+        path: usize,
+    ) -> usize {
+        let mut lower = 0;
+        for (key, value) in body {
+            let Some(stored) = target.get(key) else {
+                continue;
+            };
+            let here = if path == 0 {
+                key.len()
+            } else {
+                path + 1 + key.len()
+            };
+            match (stored, value) {
+                (_, serde_json::Value::Null) => lower += element(here, UNSET),
+                (Bson::Document(stored), serde_json::Value::Object(inner))
+                    if inner.keys().all(|k| addressable(k)) =>
+                {
+                    lower += walk(stored, inner, here);
+                }
+                _ => {}
+            }
+        }
+        lower
+    }
+    if options.nulls != NullStrategy::Delete || options.has_custom() {
+        return 0;
+    }
+    walk(target, body, 0)
+}
+
 struct Walk<'a> {
     options: &'a Options,
 }
@@ -227,6 +270,22 @@ mod tests {
             let size = document_size(&applied.update);
             assert!(b.lower <= size, "{stored} {body}: {b:?} {size}");
             assert!(size <= b.upper.unwrap(), "{stored} {body}: {b:?} {size}");
+            // The bound taken on the JSON body before conversion is below both.
+            let json = crate::bson::to_json(Bson::Document(body));
+            let early = deletions_lower_bound(&stored, json.as_object().unwrap(), &options);
+            assert!(early <= b.lower, "{stored}: {early} > {b:?}");
         }
+        // Deletions alone: exactly their `$unset` elements.
+        let stored = doc! {"a": {"x": 1, "yy": 2}, "b": 1};
+        let body = serde_json::json!({"a": {"x": null, "yy": null, "zzz": null}, "b": null});
+        let early = deletions_lower_bound(&stored, body.as_object().unwrap(), &options);
+        assert_eq!(
+            early,
+            element(3, UNSET) + element(4, UNSET) + element(1, UNSET)
+        );
+        assert_eq!(
+            deletions_lower_bound(&stored, body.as_object().unwrap(), &Options::default()),
+            0
+        );
     }
 }

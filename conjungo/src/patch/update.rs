@@ -304,10 +304,14 @@ pub fn apply_document_with(
             return Err(Error::new(ErrorKind::ProtectedField { field: key.clone() }).at_key(key));
         }
     }
-    let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
-    let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
     let limit = limits.max_update_bytes;
     let too_large = || Error::new(ErrorKind::UpdateTooLarge { limit });
+    // Deletions alone too many for one update: refused before the body is converted.
+    if size::deletions_lower_bound(target, &map, options) > limit {
+        return Err(too_large());
+    }
+    let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
+    let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
     let bounds = size::bounds(target, &source, options);
     if bounds.lower > limit {
         return Err(too_large());
