@@ -184,6 +184,34 @@ fn by_key_custom_results_land_on_their_own_fields() {
     );
 }
 
+/// The same through a PATCH body (whole items of a keyed list): new items go in after the
+/// merges, so that every custom result lands on its own field, and the update replays.
+#[test]
+fn by_key_custom_results_land_on_their_own_fields_in_a_patch() {
+    let mut board = Board {
+        roles: vec![],
+        items: vec![item("a", "x", "y"), item("b", "p", "q")],
+    };
+    let stored = bson::serialize_to_document(&board).unwrap();
+    let p: BoardPatch = patch::parse(
+        br#"{"items": [{"id": "c", "name": "4", "title": "5"}, {"id": "b", "name": "2", "title": "3"}, {"id": "a", "name": "0", "title": "1"}]}"#,
+    )
+    .unwrap();
+    let applied = patch::apply(&mut board, p, &concat()).unwrap();
+    assert_eq!(
+        board.items,
+        [
+            item("aa", "x0", "y1"),
+            item("bb", "p2", "q3"),
+            item("c", "4", "5")
+        ]
+    );
+    assert_eq!(
+        apply_applied(&stored, &applied).unwrap(),
+        bson::serialize_to_document(&board).unwrap()
+    );
+}
+
 #[test]
 fn duplicate_keys_in_one_source_are_refused_and_change_nothing() {
     let before = Board {

@@ -309,6 +309,11 @@ where
                 index.insert(key(item), i);
             }
             let paused = cx.pause_recording();
+            // With custom functions, new items are appended after the merges, so that no
+            // item moves (the sequence growing) before its custom result is found by its
+            // place. A source has no key twice (checked): later items never match these.
+            let defer = cx.options().has_custom();
+            let mut later = Vec::new();
             let mut result = Ok(());
             for item in source.seq_into_iter() {
                 match index.find(key(&item), |i| target.seq_get(i).map(&key)) {
@@ -321,6 +326,7 @@ where
                         }
                         log.updated(i, before, have);
                     }
+                    None if defer => later.push(item),
                     None => {
                         index.insert(key(&item), target.seq_len());
                         log.inserted(&item);
@@ -330,6 +336,10 @@ where
             }
             cx.resume_recording(paused);
             result?;
+            for item in later {
+                log.inserted(&item);
+                target.seq_push(item);
+            }
         }
         #[cfg(feature = "json")]
         KeyedPatch::ByKey(entries) => {
