@@ -207,6 +207,12 @@ pub trait Merge: Sized {
     #[doc(hidden)]
     const __CONJUNGO_FAST: bool = false;
 
+    /// Whether [`apply`](Merge::apply) is the plain overwrite rule (atomic values): an
+    /// `Option` of such a type is [`__CONJUNGO_FAST`](Merge::__CONJUNGO_FAST) (an `Option`
+    /// of an `Option` is not: its inner `None` does not overwrite). Default false.
+    #[doc(hidden)]
+    const __CONJUNGO_SCALAR: bool = false;
+
     /// The merge of a value whose [`__CONJUNGO_FAST`](Merge::__CONJUNGO_FAST) is true, given
     /// the overwrite switch: the source replaces the target when `overwrite` is on.
     #[doc(hidden)]

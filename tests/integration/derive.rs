@@ -568,3 +568,59 @@ proptest! {
         prop_assert_eq!(serde_json::to_value(&typed).unwrap(), dynamic);
     }
 }
+
+/// A struct of atomic values and `Option`s of them merges by moves when nothing is
+/// registered (the fast path); with an unrelated function registered it takes the general
+/// path. Both must agree, for every overwrite setting, also for an `Option` of an `Option`
+/// (whose inner `None` does not overwrite) and a skipped field.
+#[derive(Merge, Debug, Clone, PartialEq)]
+struct Flat {
+    a: i64,
+    b: Option<u16>,
+    c: Option<Option<i32>>,
+    d: String,
+    e: f64,
+    #[merge(skip)]
+    f: u8,
+}
+
+struct Unrelated;
+
+fn flat() -> impl Strategy<Value = Flat> {
+    (
+        any::<i64>(),
+        prop::option::of(any::<u16>()),
+        prop::option::of(prop::option::of(any::<i32>())),
+        "[ab]{0,2}",
+        any::<f64>(),
+        any::<u8>(),
+    )
+        .prop_map(|(a, b, c, d, e, f)| Flat { a, b, c, d, e, f })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_fast_path_of_flat_structs_is_the_general_path(
+        target in flat(),
+        source in flat(),
+        overwrite in any::<bool>(),
+    ) {
+        let plain = Options::default().overwrite(overwrite);
+        let general = Options::default()
+            .overwrite(overwrite)
+            .on_type::<Unrelated>(|_, _, _| Ok(()));
+        let mut fast = target.clone();
+        fast.merge_with(source.clone(), &plain).unwrap();
+        let mut slow = target.clone();
+        slow.merge_with(source.clone(), &general).unwrap();
+        // Bitwise for floats (NaN != NaN).
+        prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+        if overwrite {
+            let mut default = target.clone();
+            default.merge(source.clone()).unwrap();
+            prop_assert_eq!(format!("{default:?}"), format!("{slow:?}"));
+        }
+    }
+}

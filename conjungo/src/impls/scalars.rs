@@ -11,6 +11,7 @@ macro_rules! scalar {
         impl $crate::Merge for $ty {
             const LEAF: bool = true;
             const __CONJUNGO_FAST: bool = true;
+            const __CONJUNGO_SCALAR: bool = true;
 
             #[inline(always)]
             fn apply(

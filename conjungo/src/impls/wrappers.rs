@@ -19,7 +19,7 @@ impl<T: Merge + 'static> Merge for Option<T> {
         }
     }
 
-    const __CONJUNGO_FAST: bool = T::__CONJUNGO_FAST;
+    const __CONJUNGO_FAST: bool = T::__CONJUNGO_SCALAR;
 
     /// `apply` of an `Option` of an atomic value, without custom functions: a present
     /// source replaces a present target when `overwrite` is on, and fills an absent one.
