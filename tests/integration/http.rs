@@ -40,30 +40,39 @@ async fn request(
     chunked: bool,
 ) -> Answer {
     let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let stream = TcpStream::connect(addr).await.expect("connect");
         let mut head = format!("PATCH {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
         if let Some(content_type) = content_type {
             head.push_str(&format!("Content-Type: {content_type}\r\n"));
         }
+        let mut bytes = Vec::new();
         if chunked {
             head.push_str("Transfer-Encoding: chunked\r\n\r\n");
-            stream.write_all(head.as_bytes()).await.expect("write");
+            bytes.extend_from_slice(head.as_bytes());
             for chunk in body.as_bytes().chunks(64) {
-                stream
-                    .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                    .await
-                    .expect("write");
-                stream.write_all(chunk).await.expect("write");
-                stream.write_all(b"\r\n").await.expect("write");
+                bytes.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                bytes.extend_from_slice(chunk);
+                bytes.extend_from_slice(b"\r\n");
             }
-            stream.write_all(b"0\r\n\r\n").await.expect("write");
+            bytes.extend_from_slice(b"0\r\n\r\n");
         } else {
             head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-            stream.write_all(head.as_bytes()).await.expect("write");
-            stream.write_all(body.as_bytes()).await.expect("write");
+            bytes.extend_from_slice(head.as_bytes());
+            bytes.extend_from_slice(body.as_bytes());
         }
+        // Written while the answer is read: a server that refuses a body too large answers
+        // and closes before the rest is sent, so the writer's broken pipe is expected.
+        let (mut reader, mut writer) = stream.into_split();
+        let write = tokio::spawn(async move {
+            let _ = writer.write_all(&bytes).await;
+            writer
+        });
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read");
+        let read = reader.read_to_end(&mut raw).await;
+        drop(write.await);
+        if raw.is_empty() {
+            read.expect("read");
+        }
         String::from_utf8(raw).expect("utf-8 response")
     };
     let text = tokio::time::timeout(Duration::from_secs(10), exchange)
