@@ -53,14 +53,12 @@ pub fn matches_filter(doc: &Document, filter: &Document) -> bool {
 }
 
 fn nested_equals(doc: &Document, path: &str, want: &Bson) -> bool {
-    let mut cur = Bson::Document(doc.clone());
-    for segment in path.split('.') {
-        match cur.as_document().and_then(|d| d.get(segment)) {
-            Some(next) => cur = next.clone(),
-            None => return false,
-        }
+    let mut segments = path.split('.');
+    let mut cur = segments.next().and_then(|first| doc.get(first));
+    for segment in segments {
+        cur = cur.and_then(Bson::as_document).and_then(|d| d.get(segment));
     }
-    &cur == want
+    cur == Some(want)
 }
 
 /// [`apply_update`] with the update's `arrayFilters`.

@@ -599,9 +599,26 @@ proptest! {
         let mut target = c.clone();
         if let Ok(applied) = run(&mut target, &body) {
             prop_assert_eq!(target.version, c.version + u64::from(!applied.is_empty()) as i64);
-            // Every array filter names an identifier the update uses, and vice versa
-            // (checked by the applier), and each changed item has one.
-            prop_assert!(applied.array_filters.len() <= 5);
+            // The array filters are exactly the identifiers the update's paths use (the
+            // applier refuses unused or missing ones too).
+            let mut used: Vec<String> = applied
+                .update
+                .values()
+                .filter_map(|fields| fields.as_document())
+                .flat_map(|fields| fields.keys())
+                .flat_map(|path| path.split('.'))
+                .filter_map(|seg| seg.strip_prefix("$[").and_then(|s| s.strip_suffix(']')))
+                .map(String::from)
+                .collect();
+            used.sort();
+            used.dedup();
+            let mut declared: Vec<String> = applied
+                .array_filters
+                .iter()
+                .map(|f| f.keys().next().unwrap().split('.').next().unwrap().to_owned())
+                .collect();
+            declared.sort();
+            prop_assert_eq!(used, declared);
         }
     }
 

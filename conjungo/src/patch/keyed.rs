@@ -329,7 +329,7 @@ where
                     None if defer => later.push(item),
                     None => {
                         index.insert(key(&item), target.seq_len());
-                        log.inserted(&item);
+                        log.inserted();
                         target.seq_push(item);
                     }
                 }
@@ -337,7 +337,7 @@ where
             cx.resume_recording(paused);
             result?;
             for item in later {
-                log.inserted(&item);
+                log.inserted();
                 target.seq_push(item);
             }
         }
@@ -354,7 +354,7 @@ where
                         log.updated(i, before, have);
                     }
                     Step::Insert(item) => {
-                        log.inserted(&item);
+                        log.inserted();
                         target.seq_push(item);
                     }
                     Step::Remove(i) => removed.push(i),
@@ -688,7 +688,7 @@ impl Log {
         }
     }
 
-    fn inserted<T: Serialize>(&mut self, _item: &T) {
+    fn inserted(&mut self) {
         self.inserted += 1;
     }
 
@@ -746,7 +746,7 @@ impl Log {
 
     fn updated<T>(&mut self, _i: usize, _before: Option<()>, _item: &T) {}
 
-    fn inserted<T>(&mut self, _item: &T) {}
+    fn inserted(&mut self) {}
 
     #[cfg(feature = "json")]
     fn removed<T, K: ?Sized>(
