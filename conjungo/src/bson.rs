@@ -140,6 +140,13 @@ pub(crate) fn patch_document(
     .document(map, Some(stored))
 }
 
+/// A JSON scalar (not an array or object) as bson, guided by the value stored at its place
+/// like [`document_from_json_like`] (what a body read straight from bytes uses).
+pub(crate) fn scalar_like(value: Value, like: Option<&Bson>) -> Result<Bson, Error> {
+    debug_assert!(!value.is_array() && !value.is_object());
+    Like { strip: false }.value(value, like)
+}
+
 /// The rules of [`document_from_json_like`].
 #[derive(Clone, Copy)]
 struct Like {

@@ -4,7 +4,8 @@
 //! - [`parse`]: the untrusted-body gate for typed patches (size, UTF-8, JSON, shape, keys,
 //!   depth), each failure an [`Error`](crate::Error) with a JSON Pointer and an HTTP class.
 //! - [`apply_document`]: schemaless PATCH of a stored bson [`Document`](bson::Document)
-//!   (feature `bson`).
+//!   (feature `bson`); [`apply_document_slice`] does the same from the body's bytes in one
+//!   pass.
 //! - [`Applied`]: the MongoDB `update` document (`$set` with dotted paths, `$unset`,
 //!   `$push` with `$each`) and the [`Change`]s.
 
@@ -23,6 +24,9 @@ mod update;
 
 #[cfg(feature = "bson")]
 mod size;
+
+#[cfg(feature = "bson")]
+mod slice;
 
 #[cfg(feature = "bson")]
 pub(crate) mod diff;
@@ -46,7 +50,10 @@ pub use typed_diff::{
 };
 
 #[cfg(feature = "bson")]
-pub use update::{Applied, apply, apply_document, apply_document_with, check_version, version};
+pub use update::{
+    Applied, apply, apply_document, apply_document_slice, apply_document_slice_with,
+    apply_document_with, check_version, version,
+};
 
 #[cfg(feature = "json")]
 mod body;

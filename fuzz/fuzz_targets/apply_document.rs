@@ -1,5 +1,6 @@
 //! Schemaless PATCH of a stored document: no panic; an error changes nothing; the update
-//! replayed by MongoDB's rules gives exactly the merged document.
+//! replayed by MongoDB's rules gives exactly the merged document; the one pass from the
+//! bytes (`apply_document_slice`) gives what the `Value` path gives, error or not.
 #![no_main]
 
 use bson::doc;
@@ -8,8 +9,7 @@ use conjungo_suite::mongo::apply_applied;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, body)) = data.split_first() else { return };
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(body) else { return };
+    let Some((&mode, bytes)) = data.split_first() else { return };
     let options = if mode & 1 == 0 {
         Options::merge_patch()
     } else {
@@ -26,8 +26,18 @@ fuzz_target!(|data: &[u8]| {
         "_id": 1, "a": {"b": 1_i64, "c": [1, 2], "0": "x", "": 2.5},
         "n": 5_i64, "s": "t", "arr": [{"k": 1}], "labels": {"app.kubernetes.io/name": "x"},
     };
+    let mut fast = stored.clone();
+    let from_bytes = patch::apply_document_slice(&mut fast, bytes, &options);
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        assert_eq!(from_bytes.unwrap_err(), patch::parse::<serde_json::Value>(bytes).unwrap_err());
+        assert_eq!(fast, stored);
+        return;
+    };
     let mut merged = stored.clone();
-    match patch::apply_document(&mut merged, body, &options) {
+    let result = patch::apply_document(&mut merged, body, &options);
+    assert_eq!(from_bytes, result);
+    assert_eq!(fast, merged);
+    match result {
         Err(_) => assert_eq!(merged, stored),
         Ok(applied) => {
             let replayed = apply_applied(&stored, &applied).expect("MongoDB takes the update");

@@ -351,3 +351,174 @@ proptest! {
         }
     }
 }
+
+/// A JSON text built member by member, so that it can hold what a `Value` cannot: keys in
+/// any order, duplicate keys, numbers beyond `i64`, and broken syntax.
+#[derive(Debug, Clone)]
+enum Raw {
+    Text(&'static str),
+    Array(Vec<Raw>),
+    Object(Vec<(String, Raw)>),
+}
+
+impl Raw {
+    fn write(&self, out: &mut String) {
+        match self {
+            Raw::Text(text) => out.push_str(text),
+            Raw::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Raw::Object(members) => {
+                out.push('{');
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::to_string(key).unwrap());
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn raw_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "[a-e]".prop_map(String::from),
+        1 => Just("7".to_string()),
+        1 => Just(String::new()),
+        1 => Just("_id".to_string()),
+        1 => Just("$set".to_string()),
+        1 => Just("a.b".to_string()),
+        1 => Just("n\0l".to_string()),
+    ]
+}
+
+fn raw_value() -> impl Strategy<Value = Raw> {
+    let leaf = prop_oneof![
+        Just(Raw::Text("null")),
+        Just(Raw::Text("true")),
+        Just(Raw::Text("2")),
+        Just(Raw::Text("-3")),
+        Just(Raw::Text("0.5")),
+        Just(Raw::Text("-0")),
+        Just(Raw::Text("-0.0")),
+        Just(Raw::Text("1e2")),
+        Just(Raw::Text("5000000000")),
+        Just(Raw::Text("18446744073709551615")),
+        Just(Raw::Text("-9223372036854775809")),
+        Just(Raw::Text("1e400")),
+        Just(Raw::Text("\"x\"")),
+        Just(Raw::Text("\"\\u00e9\"")),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Raw::Array),
+            prop::collection::vec((raw_key(), inner), 0..5).prop_map(Raw::Object),
+        ]
+    })
+}
+
+/// A body's bytes: mostly an object, sometimes something else or broken.
+fn raw_body() -> impl Strategy<Value = Vec<u8>> {
+    let object = prop::collection::vec((raw_key(), raw_value()), 0..6).prop_map(Raw::Object);
+    (
+        prop_oneof![8 => object, 1 => raw_value()],
+        prop_oneof![
+            12 => Just(""),
+            1 => Just(","),
+            1 => Just("}"),
+            1 => Just(" \n"),
+            1 => Just("\u{0}"),
+        ],
+    )
+        .prop_map(|(raw, tail)| {
+            let mut text = String::new();
+            raw.write(&mut text);
+            text.push_str(tail);
+            text.into_bytes()
+        })
+}
+
+fn any_limits() -> impl Strategy<Value = Limits> {
+    prop_oneof![
+        4 => Just(Limits::default()),
+        1 => (1usize..5).prop_map(|d| Limits::default().max_depth(d)),
+        1 => (0usize..40).prop_map(|b| Limits::default().max_update_bytes(b)),
+        1 => (0usize..60).prop_map(|b| Limits::default().max_body_bytes(b)),
+        1 => Just(Limits::default().protect("a")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// `apply_document_slice` (one pass from the bytes) gives what parsing the bytes into a
+    /// `Value` and `apply_document` give: the same update, changes and document, or the
+    /// same error (syntax errors as `parse` reports them) with the target unchanged — for
+    /// keys in any order, duplicate keys, refused keys, numbers bson cannot hold, depth
+    /// and size limits, and broken bodies.
+    #[test]
+    fn one_pass_from_bytes_is_the_value_path(
+        stored in stored(),
+        bytes in raw_body(),
+        options in any_options(),
+        limits in any_limits(),
+    ) {
+        let mut fast = stored.clone();
+        let got = patch::apply_document_slice_with(&mut fast, &bytes, &options, &limits);
+        let mut slow = stored.clone();
+        let expected = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(value) if bytes.len() <= limits.max_body_bytes => {
+                patch::apply_document_with(&mut slow, value, &options, &limits)
+            }
+            _ => Err(patch::parse_with::<Value>(&bytes, &limits).unwrap_err()),
+        };
+        prop_assert_eq!(&got, &expected, "{}", String::from_utf8_lossy(&bytes));
+        prop_assert_eq!(&fast, &slow);
+        if got.is_err() {
+            prop_assert_eq!(&fast, &stored);
+        }
+    }
+}
+
+/// The one pass refuses a body of deletions whose `$unset`s cannot fit before building it,
+/// as the `Value` path does, and counts a duplicate key once (its last value).
+#[test]
+fn one_pass_counts_deletions_like_the_value_path() {
+    let stored = doc! {"d": {"aa": 1, "bb": 2, "cc": 3}, "e": 1};
+    let options = Options::merge_patch();
+    // `$unset` of "d.aa", "d.bb", "d.cc": 3 elements of 1 + 4 + 1 + 5 bytes, 33 in all.
+    let repeated = format!(r#"{{"d": {{{} "aa": 5}}}}"#, r#""aa": null,"#.repeat(10));
+    for (body, limit, refused) in [
+        (r#"{"d": {"cc": null, "aa": null, "bb": null}}"#, 32, true),
+        (r#"{"d": {"cc": null, "aa": null, "bb": null}}"#, 200, false),
+        // Ten `aa: null` overwritten by the last `aa`: no deletion at all (counted ten
+        // times, 110 bytes would refuse it); the update `$set`s `d.aa` in 26 bytes.
+        (repeated.as_str(), 50, false),
+        (repeated.as_str(), 25, true),
+    ] {
+        let limits = Limits::default().max_update_bytes(limit);
+        let mut fast = stored.clone();
+        let got = patch::apply_document_slice_with(&mut fast, body.as_bytes(), &options, &limits);
+        let mut slow = stored.clone();
+        let value: Value = serde_json::from_str(body).unwrap();
+        let expected = patch::apply_document_with(&mut slow, value, &options, &limits);
+        assert_eq!(got, expected, "{body} {limit}");
+        assert_eq!(fast, slow);
+        assert_eq!(
+            got.as_ref().err().map(|e| e.kind().clone()),
+            refused.then_some(ErrorKind::UpdateTooLarge { limit }),
+            "{body} {limit}"
+        );
+    }
+}

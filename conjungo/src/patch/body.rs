@@ -189,7 +189,7 @@ impl<'l> Gate<'l> {
     }
 }
 
-fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
+pub(crate) fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
     if depth >= limits.max_depth {
         return Err(Error::new(ErrorKind::DepthLimit {
             limit: limits.max_depth,
@@ -201,7 +201,7 @@ fn too_deep(depth: usize, limits: &Limits) -> Result<(), Error> {
 /// The key rules: no `$` prefix (operators), no NUL; no `.` at the top level (a path
 /// there). Below the top level a key with `.` is fine: the update sets the nearest parent
 /// it can address as a whole (Kubernetes-style label keys like `app.kubernetes.io/name`).
-fn check_key(key: &str, depth: usize) -> Result<(), Error> {
+pub(crate) fn check_key(key: &str, depth: usize) -> Result<(), Error> {
     let reason = if key.starts_with('$') {
         "keys starting with `$` are MongoDB operators"
     } else if key.contains('\0') {

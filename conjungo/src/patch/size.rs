@@ -148,7 +148,7 @@ pub(crate) fn deletions_lower_bound(
                 path + 1 + key.len()
             };
             match (stored, value) {
-                (_, serde_json::Value::Null) => lower += element(here, UNSET),
+                (_, serde_json::Value::Null) => lower += deletion(here),
                 (Bson::Document(stored), serde_json::Value::Object(inner))
                     if inner.keys().all(|k| addressable(k)) =>
                 {
@@ -159,10 +159,21 @@ pub(crate) fn deletions_lower_bound(
         }
         lower
     }
-    if options.nulls != NullStrategy::Delete || options.has_custom() {
+    if !deletions_bound(options) {
         return 0;
     }
     walk(target, body, 0)
+}
+
+/// Whether the `null`s of a body surely become `$unset`s of the stored members they name
+/// (so that [`deletions_lower_bound`] counts them).
+pub(crate) fn deletions_bound(options: &Options) -> bool {
+    options.nulls == NullStrategy::Delete && !options.has_custom()
+}
+
+/// The `$unset` element of a place whose dotted path takes `path` bytes.
+pub(crate) fn deletion(path: usize) -> usize {
+    element(path, UNSET)
 }
 
 struct Walk<'a> {

@@ -292,7 +292,82 @@ pub fn apply_document_with(
     let Value::Object(map) = body else {
         unreachable_shape()?
     };
-    for (key, _) in map.iter() {
+    top_level_keys(map.keys(), limits)?;
+    // Deletions alone too many for one update: refused before the body is converted.
+    if size::deletions_lower_bound(target, &map, options) > limits.max_update_bytes {
+        return Err(update_too_large(limits));
+    }
+    let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
+    let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
+    apply_converted(target, source, options, limits)
+}
+
+/// [`apply_document`] of a body still in its bytes, as a handler receives it: the same
+/// checks, result and errors as parsing the bytes into a `Value` (size, UTF-8 and syntax
+/// errors as [`parse`](super::parse) reports them) and calling [`apply_document`], in one
+/// pass over the body instead of three (parse, gate, conversion to bson), with the default
+/// [`Limits`].
+///
+/// ```
+/// use bson::doc;
+/// use conjungo::{patch, Options};
+///
+/// let mut stored = doc! {"_id": 7, "n": 5_i64, "labels": {"env": "dev", "team": "a"}};
+/// let applied = patch::apply_document_slice(
+///     &mut stored,
+///     br#"{"labels": {"team": null}, "n": 6}"#,
+///     &Options::merge_patch(),
+/// ).unwrap();
+/// // The stored `Int64` stays an `Int64`.
+/// assert_eq!(stored, doc! {"_id": 7, "n": 6_i64, "labels": {"env": "dev"}});
+/// assert_eq!(applied.update, doc! {"$set": {"n": 6_i64}, "$unset": {"labels.team": ""}});
+///
+/// let err = patch::apply_document_slice(&mut stored, b"{\"n\": }", &Options::merge_patch())
+///     .unwrap_err();
+/// assert_eq!(err.http_status(), 400);
+/// let err = patch::apply_document_slice(&mut stored, br#"{"a": {"$where": 1}}"#, &Options::merge_patch())
+///     .unwrap_err();
+/// assert_eq!((err.path(), err.http_status()), ("/a/$where", 422));
+/// ```
+pub fn apply_document_slice(
+    target: &mut Document,
+    body: &[u8],
+    options: &Options,
+) -> Result<Applied, Error> {
+    apply_document_slice_with(target, body, options, &Limits::default())
+}
+
+/// [`apply_document_slice`] with explicit [`Limits`].
+pub fn apply_document_slice_with(
+    target: &mut Document,
+    body: &[u8],
+    options: &Options,
+    limits: &Limits,
+) -> Result<Applied, Error> {
+    let fast = if body.len() <= limits.max_body_bytes {
+        super::slice::read_body(body, target, options, limits)
+            .filter(|body| top_level_keys(body.keys(), limits).is_ok())
+    } else {
+        None
+    };
+    match fast {
+        // The same refusal as `deletions_lower_bound` on the `Value` path.
+        Some(body) if body.deletions > limits.max_update_bytes => Err(update_too_large(limits)),
+        Some(body) => apply_converted(target, body.into_document(), options, limits),
+        // Refused by the one-pass reader: the `Value` path finds and names the problem.
+        None => {
+            let value = body::read_body(body, limits)?;
+            apply_document_with(target, value, options, limits)
+        }
+    }
+}
+
+/// The top-level rules of a schemaless body: no empty key, no protected field.
+fn top_level_keys<'k>(
+    keys: impl Iterator<Item = &'k String>,
+    limits: &Limits,
+) -> Result<(), Error> {
+    for key in keys {
         if key.is_empty() {
             return Err(Error::new(ErrorKind::ForbiddenKey {
                 key: String::new(),
@@ -304,17 +379,27 @@ pub fn apply_document_with(
             return Err(Error::new(ErrorKind::ProtectedField { field: key.clone() }).at_key(key));
         }
     }
+    Ok(())
+}
+
+fn update_too_large(limits: &Limits) -> Error {
+    Error::new(ErrorKind::UpdateTooLarge {
+        limit: limits.max_update_bytes,
+    })
+}
+
+/// Merge a gated body, converted to bson, into `target`, unless its update cannot fit or
+/// the result is invalid (then nothing changes).
+fn apply_converted(
+    target: &mut Document,
+    source: Document,
+    options: &Options,
+    limits: &Limits,
+) -> Result<Applied, Error> {
     let limit = limits.max_update_bytes;
-    let too_large = || Error::new(ErrorKind::UpdateTooLarge { limit });
-    // Deletions alone too many for one update: refused before the body is converted.
-    if size::deletions_lower_bound(target, &map, options) > limit {
-        return Err(too_large());
-    }
-    let strip_new_nulls = options.nulls == crate::NullStrategy::Delete;
-    let source = crate::bson::patch_document(map, target, strip_new_nulls)?;
     let bounds = size::bounds(target, &source, options);
     if bounds.lower > limit {
-        return Err(too_large());
+        return Err(update_too_large(limits));
     }
     let before_keys = options
         .has_custom()
@@ -331,7 +416,7 @@ pub fn apply_document_with(
     let applied = compile(Merged::<Document>::Document(&merged), raw, before_keys)?;
     validated(&merged, validator)?;
     if size::document_size(&applied.update) > limit {
-        return Err(too_large());
+        return Err(update_too_large(limits));
     }
     *target = merged;
     Ok(applied)
