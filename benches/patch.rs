@@ -180,6 +180,18 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    let mut doc = stored(100);
+    let mut turn = 0;
+    group.bench_function(
+        "schemaless: patch::apply_document_slice (one pass) + update",
+        |bench| {
+            bench.iter(|| {
+                turn += 1;
+                let body = black_box(&schemaless[turn % 2]);
+                patch::apply_document_slice(&mut doc, body, &options).unwrap()
+            })
+        },
+    );
     group.finish();
 }
 
@@ -269,6 +281,20 @@ fn count_instructions(mode: &str) {
             .sum()
     }
 
+    #[inline(never)]
+    fn measured_request_schemaless_slice(doc: &mut Document, bodies: &[Vec<u8>]) -> usize {
+        let options = Options::merge_patch();
+        bodies
+            .iter()
+            .map(|b| {
+                patch::apply_document_slice(doc, b, &options)
+                    .unwrap()
+                    .changes
+                    .len()
+            })
+            .sum()
+    }
+
     let schemaless_bytes: Vec<Vec<u8>> = bodies(N)
         .iter()
         .map(|b| serde_json::to_vec(b).unwrap())
@@ -278,6 +304,9 @@ fn count_instructions(mode: &str) {
         "serde_patch_type" => measured_serde_patch_type(&typed),
         "value_parse_schemaless_body" => measured_value_parse(&schemaless_bytes),
         "request_schemaless" => measured_request_schemaless(&mut stored(100), &schemaless_bytes),
+        "request_schemaless_slice" => {
+            measured_request_schemaless_slice(&mut stored(100), &schemaless_bytes)
+        }
         "schemaless_small" => measured_schemaless(&mut stored(100), bodies(N)),
         "schemaless_large" => measured_schemaless(&mut stored(10_000), bodies(N)),
         "typed_small" => measured_typed(&mut service(150), &typed),

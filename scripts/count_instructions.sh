@@ -4,7 +4,8 @@
 # Prints one Markdown table (each row's ratio is to the first row of its block), then one
 # machine-readable summary line:
 #   scalars=<derive/hand> json_go_vs_rfc=<Go rules/RFC 7396> patch_typed_vs_value=<whole typed
-#   request/Value parse> patch_schemaless_vs_value=<whole schemaless request/Value parse>
+#   request/Value parse> patch_schemaless_vs_value=<whole schemaless request from the
+#   bytes (apply_document_slice)/Value parse>
 #   service=<derive/hand>
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,9 +61,10 @@ row "1 KB typed request ×100: \`serde_json::from_slice::<ServicePatch>\`, no ga
 row "1 KB typed request ×100: patch::parse + patch::apply + update" "$typed" "$base"
 typed_ratio=$(ratio "$typed" "$base")
 base=$(count "$patches" value_parse_schemaless_body)
-schemaless=$(count "$patches" request_schemaless)
+schemaless=$(count "$patches" request_schemaless_slice)
 row "1 KB schemaless request ×100: \`serde_json::from_slice::<Value>\` (the floor)" "$base" "$base"
-row "1 KB schemaless request ×100: from_slice + patch::apply_document + update" "$schemaless" "$base"
+row "1 KB schemaless request ×100: from_slice + patch::apply_document + update" "$(count "$patches" request_schemaless)" "$base"
+row "1 KB schemaless request ×100: patch::apply_document_slice (one pass) + update" "$schemaless" "$base"
 schemaless_ratio=$(ratio "$schemaless" "$base")
 echo
 echo "scalars=$scalars_ratio json_go_vs_rfc=$go_ratio patch_typed_vs_value=$typed_ratio patch_schemaless_vs_value=$schemaless_ratio service=$service_ratio"
