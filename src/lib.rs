@@ -1,6 +1,7 @@
-//! Integration tests, benches and examples of the conjungo workspace. This crate is not
-//! published; its doctests run the README's examples.
-#![doc = include_str!("../README.md")]
+//! Support code of the conjungo workspace's integration tests, benches and examples (the
+//! fixtures: a catalog model, an independent MongoDB update applier, an in-memory store,
+//! workloads). This crate is not published. The README's examples run as doctests of
+//! `conjungo` itself, so that they compile for a user who depends on `conjungo` alone.
 
 pub mod catalog;
 pub mod mongo;

@@ -135,6 +135,18 @@ pub use conjungo_derive::Merge;
 #[doc = include_str!("attributes.md")]
 pub mod attributes {}
 
+/// The README's examples, run as doctests of this crate (with the features they use), so
+/// that they compile for a user who depends on `conjungo` alone.
+#[cfg(all(
+    doctest,
+    feature = "derive",
+    feature = "bson",
+    feature = "chrono",
+    feature = "axum"
+))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Values that can be merged with another value of the same type.
 ///
 /// Call [`merge`](Merge::merge) or [`merge_with`](Merge::merge_with); implement
