@@ -1,0 +1,110 @@
+//! Atomic values patch whole: std leaves, floats (by their bits), leaves bson may refuse,
+//! std sets, and the atomic types of the optional crates.
+
+use super::*;
+
+macro_rules! leaf {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Patchable for $ty {
+            whole_value!(false);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                apply_whole(self, patch, cx)
+            }
+        }
+    )*};
+}
+
+/// Floats: `-0.0` replacing `0.0` is a change (the stored bits differ), though `==` says
+/// they are equal.
+macro_rules! float_leaf {
+    ($($ty:ty),*) => {$(
+        impl Patchable for $ty {
+            whole_value!(false);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                if has_custom_fn::<$ty>(cx.options()) {
+                    return cx.merge(self, patch);
+                }
+                if self.to_bits() != patch.to_bits() {
+                    *self = patch;
+                    cx.record_here(ChangeKind::Replaced);
+                }
+                Ok(())
+            }
+        }
+    )*};
+}
+
+float_leaf!(f32, f64);
+
+leaf! {
+    bool, char, i8, i16, i32, i64, isize, u8, u16, u32,
+    String, std::path::PathBuf, std::net::IpAddr,
+    std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
+}
+
+/// Leaves whose values bson may refuse (integers beyond `i64`, `i128`, durations beyond
+/// `i64` seconds): the check pass asks bson's serializer about the new value.
+macro_rules! checked_leaf {
+    ($($ty:ty),* $(,)?) => {$(
+        impl Patchable for $ty {
+            whole_value!(true);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                apply_whole(self, patch, cx)
+            }
+        }
+    )*};
+}
+
+checked_leaf! { i128, u64, u128, usize, std::time::Duration }
+
+macro_rules! leaf_generic {
+    ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
+        impl<T $(, $s)?> Patchable for $ty<T $(, $s)?>
+        where
+            T: DeserializeOwned + Serialize + PartialEq + Clone + 'static $(+ $bound)*,
+            $($s: BuildHasher + Default + Clone + 'static,)?
+        {
+            whole_value!(true);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                apply_whole(self, patch, cx)
+            }
+        }
+    )*};
+}
+
+leaf_generic! {
+    HashSet<T, S> where Eq, Hash;
+    BTreeSet<T> where Ord;
+}
+
+#[cfg(feature = "bson")]
+leaf! {
+    bson::oid::ObjectId, bson::DateTime, bson::Decimal128, bson::Binary, bson::Timestamp,
+    bson::Uuid,
+}
+
+#[cfg(feature = "chrono")]
+leaf! {
+    chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::FixedOffset>,
+    chrono::NaiveDate, chrono::NaiveTime,
+    chrono::NaiveDateTime, chrono::TimeDelta,
+}
+
+#[cfg(feature = "time")]
+leaf! {
+    time::OffsetDateTime, time::PrimitiveDateTime, time::UtcDateTime, time::Date, time::Time,
+    time::UtcOffset, time::Duration,
+}
+
+#[cfg(feature = "uuid")]
+leaf! { uuid::Uuid }
+
+#[cfg(feature = "rust_decimal")]
+leaf! { rust_decimal::Decimal }
+
+#[cfg(feature = "url")]
+leaf! { url::Url }

@@ -1,0 +1,190 @@
+//! Maps patch entry by entry.
+
+use super::*;
+
+/// Where a map entry's changes were recorded, for [`prefill_entry`].
+#[derive(Clone, Copy)]
+enum EntryAt {
+    /// The entry was removed (one change, a key below the current place).
+    Removed,
+    /// The entry was added (one change, a key below the current place).
+    Added,
+    /// The entry was patched in place, with its key entered (changes below it).
+    Entered,
+}
+
+/// The values of the changes recorded since `first` for one map entry (`value`), read
+/// from the entry alone (see `extract::prefill_serialized`); for a removed entry, nothing.
+fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value: &T, at: EntryAt) {
+    #[cfg(feature = "bson")]
+    if cx.is_recording() {
+        let depth = cx.recording_depth();
+        let changes = cx.changes_since(first);
+        match at {
+            EntryAt::Removed => {
+                for change in changes {
+                    change.prefill = Some(crate::patch::extract::Found::Unreached);
+                }
+            }
+            EntryAt::Added => crate::patch::extract::prefill_serialized(changes, depth + 1, value),
+            EntryAt::Entered => crate::patch::extract::prefill_serialized(changes, depth, value),
+        }
+    }
+    #[cfg(not(feature = "bson"))]
+    let _ = (cx, first, value, at);
+}
+
+/// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
+/// entry or, where there is none, builds one.
+macro_rules! map {
+    ($map:ident<K, V $(, $s:ident)?> where $($bound:path),*) => {
+        impl<K, V $(, $s)?> Patchable for $map<K, V $(, $s)?>
+        where
+            K: DeserializeOwned + Serialize + Display + Clone $(+ $bound)*,
+            V: Patchable + Serialize,
+            $($s: BuildHasher + Default,)?
+        {
+            type Patch = $map<K, Patch<V::Patch> $(, $s)?>;
+
+            fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+                for (key, entry) in patch {
+                    let name = key.to_string();
+                    no_operator(&name)?;
+                    if let Patch::Set(entry) = entry {
+                        match self.get(key) {
+                            Some(have) => have.check_patch(entry, cx),
+                            None => V::check_build(entry, cx),
+                        }
+                        .map_err(|e| e.at_key(&name))?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn apply_patch(&mut self, patch: Self::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
+                // Keys MongoDB cannot address below the top level: the whole map is set.
+                let whole = cx.is_recording()
+                    && patch.keys().any(|k| !addressable(&k.to_string()));
+                let start = cx.change_count();
+                // With custom functions, built entries go in after the patches of existing
+                // ones, so that no entry moves before its custom result is found by its place.
+                let defer = cx.options().has_custom();
+                let mut later = Vec::new();
+                for (key, entry) in patch {
+                    let name = key.to_string();
+                    match entry {
+                        Patch::Absent => {}
+                        Patch::Null => {
+                            if self.remove(&key).is_some() && cx.is_recording() {
+                                let first = cx.change_count();
+                                cx.record_at(&name, ChangeKind::Removed);
+                                prefill_entry(cx, first, &(), EntryAt::Removed);
+                            }
+                        }
+                        Patch::Set(entry) => match self.get_mut(&key) {
+                            Some(have) => {
+                                cx.enter(&name);
+                                let first = cx.change_count();
+                                let result = have.apply_patch(entry, cx);
+                                if result.is_ok() {
+                                    prefill_entry(cx, first, &*have, EntryAt::Entered);
+                                }
+                                cx.leave();
+                                result.map_err(|e| e.at_key(&name))?;
+                            }
+                            None => {
+                                let built = V::build(entry).map_err(|e| e.at_key(&name))?;
+                                let first = cx.change_count();
+                                cx.record_at(&name, ChangeKind::Added);
+                                prefill_entry(cx, first, &built, EntryAt::Added);
+                                if defer {
+                                    later.push((key, built));
+                                } else {
+                                    self.insert(key, built);
+                                }
+                            }
+                        },
+                    }
+                }
+                self.extend(later);
+                if whole && cx.change_count() > start {
+                    cx.truncate_changes(start);
+                    cx.record_here(ChangeKind::Replaced);
+                }
+                Ok(())
+            }
+
+            fn check_build(patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+                for (key, entry) in patch {
+                    let name = key.to_string();
+                    no_operator(&name)?;
+                    if let Patch::Set(entry) = entry {
+                        V::check_build(entry, cx).map_err(|e| e.at_key(&name))?;
+                    }
+                }
+                Ok(())
+            }
+
+            fn check_root(patch: &Self::Patch) -> Result<(), Error> {
+                patch.keys().try_for_each(|key| root_key(&key.to_string()))
+            }
+
+            fn build(patch: Self::Patch) -> Result<Self, Error> {
+                let mut out = Self::default();
+                for (key, entry) in patch {
+                    if let Patch::Set(entry) = entry {
+                        let built = V::build(entry).map_err(|e| e.at_key(&key.to_string()))?;
+                        out.insert(key, built);
+                    }
+                }
+                Ok(out)
+            }
+
+            fn __conjungo_diff(&self, new: &Self) -> Option<Self::Patch> {
+                let mut out = Self::Patch::default();
+                for (key, old) in self {
+                    match new.get(key) {
+                        None => {
+                            out.insert(key.clone(), Patch::Null);
+                        }
+                        Some(value) => {
+                            if let Some(p) = old.__conjungo_diff(value) {
+                                out.insert(key.clone(), Patch::Set(p));
+                            }
+                        }
+                    }
+                }
+                for (key, value) in new {
+                    if !self.contains_key(key)
+                        && let Some(full) = value.__conjungo_full()
+                    {
+                        out.insert(key.clone(), Patch::Set(full));
+                    }
+                }
+                (!out.is_empty()).then_some(out)
+            }
+
+            fn __conjungo_full(&self) -> Option<Self::Patch> {
+                Some(
+                    self.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), Patch::Set(v.__conjungo_full()?))))
+                        .collect(),
+                )
+            }
+
+            const VALIDATES: bool = V::VALIDATES;
+
+            fn validate_merged(&self) -> Result<(), Error> {
+                if !V::VALIDATES {
+                    return Ok(());
+                }
+                Error::invalid(self.iter().filter_map(|(key, value)| {
+                    value.validate_merged().err().map(|e| e.at_key(&key.to_string()))
+                }))
+            }
+        }
+    };
+}
+
+map!(HashMap<K, V, S> where Eq, Hash);
+map!(BTreeMap<K, V> where Ord);
