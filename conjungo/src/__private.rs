@@ -464,7 +464,7 @@ macro_rules! version_impl {
             }
             #[cfg(feature = "bson")]
             fn stored(&self) -> Option<(bson::Bson, bson::Bson)> {
-                let value = bson::serialize_to_bson(self).ok()?;
+                let value = crate::bson::to_bson(self).ok()?;
                 let one = match value {
                     bson::Bson::Int32(_) => bson::Bson::Int32(1),
                     bson::Bson::Int64(_) => bson::Bson::Int64(1),

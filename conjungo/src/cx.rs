@@ -404,7 +404,7 @@ impl<'a> Apply<'a> {
             // A value bson refuses was refused by the check pass; should one slip through,
             // the walk finds it and reports it.
             change.prefill = items
-                .map(bson::serialize_to_bson)
+                .map(crate::bson::to_bson)
                 .collect::<Result<Vec<_>, _>>()
                 .ok()
                 .map(crate::patch::extract::Found::Items);

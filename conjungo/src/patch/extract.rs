@@ -168,7 +168,7 @@ pub(crate) fn prefill<'v, V: Lookup + 'v>(
         for key in &placed[depth + 1..] {
             at = at.and_then(|v| v.member(key));
         }
-        let convert = |v: &V| bson::serialize_to_bson(v).map_err(|e| unstorable(e.to_string()));
+        let convert = |v: &V| crate::bson::to_bson(v).map_err(|e| unstorable(e.to_string()));
         change.prefill = Some(match (cut, change.kind, at) {
             (_, _, None) => Found::Unreached,
             (None, crate::patch::ChangeKind::Appended, Some(v)) => match v.items() {
@@ -265,7 +265,7 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
     }
     if at_value {
         // The value is set whole: changes below it are part of that.
-        let Ok(found) = bson::serialize_to_bson(value) else {
+        let Ok(found) = crate::bson::to_bson(value) else {
             return;
         };
         for change in changes.iter_mut() {
@@ -361,7 +361,7 @@ pub(crate) fn unstorable(message: impl Into<String>) -> Error {
 
 /// The bson serializer's value for `value`.
 fn to_bson<T: Serialize + ?Sized>(value: &T) -> Result<Bson, WalkError> {
-    bson::serialize_to_bson(value).map_err(|e| WalkError::Fail(unstorable(e.to_string())))
+    crate::bson::to_bson(value).map_err(|e| WalkError::Fail(unstorable(e.to_string())))
 }
 
 /// Record what `value` (at `node`'s place) holds for the update.

@@ -627,7 +627,7 @@ fn record_pull(
 /// A value as serde stores it in bson (`None`: bson refuses it).
 #[cfg(feature = "bson")]
 fn to_bson<T: Serialize + ?Sized>(value: &T) -> Option<bson::Bson> {
-    bson::serialize_to_bson(value).ok()
+    crate::bson::to_bson(value).ok()
 }
 
 /// The name of the key's field in an item as stored: the field named like the Rust field

@@ -255,7 +255,7 @@ pub fn storable<T: Serialize + ?Sized>(value: &T, cx: &Check<'_>) -> Result<(), 
     if !cx.checks_storage() {
         return Ok(());
     }
-    bson::serialize_to_bson(value).map(drop).map_err(|e| {
+    crate::bson::to_bson(value).map(drop).map_err(|e| {
         Error::new(ErrorKind::Unstorable {
             message: e.to_string(),
         })

@@ -20,6 +20,9 @@ use serde_json::Value;
 
 use crate::{Error, ErrorKind, Kind};
 
+mod ser;
+pub(crate) use ser::to_bson;
+
 /// The [`Kind`] of a bson value.
 pub fn kind(value: &Bson) -> Kind {
     match value {
