@@ -2,9 +2,7 @@
 //! value type: `serde_json::Value` and `bson::Bson` implement [`Dynamic`].
 
 use crate::cx::CustomFn;
-use crate::{
-    Apply, Check, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options, SeqStrategy,
-};
+use crate::{Apply, Check, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options};
 
 /// A dynamic value: null, scalars, arrays and objects.
 pub(crate) trait Dynamic: Merge + Clone + PartialEq + 'static {
@@ -280,29 +278,13 @@ pub(crate) fn custom<V: Dynamic>(
 }
 
 fn apply_array<V: Dynamic>(target: &mut Vec<V>, source: Vec<V>, cx: &mut Apply<'_>) {
-    let options = cx.options();
-    if !cx.is_recording() {
-        super::seqs::merge_seq(target, source, options);
-        return;
-    }
-    let count = source.len();
-    match options.seq {
-        SeqStrategy::Append if count > 0 => {
-            target.extend(source);
-            cx.record_appended(count);
-        }
-        SeqStrategy::Prepend if count > 0 => {
-            let mut source = source;
-            std::mem::swap(target, &mut source);
-            target.extend(source);
-            cx.record_here(crate::patch::ChangeKind::Replaced);
-        }
-        SeqStrategy::Replace if options.overwrite && !identical_items(target, &source) => {
-            *target = source;
-            cx.record_here(crate::patch::ChangeKind::Replaced);
-        }
-        _ => {}
-    }
+    super::seqs::apply_seq(
+        target,
+        source,
+        cx,
+        |target, source| identical_items(target, source),
+        |target, before, cx| cx.record_appended(target.len() - before),
+    );
 }
 
 pub(crate) fn apply_object<O: DynObject>(

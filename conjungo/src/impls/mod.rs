@@ -2,7 +2,7 @@
 
 mod maps;
 pub(crate) mod scalars;
-mod seqs;
+pub(crate) mod seqs;
 mod sets;
 mod tuples;
 mod wrappers;

@@ -13,7 +13,7 @@ use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde::ser::{Serialize, Serializer};
 
 use super::ChangeKind;
-use crate::{Apply, Check, Error, ErrorKind, Merge, SeqStrategy};
+use crate::{Apply, Check, Error, ErrorKind, Merge};
 
 /// One field of a patch: left alone, set to null (`None`, or a map entry removed), or set.
 ///
@@ -109,8 +109,8 @@ impl<T: Serialize> Serialize for Patch<T> {
 /// checked and applied, and how a value is built from it where there was none.
 ///
 /// Leaves (numbers, strings, `bool`, sequences, sets, bson atomic values) patch as
-/// themselves: the new value replaces the old (sequences follow [`SeqStrategy`]: appended
-/// items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
+/// themselves: the new value replaces the old (sequences follow
+/// [`SeqStrategy`](crate::SeqStrategy): appended items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
 /// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry). JSON
 /// and bson values merge their patch with the merge options (RFC 7396 with
 /// [`Options::merge_patch`](crate::Options::merge_patch)). Structs with

@@ -2,7 +2,7 @@
 
 use super::*;
 
-/// Sequences patch as whole sequences combined by [`SeqStrategy`]: appended items are
+/// Sequences patch as whole sequences combined by [`SeqStrategy`](crate::SeqStrategy): appended items are
 /// recorded as such (a `$push`), anything else as a new whole value.
 macro_rules! seq {
     ($($ty:ident),*) => {$(
@@ -13,18 +13,15 @@ macro_rules! seq {
                 if has_custom_fn::<Self>(cx.options()) {
                     return cx.merge(self, patch);
                 }
-                let options = cx.options();
-                match options.seq {
-                    SeqStrategy::Append => append_items(self, patch, cx),
-                    SeqStrategy::Prepend if !patch.is_empty() => {
-                        let mut patch = patch;
-                        std::mem::swap(self, &mut patch);
-                        self.extend(patch);
-                        cx.record_here(ChangeKind::Replaced);
-                    }
-                    SeqStrategy::Replace if options.overwrite => replace_leaf(self, patch, cx),
-                    _ => {}
-                }
+                crate::impls::seqs::apply_seq(
+                    self,
+                    patch,
+                    cx,
+                    |target, patch| target == patch,
+                    |target, before, cx| {
+                        crate::__private::Appendable::record_tail(target, before, cx)
+                    },
+                );
                 Ok(())
             }
         }
@@ -32,14 +29,3 @@ macro_rules! seq {
 }
 
 seq!(Vec, VecDeque);
-
-fn append_items<S, T>(target: &mut S, items: S, cx: &mut Apply<'_>)
-where
-    S: crate::__private::Appendable + Extend<T> + IntoIterator<Item = T>,
-{
-    let before = target.appended_len().unwrap_or(0);
-    target.extend(items);
-    if cx.is_recording() && target.appended_len().unwrap_or(0) > before {
-        target.record_tail(before, cx);
-    }
-}
