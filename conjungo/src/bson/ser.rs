@@ -70,6 +70,21 @@ macro_rules! forward {
     )*};
 }
 
+/// The variants with fields: bson's serializer builds them, its errors made [`Redo`].
+macro_rules! forward_variant {
+    ($($method:ident -> $ty:ident;)*) => {$(
+        fn $method(
+            self,
+            name: &'static str,
+            index: u32,
+            variant: &'static str,
+            len: usize,
+        ) -> Result<Self::$ty, Redo> {
+            redo(ser::Serializer::$method(bson_ser(), name, index, variant, len)).map(Forwarded)
+        }
+    )*};
+}
+
 impl ser::Serializer for Fast {
     type Ok = Bson;
     type Error = Redo;
@@ -151,23 +166,6 @@ impl ser::Serializer for Fast {
         Ok(Items(Vec::with_capacity(len)))
     }
 
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleVariant, Redo> {
-        redo(ser::Serializer::serialize_tuple_variant(
-            bson_ser(),
-            name,
-            index,
-            variant,
-            len,
-        ))
-        .map(Forwarded)
-    }
-
     fn serialize_map(self, _: Option<usize>) -> Result<Members, Redo> {
         Ok(Members {
             doc: Document::new(),
@@ -179,21 +177,9 @@ impl ser::Serializer for Fast {
         self.serialize_map(None)
     }
 
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant, Redo> {
-        redo(ser::Serializer::serialize_struct_variant(
-            bson_ser(),
-            name,
-            index,
-            variant,
-            len,
-        ))
-        .map(Forwarded)
+    forward_variant! {
+        serialize_tuple_variant -> SerializeTupleVariant;
+        serialize_struct_variant -> SerializeStructVariant;
     }
 
     fn is_human_readable(&self) -> bool {
@@ -211,44 +197,29 @@ impl Items {
     }
 }
 
-impl ser::SerializeSeq for Items {
-    type Ok = Bson;
-    type Error = Redo;
+/// The three item shapes, built alike.
+macro_rules! items {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl ser::$trait for Items {
+            type Ok = Bson;
+            type Error = Redo;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Redo> {
-        self.push(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Redo> {
+                self.push(value)
+            }
 
-    fn end(self) -> Result<Bson, Redo> {
-        Ok(Bson::Array(self.0))
-    }
+            fn end(self) -> Result<Bson, Redo> {
+                Ok(Bson::Array(self.0))
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Items {
-    type Ok = Bson;
-    type Error = Redo;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Redo> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<Bson, Redo> {
-        Ok(Bson::Array(self.0))
-    }
-}
-
-impl ser::SerializeTupleStruct for Items {
-    type Ok = Bson;
-    type Error = Redo;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Redo> {
-        self.push(value)
-    }
-
-    fn end(self) -> Result<Bson, Redo> {
-        Ok(Bson::Array(self.0))
-    }
-}
+items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 /// The members of a map or struct.
 struct Members {
