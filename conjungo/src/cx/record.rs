@@ -1,0 +1,254 @@
+//! Recording: during a PATCH, the apply pass notes *where* it changed the target (the
+//! object keys leading there, and what happened), for the change report and the MongoDB
+//! update (`patch::update` compiles the notes). A merge outside PATCH records nothing: the
+//! [`Apply`] methods here do nothing then, and the merge rules call them only where a
+//! change is made.
+
+use super::Apply;
+use crate::patch::ChangeKind;
+
+/// What a recording apply pass saw change, for change reports and MongoDB updates.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    stack: Vec<String>,
+    pub(crate) changes: Vec<RawChange>,
+    /// How many array filter identifiers (`k0`, `k1`, …) were handed out.
+    #[cfg(feature = "bson")]
+    filters: usize,
+}
+
+/// One change: the object keys leading to it and what happened there. Its value is read
+/// afterwards from the merged value (see `patch::extract`), the way serde stores it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "bson"), allow(dead_code))]
+pub(crate) struct RawChange {
+    pub(crate) segments: Vec<String>,
+    pub(crate) kind: ChangeKind,
+    /// For appends: how many items.
+    pub(crate) count: usize,
+    /// What serde stores at the change's place in the update, when it was read on the
+    /// spot (changes inside dynamic values, see `patch::extract::prefill`).
+    #[cfg(feature = "bson")]
+    pub(crate) prefill: Option<crate::patch::extract::Found>,
+    /// An operation decided where it was recorded (keyed lists, sets, versions): its path
+    /// in the update (which may name array elements by `$[identifier]`), the operator,
+    /// and the array filter of the identifier it introduces. `segments` stays the JSON
+    /// Pointer of the change.
+    #[cfg(feature = "bson")]
+    pub(crate) placed: Option<Box<Placed>>,
+}
+
+#[cfg(feature = "bson")]
+impl RawChange {
+    /// The change's place in the update and the operation there.
+    pub(crate) fn place(&self) -> (&[String], crate::patch::extract::Op) {
+        match &self.placed {
+            Some(placed) => (&placed.at, placed.op),
+            None => crate::patch::extract::op_of(&self.segments, self.kind, self.count),
+        }
+    }
+}
+
+/// See [`RawChange::placed`].
+#[cfg(feature = "bson")]
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub(crate) at: Vec<String>,
+    pub(crate) op: crate::patch::extract::Op,
+    pub(crate) array_filter: Option<bson::Document>,
+}
+
+impl RawChange {
+    fn new(segments: Vec<String>, kind: ChangeKind) -> Self {
+        RawChange {
+            segments,
+            kind,
+            count: 0,
+            #[cfg(feature = "bson")]
+            prefill: None,
+            #[cfg(feature = "bson")]
+            placed: None,
+        }
+    }
+}
+
+impl Apply<'_> {
+    fn rec(&self) -> Option<&Recorder> {
+        self.state.as_ref().and_then(|s| s.recorder.as_ref())
+    }
+
+    fn rec_mut(&mut self) -> Option<&mut Recorder> {
+        self.state.as_mut().and_then(|s| s.recorder.as_mut())
+    }
+
+    /// Record every change this pass makes (used by the PATCH helpers).
+    #[cfg(feature = "bson")]
+    pub(crate) fn start_recording(&mut self) {
+        self.state.get_or_insert_with(Box::default).recorder = Some(Recorder::default());
+    }
+
+    #[cfg(feature = "bson")]
+    pub(crate) fn take_changes(&mut self) -> Vec<RawChange> {
+        self.state
+            .as_mut()
+            .and_then(|s| s.recorder.take())
+            .map(|r| r.changes)
+            .unwrap_or_default()
+    }
+
+    /// Whether this pass records its changes. Dynamic values and generated patch types
+    /// report what they change when it does; other types need not.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.rec().is_some()
+    }
+
+    /// Stop recording until [`resume_recording`](Self::resume_recording) (merges whose
+    /// changes are recorded by their caller as a whole).
+    pub(crate) fn pause_recording(&mut self) -> Option<Recorder> {
+        self.state.as_mut().and_then(|s| s.recorder.take())
+    }
+
+    /// Undo [`pause_recording`](Self::pause_recording).
+    pub(crate) fn resume_recording(&mut self, recorder: Option<Recorder>) {
+        if recorder.is_some() {
+            self.state.get_or_insert_with(Box::default).recorder = recorder;
+        }
+    }
+
+    /// Record a change of the value at the current place.
+    pub fn record_here(&mut self, kind: ChangeKind) {
+        if let Some(r) = self.rec_mut() {
+            let segments = r.stack.clone();
+            r.changes.push(RawChange::new(segments, kind));
+        }
+    }
+
+    /// Record a change of the member `key` of the object at the current place.
+    pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
+        if let Some(r) = self.rec_mut() {
+            let mut segments = Vec::with_capacity(r.stack.len() + 1);
+            segments.extend(r.stack.iter().cloned());
+            segments.push(key.to_owned());
+            r.changes.push(RawChange::new(segments, kind));
+        }
+    }
+
+    /// Record that `count` items were appended to the sequence at the current place.
+    pub fn record_appended(&mut self, count: usize) {
+        self.record_here(ChangeKind::Appended);
+        if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut()) {
+            change.count = count;
+        }
+    }
+
+    /// [`record_appended`](Apply::record_appended), with the appended items as serde
+    /// stores them (items of a typed sequence serialize one by one), so that the update
+    /// need not walk the stored sequence to find them.
+    pub(crate) fn record_appended_items<'i, T: serde::Serialize + 'i>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = &'i T>,
+    ) {
+        self.record_appended(items.len());
+        #[cfg(feature = "bson")]
+        if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut()) {
+            // A value bson refuses was refused by the check pass; should one slip through,
+            // the walk finds it and reports it.
+            change.prefill = items
+                .map(crate::bson::to_bson)
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .map(crate::patch::extract::Found::Items);
+        }
+    }
+
+    /// A fresh array filter identifier (`k0`, `k1`, …), unique in this recording.
+    #[cfg(feature = "bson")]
+    pub(crate) fn filter_identifier(&mut self) -> String {
+        match self.rec_mut() {
+            Some(r) => {
+                r.filters += 1;
+                format!("k{}", r.filters - 1)
+            }
+            None => String::new(),
+        }
+    }
+
+    /// Record a change whose update operation is decided here: `pointer` and `at` are
+    /// below the current place (the change's JSON Pointer, and its path in the update),
+    /// `value` what the operation writes (`None` for all but one of several changes with
+    /// the same operation at the same place).
+    #[cfg(feature = "bson")]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_placed(
+        &mut self,
+        pointer: &[&str],
+        at: &[&str],
+        kind: ChangeKind,
+        count: usize,
+        op: crate::patch::extract::Op,
+        value: Option<crate::patch::extract::Found>,
+        array_filter: Option<bson::Document>,
+    ) {
+        if let Some(r) = self.rec_mut() {
+            let below = |tail: &[&str]| {
+                let mut v = Vec::with_capacity(r.stack.len() + tail.len());
+                v.extend(r.stack.iter().cloned());
+                v.extend(tail.iter().map(|s| (*s).to_owned()));
+                v
+            };
+            let mut change = RawChange::new(below(pointer), kind);
+            change.count = count;
+            // `None`: another change at the same place carries the value (one copy).
+            change.prefill = value;
+            change.placed = Some(Box::new(Placed {
+                at: below(at),
+                op,
+                array_filter,
+            }));
+            r.changes.push(change);
+        }
+    }
+
+    /// How many object keys deep the recording pass is (0 when not recording).
+    #[cfg(feature = "bson")]
+    pub(crate) fn recording_depth(&self) -> usize {
+        self.rec().map_or(0, |r| r.stack.len())
+    }
+
+    /// The changes recorded since `start`, to fill in.
+    #[cfg(feature = "bson")]
+    pub(crate) fn changes_since(&mut self, start: usize) -> &mut [RawChange] {
+        match self.rec_mut() {
+            Some(r) => &mut r.changes[start..],
+            None => &mut [],
+        }
+    }
+
+    /// Drop the changes recorded since `start` (replaced by one change of a parent).
+    pub(crate) fn truncate_changes(&mut self, start: usize) {
+        if let Some(r) = self.rec_mut() {
+            r.changes.truncate(start);
+        }
+    }
+
+    /// How many changes were recorded so far.
+    pub(crate) fn change_count(&self) -> usize {
+        self.rec().map_or(0, |r| r.changes.len())
+    }
+
+    /// Go one object member deeper (while recording): changes recorded until the matching
+    /// [`leave`](Apply::leave) are under `key`.
+    pub fn enter(&mut self, key: &str) {
+        if let Some(r) = self.rec_mut() {
+            r.stack.push(key.to_owned());
+        }
+    }
+
+    /// Come back up from [`enter`](Apply::enter).
+    pub fn leave(&mut self) {
+        if let Some(r) = self.rec_mut() {
+            r.stack.pop();
+        }
+    }
+}
