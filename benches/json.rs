@@ -10,9 +10,11 @@
 //! batches, a batch of 60 KB copies no longer fits in cache and the measure becomes one of
 //! cache misses in whichever variant's setup cloned more.
 
+mod common;
+
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group};
+use criterion::{BatchSize, Criterion};
 use serde_json::Value;
 
 fn docs() -> (Value, Value) {
@@ -166,19 +168,6 @@ fn count_instructions(mode: &str) {
     black_box(out);
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
-    targets = json
-}
-
 fn main() {
-    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
-        count_instructions(&mode);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::main(count_instructions, json, common::criterion());
 }

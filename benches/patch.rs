@@ -7,13 +7,15 @@
 //! A and B, are applied in turn to one document, so that every application changes the same
 //! number of places. The body (about 1 KB) is cloned in the setup.
 
+mod common;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 
 use bson::{Document, doc};
 use conjungo::{Options, patch};
 use conjungo_suite::catalog::{Service, ServicePatch, svc};
-use criterion::{BatchSize, Criterion, criterion_group};
+use criterion::{BatchSize, Criterion};
 use serde_json::{Value, json};
 
 /// A stored document of `entries` sub-documents of about 100 bytes each.
@@ -316,18 +318,6 @@ fn count_instructions(mode: &str) {
     black_box(changed);
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_secs(1))
-        .measurement_time(std::time::Duration::from_secs(3));
-    targets = bench
-}
 fn main() {
-    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
-        count_instructions(&mode);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::main(count_instructions, bench, common::criterion());
 }

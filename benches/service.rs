@@ -2,9 +2,11 @@
 //! rules vs the `merge` crate (0.2) with strategies expressing the same rules; and the
 //! per-type override registry's cost when nothing is registered for the types merged.
 
+mod common;
+
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, criterion_group};
+use criterion::{BatchSize, Criterion};
 
 mod model {
     /// A strategy for the `merge` crate: the source replaces the target.
@@ -364,20 +366,9 @@ fn count_instructions(mode: &str) {
     black_box(out);
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_secs(1))
+fn main() {
+    let settings = common::criterion()
         .measurement_time(std::time::Duration::from_secs(8))
         .sample_size(200);
-    targets = service
-}
-
-fn main() {
-    if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
-        count_instructions(&mode);
-        return;
-    }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    common::main(count_instructions, service, settings);
 }
