@@ -418,6 +418,7 @@ impl Options {
 
     /// True when any custom function (per type, per kind or default) is registered.
     #[inline]
+    #[doc(hidden)]
     pub fn has_custom(&self) -> bool {
         self.custom.is_some()
     }
@@ -435,6 +436,7 @@ impl Options {
     /// the [`on_kind`](Options::on_kind) one, else (for non-container kinds) the
     /// [`on_default`](Options::on_default) one.
     #[inline]
+    #[doc(hidden)]
     pub fn kind_fn<V: 'static>(&self, kind: Kind) -> Option<CustomFn<'_, V>> {
         let registry = self.custom.as_deref()?;
         let id = TypeId::of::<V>();

@@ -99,6 +99,7 @@ impl Apply<'_> {
     /// Whether this pass records its changes. Dynamic values and generated patch types
     /// report what they change when it does; other types need not.
     #[inline]
+    #[doc(hidden)]
     pub fn is_recording(&self) -> bool {
         self.rec().is_some()
     }
@@ -117,6 +118,7 @@ impl Apply<'_> {
     }
 
     /// Record a change of the value at the current place.
+    #[doc(hidden)]
     pub fn record_here(&mut self, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
             let segments = r.stack.clone();
@@ -125,6 +127,7 @@ impl Apply<'_> {
     }
 
     /// Record a change of the member `key` of the object at the current place.
+    #[doc(hidden)]
     pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
             let mut segments = Vec::with_capacity(r.stack.len() + 1);
@@ -135,6 +138,7 @@ impl Apply<'_> {
     }
 
     /// Record that `count` items were appended to the sequence at the current place.
+    #[doc(hidden)]
     pub fn record_appended(&mut self, count: usize) {
         self.record_here(ChangeKind::Appended);
         if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut()) {
@@ -239,6 +243,7 @@ impl Apply<'_> {
 
     /// Go one object member deeper (while recording): changes recorded until the matching
     /// [`leave`](Apply::leave) are under `key`.
+    #[doc(hidden)]
     pub fn enter(&mut self, key: &str) {
         if let Some(r) = self.rec_mut() {
             r.stack.push(key.to_owned());
@@ -246,6 +251,7 @@ impl Apply<'_> {
     }
 
     /// Come back up from [`enter`](Apply::enter).
+    #[doc(hidden)]
     pub fn leave(&mut self) {
         if let Some(r) = self.rec_mut() {
             r.stack.pop();
