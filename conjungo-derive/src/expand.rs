@@ -6,7 +6,7 @@ use syn::visit::Visit;
 use syn::{Ident, Member, Path, Type};
 
 use crate::ast::{Container, Data, Field, Style, Variant, option_inner};
-use crate::attr::StrategyKind;
+use crate::attr::{Strategy, StrategyKind};
 
 pub fn krate(cont: &Container<'_>) -> Path {
     cont.attrs
@@ -87,6 +87,27 @@ pub fn union_fn(ty: &Type, krate: &Path) -> TokenStream {
         (&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
             .__conjungo_hash()
     ))
+}
+
+/// The one table of the strategies whose rule is a function of `conjungo::strategy`
+/// (`skip`, `version`, `by_key` and `with` have rules of their own, and return `None`):
+/// the function's path, spanned at the attribute so that a field type the function does
+/// not take is reported there, in the `Merge` impl and in the patch type alike.
+pub fn strategy_fn(strategy: &Strategy, ty: &Type, krate: &Path) -> Option<TokenStream> {
+    let f = match &strategy.kind {
+        StrategyKind::Replace => quote!(#krate::strategy::replace),
+        StrategyKind::Atomic => quote!(#krate::strategy::overwrite),
+        StrategyKind::Immutable => quote!(#krate::strategy::immutable),
+        StrategyKind::Keep => quote!(#krate::strategy::keep),
+        StrategyKind::Append => quote!(#krate::strategy::seq::append),
+        StrategyKind::Prepend => quote!(#krate::strategy::seq::prepend),
+        StrategyKind::Union => union_fn(ty, krate),
+        StrategyKind::Skip
+        | StrategyKind::Version
+        | StrategyKind::ByKey(_)
+        | StrategyKind::With(_) => return None,
+    };
+    Some(respan(f, strategy.span))
 }
 
 /// Whether a field's type names the container itself (directly or through `Self`).
@@ -206,50 +227,33 @@ impl Gen<'_> {
             quote!(&mut #t)
         };
         let through_option = option_inner(field.ty).is_some();
-        let strategy_call = |span: Span, f: TokenStream| {
-            let f = respan(f, span);
-            if through_option {
-                quote!(#krate::__private::through_option(#t, #s, __cx.options(), #f))
-            } else {
-                quote_spanned!(span=> #f(#t, #s, __cx.options()))
-            }
-        };
-        let call = match field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
+        let call = match field.strategy.as_ref() {
             None => quote!(__cx.merge(#t, #s)),
-            Some((StrategyKind::Skip | StrategyKind::Version, _)) => return TokenStream::new(),
-            Some((StrategyKind::Replace, span)) => {
-                strategy_call(span, quote!(#krate::strategy::replace))
-            }
-            Some((StrategyKind::Atomic, span)) => {
-                strategy_call(span, quote!(#krate::strategy::overwrite))
-            }
-            Some((StrategyKind::Immutable, span)) => {
-                strategy_call(span, quote!(#krate::strategy::immutable))
-            }
-            Some((StrategyKind::Keep, span)) => strategy_call(span, quote!(#krate::strategy::keep)),
-            Some((StrategyKind::Append, span)) => {
-                strategy_call(span, quote!(#krate::strategy::seq::append))
-            }
-            Some((StrategyKind::Prepend, span)) => {
-                strategy_call(span, quote!(#krate::strategy::seq::prepend))
-            }
-            Some((StrategyKind::Union, span)) => strategy_call(span, union_fn(field.ty, krate)),
-            Some((StrategyKind::ByKey(key), span)) => {
-                let f = if through_option {
-                    respan(quote!(#krate::__private::by_key_apply_option), span)
-                } else {
-                    respan(quote!(#krate::__private::by_key_apply), span)
-                };
-                let (key_fn, hash) = by_key_args(field.ty, key, krate);
-                quote!(#f(#t, #s, __cx, #key_fn, #hash))
-            }
-            Some((StrategyKind::With(path), span)) => {
-                let closure = with_closure(field.ty, path, span, krate);
-                quote!({
-                    let __f = #closure;
-                    __cx.custom(#t, #s, #krate::CustomFn::new(&__f))
-                })
-            }
+            Some(strategy) => match (&strategy.kind, strategy_fn(strategy, field.ty, krate)) {
+                (_, Some(f)) if through_option => {
+                    quote!(#krate::__private::through_option(#t, #s, __cx.options(), #f))
+                }
+                (_, Some(f)) => quote_spanned!(strategy.span=> #f(#t, #s, __cx.options())),
+                (StrategyKind::ByKey(key), None) => {
+                    let span = strategy.span;
+                    let f = if through_option {
+                        respan(quote!(#krate::__private::by_key_apply_option), span)
+                    } else {
+                        respan(quote!(#krate::__private::by_key_apply), span)
+                    };
+                    let (key_fn, hash) = by_key_args(field.ty, key, krate);
+                    quote!(#f(#t, #s, __cx, #key_fn, #hash))
+                }
+                (StrategyKind::With(path), None) => {
+                    let closure = with_closure(field.ty, path, strategy.span, krate);
+                    quote!({
+                        let __f = #closure;
+                        __cx.custom(#t, #s, #krate::CustomFn::new(&__f))
+                    })
+                }
+                // `skip`, `version`: not merged.
+                (_, None) => return TokenStream::new(),
+            },
         };
         propagate(field, call, prefix)
     }

@@ -7,7 +7,7 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{by_key_args, recursive, respan, with_closure};
+use crate::expand::{by_key_args, recursive, respan, strategy_fn, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -571,17 +571,18 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         };
         quote!(#helper(&mut self.#member, __cx, |__t, __cx| #call))
     };
-    let apply = match f.field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
-        None if f.custom_serde => strategy(quote!(#krate::strategy::overwrite), false),
-        None => quote!(#krate::patch::Patchable::apply_patch(&mut self.#member, __v, __cx)),
-        Some((StrategyKind::Skip | StrategyKind::Version, _)) => return TokenStream::new(),
-        Some((StrategyKind::Replace, _)) => strategy(quote!(#krate::strategy::replace), false),
-        Some((StrategyKind::Atomic, _)) => strategy(quote!(#krate::strategy::overwrite), false),
-        Some((StrategyKind::Immutable, _)) => strategy(quote!(#krate::strategy::immutable), false),
-        Some((StrategyKind::Keep, _)) => strategy(quote!(#krate::strategy::keep), false),
-        Some((StrategyKind::Append, _)) => strategy(quote!(#krate::strategy::seq::append), true),
-        Some((StrategyKind::Prepend, _)) => strategy(quote!(#krate::strategy::seq::prepend), false),
-        Some((StrategyKind::Union, span)) => {
+    // The patch forms of `union` and `by_key` (set and keyed patches) come first: the
+    // table's `union` function merges whole lists.
+    let plain = f
+        .field
+        .strategy
+        .as_ref()
+        .filter(|s| !matches!(s.kind, StrategyKind::Union))
+        .and_then(|s| strategy_fn(s, f.field.ty, krate));
+    let apply = match (f.field.strategy.as_ref().map(|s| (&s.kind, s.span)), plain) {
+        (None, _) if f.custom_serde => strategy(quote!(#krate::strategy::overwrite), false),
+        (None, _) => quote!(#krate::patch::Patchable::apply_patch(&mut self.#member, __v, __cx)),
+        (Some((StrategyKind::Union, span)), _) => {
             let hash = set_hash(f.field.ty, krate);
             let apply = if f.is_option {
                 respan(quote!(#krate::patch::set_apply_option), span)
@@ -590,7 +591,7 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             };
             quote!(#apply(&mut self.#member, __v, __cx, #hash))
         }
-        Some((StrategyKind::ByKey(key), span)) => {
+        (Some((StrategyKind::ByKey(key), span)), _) => {
             let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
             let key_name = member_name(key);
             let apply = if f.is_option {
@@ -600,13 +601,18 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             };
             quote!(#apply(&mut self.#member, __v, __cx, #key_fn, #hash, #key_name))
         }
-        Some((StrategyKind::With(path), span)) => {
+        (Some((StrategyKind::With(path), span)), _) => {
             let closure = with_closure(f.field.ty, path, span, krate);
             quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| {
                 let __f = #closure;
                 __cx.custom(__t, #source, #krate::CustomFn::new(&__f))
             }))
         }
+        (Some((kind, _)), Some(function)) => {
+            strategy(function, matches!(kind, StrategyKind::Append))
+        }
+        // `skip`, `version`: never patched.
+        (Some(_), None) => return TokenStream::new(),
     };
     quote! {
         match #b {
@@ -730,14 +736,18 @@ fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> Toke
                 quote!(|__a, __b| #private::diff_nested(__a, __b)),
                 quote!(|__v| #private::full_nested(__v)),
             ),
-            Some(StrategyKind::Append) => (
-                quote!(|__a, __b| #private::diff_append(__a, __b)),
-                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
-            ),
-            Some(StrategyKind::Prepend) => (
-                quote!(|__a, __b| #private::diff_prepend(__a, __b)),
-                quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
-            ),
+            Some(StrategyKind::Append | StrategyKind::Prepend) => {
+                let diff = match kind {
+                    Some(StrategyKind::Append) => quote!(#private::diff_append),
+                    _ => quote!(#private::diff_prepend),
+                };
+                // Spanned at the attribute: a field that is no sequence is reported there.
+                let diff = respan(diff, f.field.strategy.as_ref().map_or_else(Span::call_site, |s| s.span));
+                (
+                    quote!(|__a, __b| #diff(__a, __b)),
+                    quote!(|__v| #p::Set(::core::clone::Clone::clone(__v))),
+                )
+            }
             Some(StrategyKind::Union) => {
                 let hash = set_hash(f.field.ty, krate);
                 (
