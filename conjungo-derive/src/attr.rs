@@ -78,6 +78,24 @@ fn merge_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
     attrs.iter().filter(|a| a.path().is_ident("merge"))
 }
 
+/// Run `f` on every item of every `#[merge(...)]` attribute, recording what fails (an
+/// attribute that is not a list, a parse error) and going on.
+fn each_meta(
+    cx: &Ctxt,
+    attrs: &[Attribute],
+    mut f: impl FnMut(ParseNestedMeta<'_>) -> syn::Result<()>,
+) {
+    for attr in merge_attrs(attrs) {
+        if let Err(e) = list_only(attr) {
+            cx.syn_error(e);
+            continue;
+        }
+        if let Err(e) = attr.parse_nested_meta(&mut f) {
+            cx.syn_error(e);
+        }
+    }
+}
+
 /// Consume whatever value follows an attribute name we reject, so that parsing can go on
 /// to report the next problem too.
 fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
@@ -134,87 +152,74 @@ fn member_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Member> {
 
 pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
     let mut out = FieldAttrs::default();
-    for attr in merge_attrs(attrs) {
-        if let Err(e) = list_only(attr) {
-            cx.syn_error(e);
-            continue;
-        }
-        let result = attr.parse_nested_meta(|meta| {
-            let span = meta.path.span();
-            let Some(ident) = meta.path.get_ident() else {
+    each_meta(cx, attrs, |meta| {
+        let span = meta.path.span();
+        let Some(ident) = meta.path.get_ident() else {
+            cx.error(
+                span,
+                format!("unknown merge attribute; expected one of {FIELD_ATTRS}"),
+            );
+            return skip_value(&meta);
+        };
+        let kind = match ident.to_string().as_str() {
+            "skip" => StrategyKind::Skip,
+            "replace" => StrategyKind::Replace,
+            "atomic" => StrategyKind::Atomic,
+            "immutable" => StrategyKind::Immutable,
+            "keep" => StrategyKind::Keep,
+            "append" => StrategyKind::Append,
+            "prepend" => StrategyKind::Prepend,
+            "union" => StrategyKind::Union,
+            "by_key" => StrategyKind::ByKey(member_value(&meta)?),
+            "with" => StrategyKind::With(path_value(&meta, "with")?),
+            "version" => StrategyKind::Version,
+            other => {
                 cx.error(
                     span,
-                    format!("unknown merge attribute; expected one of {FIELD_ATTRS}"),
+                    format!("unknown merge attribute `{other}`; expected one of {FIELD_ATTRS}"),
                 );
                 return skip_value(&meta);
-            };
-            let kind = match ident.to_string().as_str() {
-                "skip" => StrategyKind::Skip,
-                "replace" => StrategyKind::Replace,
-                "atomic" => StrategyKind::Atomic,
-                "immutable" => StrategyKind::Immutable,
-                "keep" => StrategyKind::Keep,
-                "append" => StrategyKind::Append,
-                "prepend" => StrategyKind::Prepend,
-                "union" => StrategyKind::Union,
-                "by_key" => StrategyKind::ByKey(member_value(&meta)?),
-                "with" => StrategyKind::With(path_value(&meta, "with")?),
-                "version" => StrategyKind::Version,
-                other => {
-                    cx.error(
-                        span,
-                        format!("unknown merge attribute `{other}`; expected one of {FIELD_ATTRS}"),
-                    );
-                    return skip_value(&meta);
-                }
-            };
-            if !matches!(kind, StrategyKind::ByKey(_) | StrategyKind::With(_)) {
-                no_value(cx, &meta, kind.name())?;
             }
-            match &out.strategy {
-                Some(prev) if prev.kind.name() == kind.name() => {
-                    cx.error(span, format!("duplicate merge attribute `{}`", kind.name()));
-                }
-                Some(prev) => cx.error(
-                    span,
-                    format!(
-                        "conflicting merge strategies `{}` and `{}`: a field takes one",
-                        prev.kind.name(),
-                        kind.name()
-                    ),
-                ),
-                None => out.strategy = Some(Strategy { kind, span }),
-            }
-            Ok(())
-        });
-        if let Err(e) = result {
-            cx.syn_error(e);
+        };
+        if !matches!(kind, StrategyKind::ByKey(_) | StrategyKind::With(_)) {
+            no_value(cx, &meta, kind.name())?;
         }
-    }
+        match &out.strategy {
+            Some(prev) if prev.kind.name() == kind.name() => {
+                cx.error(span, format!("duplicate merge attribute `{}`", kind.name()));
+            }
+            Some(prev) => cx.error(
+                span,
+                format!(
+                    "conflicting merge strategies `{}` and `{}`: a field takes one",
+                    prev.kind.name(),
+                    kind.name()
+                ),
+            ),
+            None => out.strategy = Some(Strategy { kind, span }),
+        }
+        Ok(())
+    });
     out
 }
 
 pub fn container_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
     let mut out = ContainerAttrs::default();
-    for attr in merge_attrs(attrs) {
-        if let Err(e) = list_only(attr) {
-            cx.syn_error(e);
-            continue;
-        }
-        let result = attr.parse_nested_meta(|meta| {
-            let span = meta.path.span();
-            if meta.path.is_ident("crate") {
-                let path = path_value(&meta, "crate")?;
-                if out.krate.replace(path).is_some() {
-                    cx.error(span, "duplicate merge attribute `crate`");
-                }
-            } else if meta.path.is_ident("replace") {
-                no_value(cx, &meta, "replace")?;
-                if out.replace.replace(span).is_some() {
-                    cx.error(span, "duplicate merge attribute `replace`");
-                }
-            } else if meta.path.is_ident("patch") {
-                let name = if meta.input.peek(Token![=]) {
+    each_meta(cx, attrs, |meta| {
+        let span = meta.path.span();
+        if meta.path.is_ident("crate") {
+            let path = path_value(&meta, "crate")?;
+            if out.krate.replace(path).is_some() {
+                cx.error(span, "duplicate merge attribute `crate`");
+            }
+        } else if meta.path.is_ident("replace") {
+            no_value(cx, &meta, "replace")?;
+            if out.replace.replace(span).is_some() {
+                cx.error(span, "duplicate merge attribute `replace`");
+            }
+        } else if meta.path.is_ident("patch") {
+            let name =
+                if meta.input.peek(Token![=]) {
                     let input = meta.value()?;
                     if input.peek(LitStr) {
                         let lit: LitStr = input.parse()?;
@@ -230,48 +235,44 @@ pub fn container_attrs(cx: &Ctxt, attrs: &[Attribute]) -> ContainerAttrs {
                     no_value(cx, &meta, "patch")?;
                     None
                 };
-                if out.patch.replace((span, name)).is_some() {
-                    cx.error(span, "duplicate merge attribute `patch`");
-                }
-            } else if meta.path.is_ident("validate") {
-                let path = path_value(&meta, "validate")?;
-                if out.validate.replace((span, path)).is_some() {
-                    cx.error(span, "duplicate merge attribute `validate`");
-                }
-            } else {
-                let shown = meta
-                    .path
-                    .get_ident()
-                    .map(|i| format!("unknown merge attribute `{i}`"))
-                    .unwrap_or_else(|| "unknown merge attribute".to_owned());
-                let field_level = meta.path.get_ident().is_some_and(|i| {
-                    matches!(
-                        i.to_string().as_str(),
-                        "skip"
-                            | "atomic"
-                            | "immutable"
-                            | "keep"
-                            | "append"
-                            | "prepend"
-                            | "union"
-                            | "by_key"
-                            | "with"
-                    )
-                });
-                let hint = if field_level {
-                    "; it belongs on a field".to_owned()
-                } else {
-                    format!("; expected one of {CONTAINER_ATTRS}")
-                };
-                cx.error(span, format!("{shown} on a type{hint}"));
-                skip_value(&meta)?;
+            if out.patch.replace((span, name)).is_some() {
+                cx.error(span, "duplicate merge attribute `patch`");
             }
-            Ok(())
-        });
-        if let Err(e) = result {
-            cx.syn_error(e);
+        } else if meta.path.is_ident("validate") {
+            let path = path_value(&meta, "validate")?;
+            if out.validate.replace((span, path)).is_some() {
+                cx.error(span, "duplicate merge attribute `validate`");
+            }
+        } else {
+            let shown = meta
+                .path
+                .get_ident()
+                .map(|i| format!("unknown merge attribute `{i}`"))
+                .unwrap_or_else(|| "unknown merge attribute".to_owned());
+            let field_level = meta.path.get_ident().is_some_and(|i| {
+                matches!(
+                    i.to_string().as_str(),
+                    "skip"
+                        | "atomic"
+                        | "immutable"
+                        | "keep"
+                        | "append"
+                        | "prepend"
+                        | "union"
+                        | "by_key"
+                        | "with"
+                )
+            });
+            let hint = if field_level {
+                "; it belongs on a field".to_owned()
+            } else {
+                format!("; expected one of {CONTAINER_ATTRS}")
+            };
+            cx.error(span, format!("{shown} on a type{hint}"));
+            skip_value(&meta)?;
         }
-    }
+        Ok(())
+    });
     out
 }
 

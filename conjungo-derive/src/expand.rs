@@ -89,6 +89,21 @@ pub fn union_fn(ty: &Type, krate: &Path) -> TokenStream {
     ))
 }
 
+/// `item` (a generated impl) inside `const _: () = { … };`, as serde_derive places its
+/// impls: the helper traits it uses are imported there and leak nowhere.
+pub fn hidden_const(krate: &Path, item: TokenStream) -> TokenStream {
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
+        const _: () = {
+            #[allow(unused_imports)]
+            use #krate::__private::{ViaClone as _, ViaHash as _, ViaNothing as _, ViaScan as _};
+
+            #item
+        };
+    }
+}
+
 /// The one table of the strategies whose rule is a function of `conjungo::strategy`
 /// (`skip`, `version`, `by_key` and `with` have rules of their own, and return `None`):
 /// the function's path, spanned at the attribute so that a field type the function does
@@ -432,34 +447,28 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
         }
     };
 
-    quote! {
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
-        const _: () = {
-            #[allow(unused_imports)]
-            use #krate::__private::{ViaClone as _, ViaHash as _, ViaNothing as _, ViaScan as _};
+    let item = quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Merge for #ident #ty_generics #where_clause {
+            const FALLIBLE: bool = #fallible;
 
-            #[automatically_derived]
-            impl #impl_generics #krate::Merge for #ident #ty_generics #where_clause {
-                const FALLIBLE: bool = #fallible;
-
-                #[allow(unused_variables)]
-                fn check(&self, __source: &Self, __cx: &mut #krate::Check<'_>) -> #result {
-                    #check_body
-                }
-
-                #[allow(unused_variables)]
-                #[inline]
-                fn apply(&mut self, __source: Self, __cx: &mut #krate::Apply<'_>) -> #result {
-                    #apply_body
-                }
-
-                #hooks
-
-                #entry
+            #[allow(unused_variables)]
+            fn check(&self, __source: &Self, __cx: &mut #krate::Check<'_>) -> #result {
+                #check_body
             }
-        };
-    }
+
+            #[allow(unused_variables)]
+            #[inline]
+            fn apply(&mut self, __source: Self, __cx: &mut #krate::Apply<'_>) -> #result {
+                #apply_body
+            }
+
+            #hooks
+
+            #entry
+        }
+    };
+    hidden_const(krate, item)
 }
 
 fn expand_struct(

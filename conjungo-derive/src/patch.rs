@@ -7,7 +7,7 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{by_key_args, recursive, respan, strategy_fn, with_closure};
+use crate::expand::{by_key_args, hidden_const, recursive, respan, strategy_fn, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -221,6 +221,52 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     let diff = diff_hooks(&open, &patch_ident, krate);
     let schema = schema(cont, &patch_ident, &open, krate);
 
+    let item = quote! {
+        #[automatically_derived]
+        impl #krate::patch::Patchable for #ident {
+            type Patch = #patch_ident;
+
+            #[allow(unused_variables)]
+            fn check_patch(&self, __patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
+                #(#checks)*
+                #ok
+            }
+
+            #[allow(unused_variables)]
+            fn apply_patch(&mut self, __patch: #patch_ident, __cx: &mut #krate::Apply<'_>) -> #result {
+                let #patch_ident { #(#bind_fields,)* .. } = __patch;
+                #(#applies)*
+                #ok
+            }
+
+            #[allow(unused_variables, unused_mut)]
+            fn check_build(__patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
+                let mut __missing: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
+                #(#build_checks)*
+                if !__missing.is_empty() {
+                    return ::core::result::Result::Err(#krate::Error::new(
+                        #krate::ErrorKind::MissingFields { fields: __missing },
+                    ));
+                }
+                #ok
+            }
+
+            #[allow(unused_variables)]
+            fn build(__patch: #patch_ident) -> ::core::result::Result<Self, #krate::Error> {
+                #krate::__private::check_build::<Self>(&__patch)?;
+                let #patch_ident { #(#bind_fields2,)* .. } = __patch;
+                #default_value
+                ::core::result::Result::Ok(Self { #(#builds)* })
+            }
+
+            #validation
+
+            #version
+
+            #diff
+        }
+    };
+    let wrapped = hidden_const(krate, item);
     quote! {
         #[doc = #doc]
         #[derive(
@@ -241,56 +287,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
 
         #schema
 
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, unused_qualifications, clippy::all)]
-        const _: () = {
-            #[allow(unused_imports)]
-            use #krate::__private::{ViaClone as _, ViaHash as _, ViaNothing as _, ViaScan as _};
-
-            #[automatically_derived]
-            impl #krate::patch::Patchable for #ident {
-                type Patch = #patch_ident;
-
-                #[allow(unused_variables)]
-                fn check_patch(&self, __patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
-                    #(#checks)*
-                    #ok
-                }
-
-                #[allow(unused_variables)]
-                fn apply_patch(&mut self, __patch: #patch_ident, __cx: &mut #krate::Apply<'_>) -> #result {
-                    let #patch_ident { #(#bind_fields,)* .. } = __patch;
-                    #(#applies)*
-                    #ok
-                }
-
-                #[allow(unused_variables, unused_mut)]
-                fn check_build(__patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
-                    let mut __missing: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
-                    #(#build_checks)*
-                    if !__missing.is_empty() {
-                        return ::core::result::Result::Err(#krate::Error::new(
-                            #krate::ErrorKind::MissingFields { fields: __missing },
-                        ));
-                    }
-                    #ok
-                }
-
-                #[allow(unused_variables)]
-                fn build(__patch: #patch_ident) -> ::core::result::Result<Self, #krate::Error> {
-                    #krate::__private::check_build::<Self>(&__patch)?;
-                    let #patch_ident { #(#bind_fields2,)* .. } = __patch;
-                    #default_value
-                    ::core::result::Result::Ok(Self { #(#builds)* })
-                }
-
-                #validation
-
-                #version
-
-                #diff
-            }
-        };
+        #wrapped
     }
 }
 
