@@ -169,5 +169,5 @@ fn count_instructions(mode: &str) {
 }
 
 fn main() {
-    common::main(count_instructions, json, common::criterion());
+    common::main(count_instructions, json, common::criterion);
 }

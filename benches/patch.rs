@@ -319,5 +319,5 @@ fn count_instructions(mode: &str) {
 }
 
 fn main() {
-    common::main(count_instructions, bench, common::criterion());
+    common::main(count_instructions, bench, common::criterion);
 }

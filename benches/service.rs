@@ -367,8 +367,9 @@ fn count_instructions(mode: &str) {
 }
 
 fn main() {
-    let settings = common::criterion()
-        .measurement_time(std::time::Duration::from_secs(8))
-        .sample_size(200);
-    common::main(count_instructions, service, settings);
+    common::main(count_instructions, service, || {
+        common::criterion()
+            .measurement_time(std::time::Duration::from_secs(8))
+            .sample_size(200)
+    });
 }

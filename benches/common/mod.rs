@@ -15,13 +15,15 @@ pub fn criterion() -> Criterion {
 }
 
 /// The `main` of a bench: `count(mode)` under `CONJUNGO_COUNT`, else `bench` with the
-/// criterion `settings` (command-line arguments override them) and its summary.
-pub fn main(count: fn(&str), bench: fn(&mut Criterion), settings: Criterion) {
+/// criterion `settings` (command-line arguments override them) and its summary. The
+/// settings are made only to bench: making a `Criterion` looks for gnuplot in a child
+/// process, which callgrind would count too.
+pub fn main(count: fn(&str), bench: fn(&mut Criterion), settings: fn() -> Criterion) {
     if let Ok(mode) = std::env::var("CONJUNGO_COUNT") {
         count(&mode);
         return;
     }
-    let mut c = settings.configure_from_args();
+    let mut c = settings().configure_from_args();
     bench(&mut c);
     c.final_summary();
 }
