@@ -349,3 +349,45 @@ fn custom_results_stay_with_their_entries_while_a_map_grows() {
         assert_eq!(doc["k"][format!("e{i}")], json!(1001 * i), "e{i}");
     }
 }
+
+fn wide_json_value() -> impl Strategy<Value = Value> {
+    json_leaf().prop_recursive(3, 48, 10, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map("[a-j]", inner, 0..10)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Objects in key order are merged by walking target and source side by side when the
+    /// target is not much larger than the source; looking each key up (what a registered
+    /// custom function, even for an unrelated type, makes every merge do) gives the same
+    /// result and the same error, under every rule set.
+    #[test]
+    fn side_by_side_and_lookups_merge_alike(
+        target in wide_json_value(),
+        source in wide_json_value(),
+        which in 0usize..6,
+    ) {
+        let options = [
+            Options::default(),
+            Options::merge_patch(),
+            Options::default().nulls(conjungo::NullStrategy::Set).overwrite(false),
+            Options::default().seq(conjungo::SeqStrategy::Prepend).mismatch(conjungo::Mismatch::Replace),
+            Options::default().nulls(conjungo::NullStrategy::Delete).mismatch(conjungo::Mismatch::Keep),
+            Options::default().seq(conjungo::SeqStrategy::Replace),
+        ][which]
+            .clone();
+        let looked_up = options.clone().on_type::<std::net::Ipv4Addr>(|_, _, _| Ok(()));
+        let mut walked = target.clone();
+        let a = walked.merge_with(source.clone(), &options);
+        let mut found = target.clone();
+        let b = found.merge_with(source, &looked_up);
+        prop_assert_eq!(a, b);
+        prop_assert_eq!(walked, found);
+    }
+}

@@ -111,8 +111,17 @@ impl DynObject for Document {
         Document::iter(self).map(|(k, v)| (k.as_str(), v))
     }
 
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Bson)> {
+        Document::iter_mut(self).map(|(k, v)| (k.as_str(), v))
+    }
+
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Bson> {
         Document::iter_mut(self).map(|(_, v)| v)
+    }
+
+    /// Documents keep insertion order.
+    fn key_ordered() -> bool {
+        false
     }
 
     fn into_entries(self) -> impl Iterator<Item = (String, Bson)> {

@@ -71,7 +71,11 @@ pub(crate) trait DynObject: Sized + 'static {
         self.retain(|_, value| !value.is_null());
     }
     fn iter(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Self::Value)>;
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Self::Value>;
+    /// Whether every object of this type iterates in key order (then two objects can be
+    /// walked side by side instead of looking each key up).
+    fn key_ordered() -> bool;
     fn into_entries(self) -> impl Iterator<Item = (String, Self::Value)>;
 }
 
@@ -127,7 +131,9 @@ pub(crate) fn check_value<V: Dynamic>(
             Mismatch::Keep => Ok(()),
         };
     }
-    if let Some(f) = cx.options().kind_fn::<V>(target_kind) {
+    if cx.options().has_custom()
+        && let Some(f) = cx.options().kind_fn::<V>(target_kind)
+    {
         return cx.custom(target, Some(target.clone()), Some(source.clone()), f);
     }
     match (target.as_object(), source.as_object()) {
@@ -144,17 +150,64 @@ pub(crate) fn check_object<O: DynObject>(
     if depth_only(cx.options()) {
         return check_members_depth(source, cx);
     }
+    let mut side = joinable(target, source, cx.options()).then(|| Side::new(target.iter()));
     for (key, source) in source.iter() {
+        let found = match &mut side {
+            Some(side) => side.seek(key),
+            None if source.is_null() => None,
+            None => target.get(key),
+        };
         if source.is_null() {
             continue;
         }
-        let result = match target.get(key) {
+        let result = match found {
             Some(target) => cx.merge(target, source),
             None => check_taken(source, cx),
         };
         result.map_err(|e| e.at_key(key))?;
     }
     Ok(())
+}
+
+/// How many target members per source member a side-by-side walk may pass over: beyond,
+/// looking keys up costs less, and the cost of a merge follows the source, not the target.
+const JOIN_SPAN: usize = 4;
+
+/// Whether `target`'s members are found by walking it beside `source` (both in key order,
+/// the target not much larger, no custom function that could look for a member by its
+/// place while others are added).
+fn joinable<O: DynObject>(target: &O, source: &O, options: &Options) -> bool {
+    source.len() > 1
+        && target.len() <= JOIN_SPAN * source.len()
+        && !options.has_custom()
+        && O::key_ordered()
+}
+
+/// The members of an object in key order, found one by one for keys in key order.
+struct Side<I: Iterator> {
+    members: std::iter::Peekable<I>,
+}
+
+impl<'t, V: 't, I: Iterator<Item = (&'t str, V)>> Side<I> {
+    fn new(members: I) -> Self {
+        Side {
+            members: members.peekable(),
+        }
+    }
+
+    /// The member `key`, if there is one; every member before it is passed.
+    fn seek(&mut self, key: &str) -> Option<V> {
+        while let Some((k, _)) = self.members.peek() {
+            match (*k).cmp(key) {
+                std::cmp::Ordering::Less => {
+                    self.members.next();
+                }
+                std::cmp::Ordering::Equal => return self.members.next().map(|(_, v)| v),
+                std::cmp::Ordering::Greater => return None,
+            }
+        }
+        None
+    }
 }
 
 /// A source value taken as a whole: under `NullStrategy::Delete` its nested nulls are
@@ -227,7 +280,9 @@ pub(crate) fn apply_value<V: Dynamic>(
             Mismatch::Keep => Ok(()),
         };
     }
-    if let Some(f) = options.kind_fn::<V>(target_kind) {
+    if options.has_custom()
+        && let Some(f) = options.kind_fn::<V>(target_kind)
+    {
         return custom(target, source, cx, f);
     }
     match source.into_parts() {
@@ -296,67 +351,32 @@ pub(crate) fn apply_object<O: DynObject>(
     // Removals happen together at the end: one by one, an ordered document would shift
     // its members once per removal (quadratic in a hostile body).
     let mut removed: Vec<String> = Vec::new();
-    // With custom functions, new members go in after the merges, so that no member moves
-    // before its custom result is found by its place.
-    let defer = options.has_custom();
     let mut later: Vec<(String, O::Value)> = Vec::new();
-    for (key, source) in source.into_entries() {
-        if source.is_null() {
-            match options.nulls {
-                NullStrategy::Skip => {}
-                NullStrategy::Delete => {
-                    if O::SHIFTS_ON_REMOVE {
-                        if target.get(&key).is_some() {
-                            cx.record_at(&key, crate::patch::ChangeKind::Removed);
-                            removed.push(key);
-                        }
-                    } else if target.remove(&key) {
-                        cx.record_at(&key, crate::patch::ChangeKind::Removed);
-                    }
-                }
-                NullStrategy::Set => match target.get_mut(&key) {
-                    Some(target) => {
-                        if options.overwrite && !target.is_null() {
-                            *target = O::Value::null();
-                            if cx.is_recording() {
-                                cx.record_at(&key, crate::patch::ChangeKind::Replaced);
-                            }
-                        }
-                    }
-                    None => {
-                        if cx.is_recording() {
-                            cx.record_at(&key, crate::patch::ChangeKind::Added);
-                        }
-                        if defer {
-                            later.push((key, O::Value::null()));
-                        } else {
-                            target.insert(key, O::Value::null());
-                        }
-                    }
-                },
+    if joinable(target, &source, options) {
+        // Both in key order: each member is found by walking the target beside the source;
+        // additions and removals wait until the walk is over (the same object in the end).
+        let mut side = Side::new(target.iter_mut());
+        for (key, source) in source.into_entries() {
+            let found = side.seek(&key);
+            match member(key, source, found, cx)? {
+                Step::Kept => {}
+                Step::Add(key, value) => later.push((key, value)),
+                Step::Remove(key) => removed.push(key),
             }
-            continue;
         }
-        match target.get_mut(&key) {
-            Some(target) => {
-                if cx.is_recording() {
-                    cx.enter(&key);
-                    let result = cx.merge(target, source);
-                    cx.leave();
-                    result
-                } else {
-                    cx.merge(target, source)
-                }
-                .map_err(|e| e.at_key(&key))?;
-            }
-            None => {
-                if cx.is_recording() {
-                    cx.record_at(&key, crate::patch::ChangeKind::Added);
-                }
-                if defer {
-                    later.push((key, take(source, options)));
-                } else {
-                    target.insert(key, take(source, options));
+    } else {
+        // With custom functions, new members go in after the merges, so that no member
+        // moves before its custom result is found by its place.
+        let defer = options.has_custom();
+        for (key, source) in source.into_entries() {
+            let found = target.get_mut(&key);
+            match member(key, source, found, cx)? {
+                Step::Kept => {}
+                Step::Add(key, value) if defer => later.push((key, value)),
+                Step::Add(key, value) => target.insert(key, value),
+                Step::Remove(key) if O::SHIFTS_ON_REMOVE => removed.push(key),
+                Step::Remove(key) => {
+                    target.remove(&key);
                 }
             }
         }
@@ -368,6 +388,71 @@ pub(crate) fn apply_object<O: DynObject>(
         target.insert(key, value);
     }
     Ok(())
+}
+
+/// What merging one member leaves to its object.
+enum Step<V> {
+    /// Nothing (merged in place, or nothing to do).
+    Kept,
+    /// A member to add.
+    Add(String, V),
+    /// A member to remove.
+    Remove(String),
+}
+
+/// Merge the member `key` of a source object into `found`, the target's member of that
+/// key if it has one, recording what changes.
+fn member<V: Dynamic>(
+    key: String,
+    source: V,
+    found: Option<&mut V>,
+    cx: &mut Apply<'_>,
+) -> Result<Step<V>, Error> {
+    let options = cx.options();
+    if source.is_null() {
+        return Ok(match (options.nulls, found) {
+            (NullStrategy::Skip, _) | (NullStrategy::Delete, None) => Step::Kept,
+            (NullStrategy::Delete, Some(_)) => {
+                cx.record_at(&key, crate::patch::ChangeKind::Removed);
+                Step::Remove(key)
+            }
+            (NullStrategy::Set, Some(target)) => {
+                if options.overwrite && !target.is_null() {
+                    *target = V::null();
+                    if cx.is_recording() {
+                        cx.record_at(&key, crate::patch::ChangeKind::Replaced);
+                    }
+                }
+                Step::Kept
+            }
+            (NullStrategy::Set, None) => {
+                if cx.is_recording() {
+                    cx.record_at(&key, crate::patch::ChangeKind::Added);
+                }
+                Step::Add(key, V::null())
+            }
+        });
+    }
+    match found {
+        Some(target) => {
+            if cx.is_recording() {
+                cx.enter(&key);
+                let result = cx.merge(target, source);
+                cx.leave();
+                result
+            } else {
+                cx.merge(target, source)
+            }
+            .map_err(|e| e.at_key(&key))?;
+            Ok(Step::Kept)
+        }
+        None => {
+            if cx.is_recording() {
+                cx.record_at(&key, crate::patch::ChangeKind::Added);
+            }
+            Ok(Step::Add(key, take(source, options)))
+        }
+    }
 }
 
 /// The shared `Merge` impl of a dynamic value type and of its object type.

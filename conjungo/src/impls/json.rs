@@ -95,8 +95,24 @@ impl DynObject for Map<String, Value> {
         self.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> {
+        self.iter_mut().map(|(k, v)| (k.as_str(), v))
+    }
+
     fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
         self.values_mut()
+    }
+
+    /// A `BTreeMap`, unless serde_json's `preserve_order` feature is on somewhere in the
+    /// build (then an insertion-ordered map): asked once.
+    fn key_ordered() -> bool {
+        static ORDERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *ORDERED.get_or_init(|| {
+            let mut probe = Map::new();
+            probe.insert("b".to_owned(), Value::Null);
+            probe.insert("a".to_owned(), Value::Null);
+            probe.keys().next().is_some_and(|k| k == "a")
+        })
     }
 
     fn into_entries(self) -> impl Iterator<Item = (String, Value)> {
