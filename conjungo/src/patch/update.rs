@@ -514,16 +514,12 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             }
         }
         Merged::Typed(value) => {
+            // Each change's place, as found above (`ops` goes into the tree).
+            let places = (!root_replaced).then(|| ops.clone());
             let mut tree = extract::tree(ops);
-            if !root_replaced {
-                for (change, found) in raw.iter().zip(prefilled) {
-                    if let Some(found) = found {
-                        let (path, op) = match &change.placed {
-                            Some(p) => (p.at.as_slice(), p.op),
-                            None => placed(&change.segments, change.kind, change.count)?,
-                        };
-                        tree.prefill(path, op, found);
-                    }
+            for ((path, op), found) in places.into_iter().flatten().zip(prefilled) {
+                if let Some(found) = found {
+                    tree.prefill(path, op, found);
                 }
             }
             extract::from_serialize(&mut tree, value)?;
