@@ -48,7 +48,13 @@ pub fn parse_with<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P
     let value = read_body(body, limits)?;
     shape(&value)?;
     Gate::new(limits, Wrappers::Allowed).validate(&value, 0, Some(0))?;
-    deserialize(value)
+    // The place of a serde error is tracked only when there is one: the body is read again
+    // and deserialized with the tracking (an error costs twice, a patch once).
+    let mut ignored = false;
+    match serde_ignored::deserialize(value, |_| ignored = true) {
+        Ok(patch) if !ignored => Ok(patch),
+        _ => deserialize(read_body(body, limits)?),
+    }
 }
 
 /// Size, UTF-8 and JSON syntax.
