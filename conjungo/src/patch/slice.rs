@@ -42,7 +42,7 @@ impl Body {
 
 /// Read `body` against `stored`, or `None` when the body must take the `Value` path
 /// (which then fails, or differs only by duplicate keys).
-pub(super) fn read_body(
+pub(super) fn read(
     body: &[u8],
     stored: &Document,
     options: &crate::Options,

@@ -345,7 +345,7 @@ pub fn apply_document_slice_with(
     limits: &Limits,
 ) -> Result<Applied, Error> {
     let fast = if body.len() <= limits.max_body_bytes {
-        super::slice::read_body(body, target, options, limits)
+        super::slice::read(body, target, options, limits)
             .filter(|body| top_level_keys(body.keys(), limits).is_ok())
     } else {
         None
