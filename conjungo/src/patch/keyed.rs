@@ -535,30 +535,14 @@ where
     #[cfg(feature = "bson")]
     {
         use crate::patch::ChangeKind;
-        use crate::patch::extract::{Found, Op};
+        use crate::patch::extract::Op;
         // Added members that were removed again change nothing at the end.
         let kept_added = gone.iter().filter(|&&i| i >= before).count();
         let gone_stored: Vec<usize> = gone.iter().copied().filter(|&i| i < before).collect();
         let added = added - kept_added;
         match (added, gone_stored.is_empty()) {
             (0, true) => {}
-            (_, true) => {
-                let items: Option<Vec<bson::Bson>> = (target.seq_len() - added..target.seq_len())
-                    .map(|i| target.seq_get(i).and_then(to_bson))
-                    .collect();
-                match items {
-                    Some(items) => cx.record_placed(
-                        &[],
-                        &[],
-                        ChangeKind::Appended,
-                        added,
-                        Op::AddToSet,
-                        Some(Found::Items(items)),
-                        None,
-                    ),
-                    None => cx.record_here(ChangeKind::Replaced),
-                }
-            }
+            (_, true) => record_tail(cx, target, added, Op::AddToSet),
             (0, false) => {
                 let values: Option<Vec<bson::Bson>> = removed_values.into_iter().collect();
                 match values {
@@ -621,6 +605,34 @@ fn record_pull(
             condition.take(),
             None,
         );
+    }
+}
+
+/// The last `count` items of the sequence at the current place, added by `op` (`$push` or
+/// `$addToSet` with `$each`), their values as serde stores them; the sequence set whole
+/// if bson refuses one.
+#[cfg(feature = "bson")]
+fn record_tail<S: Seq>(cx: &mut Apply<'_>, target: &S, count: usize, op: crate::patch::extract::Op)
+where
+    S::Item: Serialize,
+{
+    use crate::patch::ChangeKind;
+    use crate::patch::extract::Found;
+    let len = target.seq_len();
+    let items: Option<Vec<bson::Bson>> = (len - count..len)
+        .map(|i| target.seq_get(i).and_then(to_bson))
+        .collect();
+    match items {
+        Some(items) => cx.record_placed(
+            &[],
+            &[],
+            ChangeKind::Appended,
+            count,
+            op,
+            Some(Found::Items(items)),
+            None,
+        ),
+        None => cx.record_here(ChangeKind::Replaced),
     }
 }
 
@@ -827,22 +839,7 @@ fn record<S: Seq, K: Serialize + ?Sized>(
     }
     if inserted > 0 {
         // The new items are the last ones (a list with removals is set whole).
-        let len = target.seq_len();
-        let items: Option<Vec<Bson>> = (len - inserted..len)
-            .map(|i| target.seq_get(i).and_then(to_bson))
-            .collect();
-        match items {
-            Some(items) => cx.record_placed(
-                &[],
-                &[],
-                ChangeKind::Appended,
-                inserted,
-                Op::Push(inserted),
-                Some(Found::Items(items)),
-                None,
-            ),
-            None => cx.record_here(ChangeKind::Replaced),
-        }
+        record_tail(cx, target, inserted, Op::Push(inserted));
         return;
     }
     if !removed.is_empty() {
