@@ -79,6 +79,83 @@ fn run(name: &str, n: usize) {
                 patch::apply_document(&mut doc, body.clone(), &Options::merge_patch()).unwrap();
             });
         }
+        // The same two from the bytes (`apply_document_slice`), keys in body order
+        // (`k0, k1, …, k10, …`: not key order, so the one pass sorts them); and deletions
+        // whose `$unset`s cannot fit, refused before any document is built.
+        "nulls_bytes" | "deletions_bytes" | "deletions_refused_bytes" => {
+            let deleting = name != "nulls_bytes";
+            let mut text = String::from(if deleting { r#"{"d":{"# } else { r#"{"new":{"# });
+            for i in 0..n {
+                if i > 0 {
+                    text.push(',');
+                }
+                let value = if deleting || i % 2 == 0 {
+                    "null".to_owned()
+                } else {
+                    i.to_string()
+                };
+                text.push_str(&format!(r#""k{i}":{value}"#));
+            }
+            text.push_str("}}");
+            let stored: Document = (0..n).map(|i| (format!("k{i}"), Bson::Int32(1))).collect();
+            let mut doc = if deleting {
+                doc! {"d": stored}
+            } else {
+                doc! {"a": 1}
+            };
+            // Above the bytes of the body's paths (the gate's bound), below its `$unset`s
+            // (each path plus 7 bytes): refused by the deletions bound of the one pass.
+            let paths: usize = 1 + (0..n).map(|i| 2 + format!("k{i}").len()).sum::<usize>();
+            let refused = name == "deletions_refused_bytes";
+            let limits = if refused {
+                patch::Limits::default().max_update_bytes(paths + 3 * n)
+            } else {
+                patch::Limits::default()
+            };
+            measured(&mut || {
+                let result = patch::apply_document_slice_with(
+                    &mut doc,
+                    text.as_bytes(),
+                    &Options::merge_patch(),
+                    &limits,
+                );
+                match result {
+                    Err(e) => assert_eq!(
+                        (refused, e.kind()),
+                        (
+                            true,
+                            &conjungo::ErrorKind::UpdateTooLarge {
+                                limit: paths + 3 * n
+                            }
+                        ),
+                        "{name}"
+                    ),
+                    Ok(_) => assert!(!refused, "{name}"),
+                }
+            });
+        }
+        // JSON objects of n members merged by Go's rules (walked side by side: the target is
+        // not 4x the source) and by RFC 7396 (a source of one member per 8 stored: looked up).
+        "json_side_by_side" | "json_lookups" => {
+            let target =
+                Value::Object((0..n).map(|i| (format!("k{i}"), json!({"v": i}))).collect());
+            let step = if name == "json_side_by_side" { 1 } else { 8 };
+            let source = Value::Object(
+                (0..n)
+                    .step_by(step)
+                    .map(|i| (format!("k{}", i + i % 2), json!({"v": -1, "w": i})))
+                    .collect(),
+            );
+            let options = if step == 1 {
+                Options::default()
+            } else {
+                Options::merge_patch()
+            };
+            let mut target = target;
+            measured(&mut || {
+                conjungo::merge(&mut target, source.clone(), &options).unwrap();
+            });
+        }
         // §3: body-sized `union` and `by_key` lists.
         "union" => {
             let body = serde_json::to_vec(&json!({
@@ -224,8 +301,14 @@ fn work_grows_linearly_with_hostile_input() {
     let cases = [
         ("nulls", 1_000, 4.5),
         ("deletions", 1_000, 4.5),
+        // Keys sorted by the one pass: n log n.
+        ("nulls_bytes", 1_000, 5.0),
+        ("deletions_bytes", 1_000, 5.0),
+        ("deletions_refused_bytes", 1_000, 5.0),
         ("union", 1_000, 4.5),
         ("by_key", 1_000, 4.5),
+        ("json_side_by_side", 1_000, 4.5),
+        ("json_lookups", 1_000, 5.0),
         // Sorted body members (serde_json's map) and sorted paths in the update: n log n.
         ("keyed_updates", 1_000, 5.0),
         ("keyed_removals", 1_000, 5.0),

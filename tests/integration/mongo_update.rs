@@ -522,3 +522,60 @@ fn one_pass_counts_deletions_like_the_value_path() {
         );
     }
 }
+
+/// The one pass on a stored document of real bson types: numbers keep the stored type
+/// (`Int64`, `Double`, `Decimal128`, inside arrays too), dates and ids are replaced by what
+/// the body says, new subtrees lose their nulls, keys come out in key order — equal to the
+/// `Value` path, field order and bson types included (compared by `Debug`).
+#[test]
+fn one_pass_on_real_bson_types_is_the_value_path() {
+    let stored = doc! {
+        "_id": bson::oid::ObjectId::parse_str("507f1f77bcf86cd799439011").unwrap(),
+        "count": 5_i64,
+        "price": "12.50".parse::<bson::Decimal128>().unwrap(),
+        "ratio": 0.5,
+        "at": bson::DateTime::from_millis(1_700_000_000_000),
+        "sizes": [1_i64, 2_i64],
+        "meta": {"owner": "ann", "seen": 3_i64, "tags": {"a": 1}},
+        "big": 9_007_199_254_740_993_i64,
+    };
+    let bodies = [
+        r#"{"count": 6, "price": 13.25, "ratio": 2, "sizes": [7, 8, 9]}"#,
+        r#"{"meta": {"seen": 4, "zeta": {"b": null, "a": 1}, "owner": null}, "new": {"y": null, "x": 2}}"#,
+        r#"{"at": "2024-01-01", "big": 9007199254740995, "count": 1.5}"#,
+        r#"{"z": 1, "a": 2, "m": {"k2": null, "k10": 3, "k1": [null, {"q": null}]}}"#,
+        r#"{"count": 18446744073709551615}"#,
+        r#"{"price": 1e400}"#,
+        r#"{"meta": {"tags": {"$set": 1}}}"#,
+    ];
+    for options in [Options::merge_patch(), Options::default()] {
+        for body in bodies {
+            let mut fast = stored.clone();
+            let got = patch::apply_document_slice(&mut fast, body.as_bytes(), &options);
+            let mut slow = stored.clone();
+            let expected = match serde_json::from_str::<Value>(body) {
+                Ok(value) => patch::apply_document(&mut slow, value, &options),
+                Err(_) => Err(patch::parse::<Value>(body.as_bytes()).unwrap_err()),
+            };
+            assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{body}");
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{body}");
+        }
+    }
+    // And what that is, for the first body: the stored numeric types kept.
+    let mut doc = stored.clone();
+    patch::apply_document_slice(&mut doc, bodies[0].as_bytes(), &Options::merge_patch()).unwrap();
+    assert_eq!(doc.get("count"), Some(&Bson::Int64(6)));
+    assert_eq!(
+        doc.get("price"),
+        Some(&Bson::Decimal128("13.25".parse().unwrap()))
+    );
+    assert_eq!(doc.get("ratio"), Some(&Bson::Double(2.0)));
+    assert_eq!(
+        doc.get("sizes"),
+        Some(&Bson::Array(vec![
+            Bson::Int64(7),
+            Bson::Int64(8),
+            Bson::Int32(9)
+        ]))
+    );
+}
