@@ -185,12 +185,12 @@ where
 }
 
 /// An index of a sequence's items by key.
-fn index_of<S: Seq, K: PartialEq + ?Sized>(
+pub(crate) fn index_of<S: Seq, K: PartialEq + ?Sized>(
     seq: &S,
     key: &impl Fn(&S::Item) -> &K,
     hash: Option<HashFn<K>>,
 ) -> KeyIndex<K> {
-    let mut index = KeyIndex::new(hash);
+    let mut index = KeyIndex::with_capacity(hash, seq.seq_len());
     for (i, item) in seq.seq_iter().enumerate() {
         index.insert(key(item), i);
     }
@@ -204,13 +204,14 @@ fn no_duplicates<S: Seq, K: PartialEq + ?Sized>(
     key: &impl Fn(&S::Item) -> &K,
     hash: Option<HashFn<K>>,
 ) -> Result<(), Error> {
-    let mut seen = KeyIndex::new(hash);
+    let mut seen = KeyIndex::with_capacity(hash, source.seq_len());
     for (j, item) in source.seq_iter().enumerate() {
-        let k = key(item);
-        if seen.find(k, |i| source.seq_get(i).map(key)).is_some() {
+        if seen
+            .find_or_insert(key(item), j, |i| source.seq_get(i).map(key))
+            .is_some()
+        {
             return Err(Error::new(ErrorKind::DuplicateKey).at_index(j));
         }
-        seen.insert(k, j);
     }
     Ok(())
 }
@@ -256,7 +257,7 @@ where
     S::Item: Merge,
     K: PartialEq + ?Sized,
 {
-    let mut index = index_of(target, &key, hash);
+    let index = index_of(target, &key, hash);
     // With custom functions, new items are appended after the merges, so that no item
     // moves (the sequence growing) before its custom result is found by its place.
     let defer = cx.options().has_custom();
@@ -268,14 +269,10 @@ where
                     cx.merge(have, item).map_err(|e| e.at_index(i))?;
                 }
             }
-            None if defer => {
-                // A source has no key twice (checked): later items never match this one.
-                later.push(item);
-            }
-            None => {
-                index.insert(key(&item), target.seq_len());
-                target.seq_push(item);
-            }
+            // A source has no key twice (checked): later items never match a new one,
+            // which need not be indexed.
+            None if defer => later.push(item),
+            None => target.seq_push(item),
         }
     }
     for item in later {
@@ -502,4 +499,24 @@ pub fn merge_out_of_line<T: Merge>(
     options: &Options,
 ) -> Result<(), Error> {
     crate::merge(target, source, options)
+}
+
+/// [`patch::parse_with`](crate::patch::parse_with)'s one pass over the bytes alone
+/// (`None`: the body would take the `Value` path). For the suite's equivalence tests.
+#[cfg(feature = "json")]
+pub fn parse_one_pass<P: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limits: &crate::patch::Limits,
+) -> Option<P> {
+    crate::patch::stream::parse(body, limits)
+}
+
+/// [`patch::parse_with`](crate::patch::parse_with) through a `Value` alone, the reference
+/// of [`parse_one_pass`]. For the suite's equivalence tests.
+#[cfg(feature = "json")]
+pub fn parse_through_value<P: serde::de::DeserializeOwned>(
+    body: &[u8],
+    limits: &crate::patch::Limits,
+) -> Result<P, Error> {
+    crate::patch::body::parse_value(body, limits)
 }

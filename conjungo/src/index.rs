@@ -57,23 +57,74 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
         }
     }
 
+    /// An empty index with room for `capacity` keys (no growth while they are inserted).
+    pub(crate) fn with_capacity(hash: Option<HashFn<K>>, capacity: usize) -> Self {
+        let mut index = Self::new(hash);
+        if index.hashed.is_some() {
+            index.chains.reserve(capacity);
+            index.next.reserve(capacity);
+        }
+        index
+    }
+
     /// Index the item at `position` (positions are inserted in increasing order).
     pub(crate) fn insert(&mut self, key: &K, position: usize) {
         match &self.hashed {
             Some((state, hash)) => {
-                if self.next.len() <= position {
-                    self.next.resize(position + 1, END);
-                }
-                let chain = self
-                    .chains
-                    .entry(hash(state, key))
-                    .or_insert((position, position));
-                if chain.1 != position {
-                    self.next[chain.1] = position;
-                    chain.1 = position;
-                }
+                let hash = hash(state, key);
+                self.chain(hash, position);
             }
             None => self.len = self.len.max(position + 1),
+        }
+    }
+
+    /// Put `position` at the end of the chain of `hash`.
+    fn chain(&mut self, hash: u64, position: usize) {
+        if self.next.len() <= position {
+            self.next.resize(position + 1, END);
+        }
+        let chain = self.chains.entry(hash).or_insert((position, position));
+        if chain.1 != position {
+            self.next[chain.1] = position;
+            chain.1 = position;
+        }
+    }
+
+    /// The first indexed position whose key equals `key`, or else index `key` at
+    /// `position` (and answer `None`): [`find`](Self::find) then [`insert`](Self::insert)
+    /// with the key hashed once.
+    pub(crate) fn find_or_insert<'a>(
+        &mut self,
+        key: &K,
+        position: usize,
+        key_at: impl Fn(usize) -> Option<&'a K>,
+    ) -> Option<usize>
+    where
+        K: 'a,
+    {
+        let same = |i: usize| key_at(i).is_some_and(|have| have == key);
+        match &self.hashed {
+            Some((state, hash)) => {
+                let hash = hash(state, key);
+                if let Some(&(first, _)) = self.chains.get(&hash) {
+                    let mut at = first;
+                    while at != END {
+                        if same(at) {
+                            return Some(at);
+                        }
+                        at = self.next[at];
+                    }
+                }
+                self.chain(hash, position);
+                None
+            }
+            None => {
+                let found = (0..self.len).find(|&i| same(i));
+                if found.is_none() {
+                    self.len = self.len.max(position + 1);
+                }
+                found
+            }
         }
     }
 
@@ -113,6 +164,22 @@ mod tests {
             }
             let at = |i: usize| items.get(i).copied();
             assert_eq!(index.find("a", at), Some(0));
+            assert_eq!(index.find("c", at), Some(3));
+            assert_eq!(index.find("z", at), None);
+        }
+    }
+
+    #[test]
+    fn find_or_insert_finds_the_first_equal_key_or_indexes_the_new_one() {
+        let items = ["a", "b", "a", "c", "b"];
+        let collide: HashFn<str> = |_, _| 7;
+        for hash in [Some(hash_of::<str> as HashFn<str>), Some(collide), None] {
+            let mut index = KeyIndex::<str>::with_capacity(hash, items.len());
+            let at = |i: usize| items.get(i).copied();
+            let found: Vec<Option<usize>> = (0..items.len())
+                .map(|i| index.find_or_insert(items[i], i, at))
+                .collect();
+            assert_eq!(found, [None, None, Some(0), None, Some(1)]);
             assert_eq!(index.find("c", at), Some(3));
             assert_eq!(index.find("z", at), None);
         }

@@ -56,7 +56,9 @@ pub use update::{
 };
 
 #[cfg(feature = "json")]
-mod body;
+pub(crate) mod body;
+#[cfg(feature = "json")]
+pub(crate) mod stream;
 
 #[cfg(feature = "schemars")]
 pub(crate) mod schema;

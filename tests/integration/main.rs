@@ -17,6 +17,7 @@ mod hostile;
 mod http;
 mod lists;
 mod mongo_update;
+mod one_pass;
 mod options;
 mod patch;
 mod real_model;

@@ -45,6 +45,17 @@ pub fn parse<P: DeserializeOwned>(body: &[u8]) -> Result<P, Error> {
 
 /// [`parse`] with explicit [`Limits`].
 pub fn parse_with<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P, Error> {
+    // One pass over the bytes when nothing is wrong; the `Value` path below says what is.
+    if body.len() <= limits.max_body_bytes
+        && let Some(patch) = super::stream::parse(body, limits)
+    {
+        return Ok(patch);
+    }
+    parse_value(body, limits)
+}
+
+/// [`parse_with`] through a `Value`: the reference, and the source of every error.
+pub(crate) fn parse_value<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Result<P, Error> {
     let value = read_body(body, limits)?;
     shape(&value)?;
     Gate::new(limits, Wrappers::Allowed).validate(&value, 0, Some(0))?;
@@ -122,7 +133,7 @@ const WRAPPERS: &[&str] = &[
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Wrappers {
+pub(crate) enum Wrappers {
     /// Typed bodies: a wrapper's key passes the gate.
     Allowed,
     /// Schemaless bodies: every `$` key is refused.
@@ -130,11 +141,17 @@ enum Wrappers {
 }
 
 fn is_wrapper(map: &serde_json::Map<String, Value>, key: &str, wrappers: Wrappers) -> bool {
-    wrappers == Wrappers::Allowed && map.len() == 1 && WRAPPERS.contains(&key)
+    map.len() == 1 && is_wrapper_key(key, wrappers)
+}
+
+/// Whether `key` is an Extended JSON wrapper's that `wrappers` lets through (as the only
+/// key of its object).
+pub(crate) fn is_wrapper_key(key: &str, wrappers: Wrappers) -> bool {
+    wrappers == Wrappers::Allowed && WRAPPERS.contains(&key)
 }
 
 /// One walk of a body: keys, depth, and what its paths would cost in an update.
-struct Gate<'l> {
+pub(crate) struct Gate<'l> {
     limits: &'l Limits,
     wrappers: Wrappers,
     /// The bytes of the dotted paths the body's members would take in an update.
@@ -142,7 +159,7 @@ struct Gate<'l> {
 }
 
 impl<'l> Gate<'l> {
-    fn new(limits: &'l Limits, wrappers: Wrappers) -> Self {
+    pub(crate) fn new(limits: &'l Limits, wrappers: Wrappers) -> Self {
         Gate {
             limits,
             wrappers,
@@ -150,9 +167,28 @@ impl<'l> Gate<'l> {
         }
     }
 
+    pub(crate) fn limits(&self) -> &'l Limits {
+        self.limits
+    }
+
+    pub(crate) fn wrappers(&self) -> Wrappers {
+        self.wrappers
+    }
+
+    /// Count a member whose dotted path has `len` bytes; too many in all is an error.
+    pub(crate) fn add_path(&mut self, len: usize) -> Result<(), Error> {
+        self.paths = self.paths.saturating_add(len);
+        if self.paths > self.limits.max_update_bytes {
+            return Err(Error::new(ErrorKind::UpdateTooLarge {
+                limit: self.limits.max_update_bytes,
+            }));
+        }
+        Ok(())
+    }
+
     /// `path_len`: the length of the dotted path of `value`, or `None` inside an array
     /// (whose members are never paths of an update).
-    fn validate(
+    pub(crate) fn validate(
         &mut self,
         value: &Value,
         depth: usize,
@@ -169,13 +205,7 @@ impl<'l> Gate<'l> {
                     };
                     let child_len = path_len.map(|len| len + usize::from(len > 0) + key.len());
                     if let Some(len) = child_len {
-                        self.paths = self.paths.saturating_add(len);
-                        if self.paths > self.limits.max_update_bytes {
-                            return Err(Error::new(ErrorKind::UpdateTooLarge {
-                                limit: self.limits.max_update_bytes,
-                            })
-                            .at_key(key));
-                        }
+                        self.add_path(len).map_err(|e| e.at_key(key))?;
                     }
                     key_ok
                         .and_then(|()| self.validate(child, depth + 1, child_len))

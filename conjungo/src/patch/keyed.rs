@@ -304,14 +304,12 @@ where
     let mut log = Log::new(cx.is_recording());
     match patch {
         KeyedPatch::Items(source) => {
-            let mut index = KeyIndex::new(hash);
-            for (i, item) in target.seq_iter().enumerate() {
-                index.insert(key(item), i);
-            }
+            let index = crate::__private::index_of(target, &key, hash);
             let paused = cx.pause_recording();
             // With custom functions, new items are appended after the merges, so that no
             // item moves (the sequence growing) before its custom result is found by its
-            // place. A source has no key twice (checked): later items never match these.
+            // place. A source has no key twice (checked): later items never match a new
+            // one, which need not be indexed.
             let defer = cx.options().has_custom();
             let mut later = Vec::new();
             let mut result = Ok(());
@@ -328,7 +326,6 @@ where
                     }
                     None if defer => later.push(item),
                     None => {
-                        index.insert(key(&item), target.seq_len());
                         log.inserted();
                         target.seq_push(item);
                     }

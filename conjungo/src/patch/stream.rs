@@ -1,0 +1,613 @@
+//! A typed body read straight from its bytes, with the gate's rules checked on the way.
+//!
+//! [`parse`](super::parse) reads a body into a `serde_json::Value`, walks it for the gate
+//! and deserializes the patch type from it. That is three passes and one tree the size of
+//! the body, built and dropped. Here the patch type is deserialized from the bytes through
+//! [`Stream`], a deserializer that applies the same rules while serde_json reads:
+//!
+//! - structs and sequences are read as they come, their keys checked (the gate's key,
+//!   depth and path-bytes rules) before the field sees them;
+//! - everything that could see the order or the repetition of an object's keys (maps,
+//!   `deserialize_any`, enums, ignored values) is read into a `Value` first — sorted, the
+//!   last of equal keys kept, as the `Value` path has it — gated, and handed over from there;
+//! - a key repeated in a struct is a failure (the `Value` would have kept the last one).
+//!
+//! The pass only answers "the patch" or "no". On any problem (syntax, a refused key, depth,
+//! a serde error, an ignored field, a trailing character) [`parse`] answers `None` and the
+//! body takes the `Value` path, whose error is the answer. So a patch read here is the one
+//! the `Value` path reads, and every error is the `Value` path's.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
+    Visitor,
+};
+use serde_json::Value;
+
+use super::Limits;
+use super::body::{Gate, check_key, is_wrapper_key, too_deep};
+
+/// The patch `P` read from `body` in one pass, or `None` when anything is wrong (the
+/// caller takes the `Value` path for the error). `body` is within the size limit.
+pub(crate) fn parse<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Option<P> {
+    // The root must be an object (the `Value` path's shape rule): a struct could also be
+    // read from an array.
+    if std::str::from_utf8(body).is_err()
+        || body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
+    {
+        return None;
+    }
+    let mut gate = Gate::new(limits, super::body::Wrappers::Allowed);
+    let mut keys = Vec::new();
+    let mut state = State {
+        gate: &mut gate,
+        keys: &mut keys,
+    };
+    let mut ignored = false;
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let stream = Stream {
+        de: &mut json,
+        state: &mut state,
+        depth: 0,
+        path_len: Some(0),
+    };
+    let patch = serde_ignored::deserialize(stream, |_| ignored = true).ok()?;
+    (!ignored && json.end().is_ok()).then_some(patch)
+}
+
+/// What the whole pass shares: the gate (its count of path bytes) and the keys of the
+/// objects being read (each object's keys from its start to the end, a stack).
+struct State<'s, 'l, 'de> {
+    gate: &'s mut Gate<'l>,
+    keys: &'s mut Vec<Cow<'de, str>>,
+}
+
+/// Any failure: the `Value` path will say what it is.
+fn refused<E: de::Error>() -> E {
+    E::custom("refused by the one-pass reader")
+}
+
+/// The deserializer of the value at one place: `depth` objects and arrays deep, whose
+/// dotted path has `path_len` bytes (`None` inside an array).
+struct Stream<'a, 's, 'l, 'de, D> {
+    de: D,
+    state: &'a mut State<'s, 'l, 'de>,
+    depth: usize,
+    path_len: Option<usize>,
+}
+
+impl<'a, 's, 'l, 'de, D: Deserializer<'de>> Stream<'a, 's, 'l, 'de, D> {
+    fn intercept<V>(self, visitor: V, objects: Objects) -> (D, Intercept<'a, 's, 'l, 'de, V>) {
+        let intercept = Intercept {
+            visitor,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+            objects,
+        };
+        (self.de, intercept)
+    }
+
+    /// The value read into a `Value` (as the `Value` path reads it) and gated.
+    fn buffered(self) -> Result<Value, D::Error> {
+        let value = Value::deserialize(self.de)?;
+        self.state
+            .gate
+            .validate(&value, self.depth, self.path_len)
+            .map_err(|_| refused())?;
+        Ok(value)
+    }
+}
+
+use serde::Deserialize as _;
+
+/// Scalars go straight to serde_json: for these it calls no visitor method that could see
+/// a key (an object or array there is an error).
+macro_rules! forward {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.de.$method(visitor)
+        }
+    )*};
+}
+
+/// Values whose reading could see keys in any way: read into a `Value` and gated first.
+macro_rules! buffer {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+            self.buffered()?.$method(visitor).map_err(de::Error::custom)
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D> {
+    type Error = D::Error;
+
+    forward! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
+        deserialize_string deserialize_unit deserialize_identifier
+    }
+
+    buffer! {
+        deserialize_bytes deserialize_byte_buf deserialize_map deserialize_ignored_any
+    }
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_any(intercept)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_option(intercept)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.de.deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        // serde_json's own newtypes (`RawValue`) read the body their own way.
+        if name.starts_with("$serde_json") {
+            return self
+                .buffered()?
+                .deserialize_newtype_struct(name, visitor)
+                .map_err(de::Error::custom);
+        }
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_newtype_struct(name, intercept)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_seq(intercept)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_tuple(len, intercept)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        de.deserialize_tuple_struct(name, len, intercept)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        let (de, intercept) = self.intercept(visitor, Objects::Streamed);
+        de.deserialize_struct(name, fields, intercept)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.buffered()?
+            .deserialize_enum(name, variants, visitor)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// How an object met by a visitor is read.
+#[derive(Clone, Copy)]
+enum Objects {
+    /// Member by member (a struct: its fields are found by name).
+    Streamed,
+    /// Into a `Value` first (anything else could see the order or repetition of keys).
+    Buffered,
+}
+
+/// The visitor of one place, standing in front of the type's own: objects and arrays get
+/// the gate's rules, everything else passes through.
+struct Intercept<'a, 's, 'l, 'de, V> {
+    visitor: V,
+    state: &'a mut State<'s, 'l, 'de>,
+    depth: usize,
+    path_len: Option<usize>,
+    objects: Objects,
+}
+
+macro_rules! pass {
+    ($($method:ident: $ty:ty)*) => {$(
+        fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+            self.visitor.$method(v)
+        }
+    )*};
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Intercept<'_, '_, '_, 'de, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    pass! {
+        visit_bool: bool visit_i8: i8 visit_i16: i16 visit_i32: i32 visit_i64: i64
+        visit_i128: i128 visit_u8: u8 visit_u16: u16 visit_u32: u32 visit_u64: u64
+        visit_u128: u128 visit_f32: f32 visit_f64: f64 visit_char: char visit_str: &str
+        visit_borrowed_str: &'de str visit_string: String visit_bytes: &[u8]
+        visit_borrowed_bytes: &'de [u8] visit_byte_buf: Vec<u8>
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visitor.visit_none()
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        self.visitor.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_some(Stream {
+            de,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+        })
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        self.visitor.visit_newtype_struct(Stream {
+            de,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
+        too_deep(self.depth, self.state.gate.limits()).map_err(|_| refused::<A::Error>())?;
+        self.visitor.visit_seq(Items {
+            access,
+            state: self.state,
+            depth: self.depth + 1,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        match self.objects {
+            Objects::Streamed => {
+                too_deep(self.depth, self.state.gate.limits())
+                    .map_err(|_| refused::<A::Error>())?;
+                let start = self.state.keys.len();
+                let members = Members {
+                    access,
+                    start,
+                    large: None,
+                    wrapper: false,
+                    count: 0,
+                    child_len: None,
+                    state: self.state,
+                    depth: self.depth,
+                    path_len: self.path_len,
+                };
+                self.visitor.visit_map(members)
+            }
+            Objects::Buffered => {
+                // As serde_json's `Value` reads an object: sorted, the last of equal keys.
+                let mut map = serde_json::Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    let value = access.next_value::<Value>()?;
+                    map.insert(key, value);
+                }
+                let value = Value::Object(map);
+                self.state
+                    .gate
+                    .validate(&value, self.depth, self.path_len)
+                    .map_err(|_| refused::<A::Error>())?;
+                value
+                    .deserialize_any(self.visitor)
+                    .map_err(de::Error::custom)
+            }
+        }
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _data: A) -> Result<Self::Value, A::Error> {
+        // serde_json offers an enum only to `deserialize_enum`, which is buffered.
+        Err(refused())
+    }
+}
+
+/// The seed of a value below: its type's own, read through a [`Stream`].
+struct Below<'a, 's, 'l, 'de, T> {
+    seed: T,
+    state: &'a mut State<'s, 'l, 'de>,
+    depth: usize,
+    path_len: Option<usize>,
+}
+
+impl<'de, T: DeserializeSeed<'de>> DeserializeSeed<'de> for Below<'_, '_, '_, 'de, T> {
+    type Value = T::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<T::Value, D::Error> {
+        self.seed.deserialize(Stream {
+            de,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+        })
+    }
+}
+
+/// The items of an array (no item is a path of an update).
+struct Items<'a, 's, 'l, 'de, A> {
+    access: A,
+    state: &'a mut State<'s, 'l, 'de>,
+    depth: usize,
+}
+
+impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Items<'_, '_, '_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, A::Error> {
+        self.access.next_element_seed(Below {
+            seed,
+            state: self.state,
+            depth: self.depth,
+            path_len: None,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.access.size_hint()
+    }
+}
+
+/// Above this many keys an object's keys are found by hash, not by scanning.
+const SCANNED_KEYS: usize = 16;
+
+/// The members of an object read as a struct.
+struct Members<'a, 's, 'l, 'de, A> {
+    access: A,
+    state: &'a mut State<'s, 'l, 'de>,
+    /// Where this object's keys start in `state.keys`.
+    start: usize,
+    /// This object's keys by hash, once it has more than [`SCANNED_KEYS`].
+    large: Option<HashSet<Cow<'de, str>>>,
+    /// Whether a key is an Extended JSON wrapper's (allowed only as the only key).
+    wrapper: bool,
+    count: usize,
+    /// The path length of the member whose key was read last.
+    child_len: Option<usize>,
+    depth: usize,
+    path_len: Option<usize>,
+}
+
+impl<'de, A: MapAccess<'de>> Members<'_, '_, '_, 'de, A> {
+    /// Whether `key` is new in this object (and remember it).
+    fn first(&mut self, key: Cow<'de, str>) -> bool {
+        if let Some(large) = &mut self.large {
+            return large.insert(key);
+        }
+        let keys = &mut self.state.keys;
+        if keys[self.start..].contains(&key) {
+            return false;
+        }
+        keys.push(key);
+        if keys.len() - self.start > SCANNED_KEYS {
+            self.large = Some(keys.drain(self.start..).collect());
+        }
+        true
+    }
+
+    fn key(&mut self, key: &Cow<'de, str>) -> Result<(), A::Error> {
+        self.count += 1;
+        if is_wrapper_key(key, self.state.gate.wrappers()) {
+            self.wrapper = true;
+        } else {
+            check_key(key, self.depth).map_err(|_| refused::<A::Error>())?;
+        }
+        if !self.first(key.clone()) {
+            return Err(refused());
+        }
+        self.child_len = self
+            .path_len
+            .map(|len| len + usize::from(len > 0) + key.len());
+        if let Some(len) = self.child_len {
+            self.state
+                .gate
+                .add_path(len)
+                .map_err(|_| refused::<A::Error>())?;
+        }
+        Ok(())
+    }
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, '_, '_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let Some(key) = self.access.next_key_seed(KeySeed)? else {
+            self.state.keys.truncate(self.start);
+            // A wrapper's key passes only as the object's one key.
+            if self.wrapper && self.count != 1 {
+                return Err(refused());
+            }
+            return Ok(None);
+        };
+        self.key(&key)?;
+        match key {
+            Cow::Borrowed(key) => {
+                seed.deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(key))
+            }
+            Cow::Owned(key) => seed.deserialize(key.into_deserializer()),
+        }
+        .map(Some)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
+        self.access.next_value_seed(Below {
+            seed,
+            state: self.state,
+            depth: self.depth + 1,
+            path_len: self.child_len,
+        })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.access.size_hint()
+    }
+}
+
+/// An object's key as serde_json reads it: borrowed from the body unless escaped.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_str(KeySeed)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    fn both<P: DeserializeOwned + fmt::Debug>(body: &str) -> (Option<P>, String) {
+        let limits = Limits::default();
+        let one = parse::<P>(body.as_bytes(), &limits);
+        let reference = super::super::body::parse_value::<P>(body.as_bytes(), &limits);
+        (one, format!("{reference:?}"))
+    }
+
+    /// A struct whose hand-written visitor keeps the first of equal keys: the one pass
+    /// must not read it (a `Value` keeps the last).
+    #[derive(Debug)]
+    struct FirstWins(i64);
+
+    impl<'de> Deserialize<'de> for FirstWins {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = FirstWins;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("{a}")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstWins, A::Error> {
+                    let mut a = None;
+                    while let Some(key) = map.next_key::<String>()? {
+                        let value: i64 = map.next_value()?;
+                        if key == "a" {
+                            a.get_or_insert(value);
+                        }
+                    }
+                    Ok(FirstWins(a.unwrap_or_default()))
+                }
+            }
+            de.deserialize_struct("FirstWins", &["a"], V)
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Holder {
+        v: FirstWins,
+    }
+
+    #[test]
+    fn a_key_repeated_in_a_struct_is_left_to_the_value_path() {
+        let (one, reference) = both::<Holder>(r#"{"v": {"a": 1, "a": 2}}"#);
+        assert!(one.is_none());
+        assert_eq!(reference, "Ok(Holder { v: FirstWins(2) })");
+        let (one, _) = both::<Holder>(r#"{"v": {"a": 1}}"#);
+        assert_eq!(format!("{one:?}"), "Some(Holder { v: FirstWins(1) })");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Dated {
+        #[serde(rename = "$date")]
+        date: i64,
+        #[serde(default)]
+        x: i64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct HasDate {
+        w: Dated,
+    }
+
+    #[test]
+    fn a_wrapper_key_passes_only_as_the_one_key_of_a_struct() {
+        let (one, reference) = both::<HasDate>(r#"{"w": {"$date": 1, "x": 2}}"#);
+        assert!(one.is_none());
+        assert!(reference.contains("ForbiddenKey"), "{reference}");
+        let (one, reference) = both::<HasDate>(r#"{"w": {"$date": 1}}"#);
+        assert_eq!(
+            format!("{one:?}"),
+            "Some(HasDate { w: Dated { date: 1, x: 0 } })"
+        );
+        assert_eq!(reference, "Ok(HasDate { w: Dated { date: 1, x: 0 } })");
+    }
+
+    #[test]
+    fn many_keys_are_found_by_hash_and_still_refused_when_repeated() {
+        let mut members: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let body = format!("{{\"v\": {{{}}}}}", members.join(","));
+        let (one, reference) = both::<Holder>(&body);
+        assert_eq!(format!("{one:?}"), "Some(Holder { v: FirstWins(0) })");
+        assert_eq!(reference, "Ok(Holder { v: FirstWins(0) })");
+        members.push("\"k3\": 7".into());
+        let body = format!("{{\"v\": {{{}}}}}", members.join(","));
+        assert!(both::<Holder>(&body).0.is_none());
+    }
+}
