@@ -186,6 +186,18 @@ fn run(name: &str, n: usize) {
                 patch::apply(&mut b, p, &Options::default()).unwrap();
             });
         }
+        // A struct given n keys it does not know: the one pass checks each key once (by
+        // hash past a few), then the body takes the `Value` path for the error (whose map
+        // sorts the keys: bound 5.0).
+        "struct_keys" => {
+            let body = serde_json::to_vec(&Value::Object(
+                (0..n).map(|i| (format!("k{i}"), json!(1))).collect(),
+            ))
+            .unwrap();
+            measured(&mut || {
+                patch::parse::<BoardPatch>(&body).unwrap_err();
+            });
+        }
         // Issue 10: a keyed object body changing, or removing, n/2 of n stored items (one
         // array filter per changed item), and a set losing n/2 of n members.
         "keyed_updates" | "keyed_removals" | "set_removals" => {
@@ -307,6 +319,7 @@ fn work_grows_linearly_with_hostile_input() {
         ("deletions_refused_bytes", 1_000, 5.0),
         ("union", 1_000, 4.5),
         ("by_key", 1_000, 4.5),
+        ("struct_keys", 1_000, 5.0),
         ("json_side_by_side", 1_000, 4.5),
         ("json_lookups", 1_000, 5.0),
         // Sorted body members (serde_json's map) and sorted paths in the update: n log n.

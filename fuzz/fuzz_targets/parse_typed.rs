@@ -1,4 +1,5 @@
-//! `patch::parse` of a typed patch with dynamic fields, then `patch::apply`: no panic; a
+//! `patch::parse` of a typed patch with dynamic fields, then `patch::apply`: no panic; the
+//! one pass over the bytes reads the patch the `Value` path reads; a
 //! failed patch changes nothing; a successful one's update, replayed by MongoDB's rules,
 //! gives exactly what serde stores for the merged value.
 #![no_main]
@@ -67,6 +68,12 @@ fn stored() -> Model {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // The one pass over the bytes reads what the `Value` path reads (field order too).
+    let limits = patch::Limits::default();
+    let reference = conjungo::__private::parse_through_value::<ModelPatch>(data, &limits);
+    if let Some(one_pass) = conjungo::__private::parse_one_pass::<ModelPatch>(data, &limits) {
+        assert_eq!(format!("{:?}", Ok::<_, conjungo::Error>(one_pass)), format!("{reference:?}"));
+    }
     let Ok(p) = patch::parse::<ModelPatch>(data) else { return };
     let options = match data.first().map(|b| b % 3) {
         Some(0) => Options::merge_patch(),
