@@ -154,16 +154,27 @@ impl<K: PartialEq + ?Sized> KeyIndex<K> {
 mod tests {
     use super::*;
 
+    const ITEMS: [&str; 5] = ["a", "b", "a", "c", "b"];
+
+    /// By hash, by one hash for every key (all colliding), and by scan.
+    fn hashes() -> [Option<HashFn<str>>; 3] {
+        let collide: HashFn<str> = |_, _| 7;
+        [Some(hash_of::<str> as HashFn<str>), Some(collide), None]
+    }
+
+    fn at(i: usize) -> Option<&'static str> {
+        ITEMS.get(i).copied()
+    }
+
     #[test]
-    fn hashed_and_scanning_indexes_agree() {
-        let items = ["a", "b", "a", "c"];
-        for hash in [Some(hash_of::<str> as HashFn<str>), None] {
+    fn the_first_position_of_a_key_is_found_by_hash_through_collisions_or_by_scan() {
+        for hash in hashes() {
             let mut index = KeyIndex::<str>::new(hash);
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in ITEMS.iter().enumerate() {
                 index.insert(item, i);
             }
-            let at = |i: usize| items.get(i).copied();
             assert_eq!(index.find("a", at), Some(0));
+            assert_eq!(index.find("b", at), Some(1));
             assert_eq!(index.find("c", at), Some(3));
             assert_eq!(index.find("z", at), None);
         }
@@ -171,32 +182,14 @@ mod tests {
 
     #[test]
     fn find_or_insert_finds_the_first_equal_key_or_indexes_the_new_one() {
-        let items = ["a", "b", "a", "c", "b"];
-        let collide: HashFn<str> = |_, _| 7;
-        for hash in [Some(hash_of::<str> as HashFn<str>), Some(collide), None] {
-            let mut index = KeyIndex::<str>::with_capacity(hash, items.len());
-            let at = |i: usize| items.get(i).copied();
-            let found: Vec<Option<usize>> = (0..items.len())
-                .map(|i| index.find_or_insert(items[i], i, at))
+        for hash in hashes() {
+            let mut index = KeyIndex::<str>::with_capacity(hash, ITEMS.len());
+            let found: Vec<Option<usize>> = (0..ITEMS.len())
+                .map(|i| index.find_or_insert(ITEMS[i], i, at))
                 .collect();
             assert_eq!(found, [None, None, Some(0), None, Some(1)]);
             assert_eq!(index.find("c", at), Some(3));
             assert_eq!(index.find("z", at), None);
         }
-    }
-
-    #[test]
-    fn colliding_hashes_chain_in_insertion_order() {
-        let items = ["a", "b", "a", "c", "b"];
-        let collide: HashFn<str> = |_, _| 7;
-        let mut index = KeyIndex::<str>::new(Some(collide));
-        for (i, item) in items.iter().enumerate() {
-            index.insert(item, i);
-        }
-        let at = |i: usize| items.get(i).copied();
-        assert_eq!(index.find("a", at), Some(0));
-        assert_eq!(index.find("b", at), Some(1));
-        assert_eq!(index.find("c", at), Some(3));
-        assert_eq!(index.find("z", at), None);
     }
 }

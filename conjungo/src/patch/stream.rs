@@ -116,9 +116,20 @@ macro_rules! forward {
 
 /// Values whose reading could see keys in any way: read into a `Value` and gated first.
 macro_rules! buffer {
-    ($($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.buffered()?.$method(visitor).map_err(de::Error::custom)
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            self.buffered()?.$method($($arg,)* visitor).map_err(de::Error::custom)
+        }
+    )*};
+}
+
+/// Values read by serde_json with [`Intercept`] in front of the visitor: objects `Streamed`
+/// (member by member) or `Buffered`, arrays item by item.
+macro_rules! intercept {
+    ($($method:ident($($arg:ident: $ty:ty),*) => $objects:ident;)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            let (de, intercept) = self.intercept(visitor, Objects::$objects);
+            de.$method($($arg,)* intercept)
         }
     )*};
 }
@@ -134,17 +145,20 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
     }
 
     buffer! {
-        deserialize_bytes deserialize_byte_buf deserialize_map deserialize_ignored_any
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_map();
+        deserialize_ignored_any();
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
     }
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
-        de.deserialize_any(intercept)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
-        de.deserialize_option(intercept)
+    intercept! {
+        deserialize_any() => Buffered;
+        deserialize_option() => Buffered;
+        deserialize_seq() => Buffered;
+        deserialize_tuple(len: usize) => Buffered;
+        deserialize_tuple_struct(name: &'static str, len: usize) => Buffered;
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]) => Streamed;
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -170,51 +184,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
         let (de, intercept) = self.intercept(visitor, Objects::Buffered);
         de.deserialize_newtype_struct(name, intercept)
     }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
-        de.deserialize_seq(intercept)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
-        de.deserialize_tuple(len, intercept)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
-        de.deserialize_tuple_struct(name, len, intercept)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let (de, intercept) = self.intercept(visitor, Objects::Streamed);
-        de.deserialize_struct(name, fields, intercept)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        self.buffered()?
-            .deserialize_enum(name, variants, visitor)
-            .map_err(de::Error::custom)
-    }
 }
 
 /// How an object met by a visitor is read.
@@ -234,6 +203,20 @@ struct Intercept<'a, 's, 'l, 'de, V> {
     depth: usize,
     path_len: Option<usize>,
     objects: Objects,
+}
+
+impl<'a, 's, 'l, 'de, V> Intercept<'a, 's, 'l, 'de, V> {
+    /// The type's visitor, and the deserializer of the value inside an `Option` or a
+    /// newtype: the same place.
+    fn inner<D>(self, de: D) -> (V, Stream<'a, 's, 'l, 'de, D>) {
+        let stream = Stream {
+            de,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+        };
+        (self.visitor, stream)
+    }
 }
 
 macro_rules! pass {
@@ -268,21 +251,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Intercept<'_, '_, '_, 'de, V> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.visitor.visit_some(Stream {
-            de,
-            state: self.state,
-            depth: self.depth,
-            path_len: self.path_len,
-        })
+        let (visitor, inner) = self.inner(de);
+        visitor.visit_some(inner)
     }
 
     fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.visitor.visit_newtype_struct(Stream {
-            de,
-            state: self.state,
-            depth: self.depth,
-            path_len: self.path_len,
-        })
+        let (visitor, inner) = self.inner(de);
+        visitor.visit_newtype_struct(inner)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<Self::Value, A::Error> {
@@ -369,20 +344,21 @@ struct Items<'a, 's, 'l, 'de, A> {
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Items<'_, '_, '_, 'de, A> {
     type Error = A::Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, A::Error> {
-        self.access.next_element_seed(Below {
+    fn size_hint(&self) -> Option<usize> {
+        self.access.size_hint()
+    }
+
+    fn next_element_seed<T>(&mut self, seed: T) -> Result<Option<T::Value>, A::Error>
+    where
+        T: DeserializeSeed<'de>,
+    {
+        let below = Below {
             seed,
             state: self.state,
             depth: self.depth,
             path_len: None,
-        })
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        self.access.size_hint()
+        };
+        self.access.next_element_seed(below)
     }
 }
 
