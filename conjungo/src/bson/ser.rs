@@ -63,8 +63,8 @@ struct Fast;
 
 /// The shapes handed to bson's serializer as they are.
 macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
-        fn $method(self, $($arg: $ty),*) -> Result<Bson, Redo> {
+    ($($method:ident $(<$t:ident>)? ($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method $(<$t: Serialize + ?Sized>)? (self, $($arg: $ty),*) -> Result<Bson, Redo> {
             redo(ser::Serializer::$method(bson_ser(), $($arg),*))
         }
     )*};
@@ -125,33 +125,10 @@ impl ser::Serializer for Fast {
         value.serialize(self)
     }
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<Bson, Redo> {
-        // bson gives some names a meaning of their own (its raw and special types).
-        redo(ser::Serializer::serialize_newtype_struct(
-            bson_ser(),
-            name,
-            value,
-        ))
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<Bson, Redo> {
-        redo(ser::Serializer::serialize_newtype_variant(
-            bson_ser(),
-            name,
-            index,
-            variant,
-            value,
-        ))
+    // bson gives some newtype names a meaning of their own (its raw and special types).
+    forward! {
+        serialize_newtype_struct<T>(name: &'static str, value: &T);
+        serialize_newtype_variant<T>(name: &'static str, index: u32, variant: &'static str, value: &T);
     }
 
     fn serialize_seq(self, len: Option<usize>) -> Result<Items, Redo> {

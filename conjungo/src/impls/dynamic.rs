@@ -458,45 +458,24 @@ fn member<V: Dynamic>(
 /// The shared `Merge` impl of a dynamic value type and of its object type.
 macro_rules! dynamic_merge {
     ($value:ty, $object:ty) => {
-        impl $crate::Merge for $value {
+        $crate::impls::dynamic::dynamic_merge!(@impl $value,
+            |target, source, cx| $crate::impls::dynamic::check_value(target, source, cx),
+            $crate::impls::dynamic::apply_value);
+        $crate::impls::dynamic::dynamic_merge!(@impl $object,
+            |target, source, cx| cx.nested(|cx| $crate::impls::dynamic::check_object(target, source, cx)),
+            $crate::impls::dynamic::apply_object);
+    };
+    (@impl $ty:ty, |$t:ident, $s:ident, $cx:ident| $check:expr, $apply:path) => {
+        impl $crate::Merge for $ty {
             const FALLIBLE: bool = true;
 
-            fn check(
-                &self,
-                source: &Self,
-                cx: &mut $crate::Check<'_>,
-            ) -> Result<(), $crate::Error> {
-                $crate::impls::dynamic::check_value(self, source, cx)
+            fn check(&self, source: &Self, cx: &mut $crate::Check<'_>) -> Result<(), $crate::Error> {
+                let ($t, $s, $cx) = (self, source, cx);
+                $check
             }
 
-            fn apply(
-                &mut self,
-                source: Self,
-                cx: &mut $crate::Apply<'_>,
-            ) -> Result<(), $crate::Error> {
-                $crate::impls::dynamic::apply_value(self, source, cx)
-            }
-
-            $crate::impls::static_clone_hooks!();
-        }
-
-        impl $crate::Merge for $object {
-            const FALLIBLE: bool = true;
-
-            fn check(
-                &self,
-                source: &Self,
-                cx: &mut $crate::Check<'_>,
-            ) -> Result<(), $crate::Error> {
-                cx.nested(|cx| $crate::impls::dynamic::check_object(self, source, cx))
-            }
-
-            fn apply(
-                &mut self,
-                source: Self,
-                cx: &mut $crate::Apply<'_>,
-            ) -> Result<(), $crate::Error> {
-                $crate::impls::dynamic::apply_object(self, source, cx)
+            fn apply(&mut self, source: Self, cx: &mut $crate::Apply<'_>) -> Result<(), $crate::Error> {
+                $apply(self, source, cx)
             }
 
             $crate::impls::static_clone_hooks!();
