@@ -6,11 +6,15 @@
 //! [`Stream`], a deserializer that applies the same rules while serde_json reads:
 //!
 //! - structs and sequences are read as they come, their keys checked (the gate's key,
-//!   depth and path-bytes rules) before the field sees them;
-//! - everything that could see the order or the repetition of an object's keys (maps,
-//!   `deserialize_any`, enums, ignored values) is read into a `Value` first — sorted, the
-//!   last of equal keys kept, as the `Value` path has it — gated, and handed over from there;
-//! - a key repeated in a struct is a failure (the `Value` would have kept the last one).
+//!   depth and path-bytes rules) before the field sees them; a key repeated in a struct is
+//!   a failure (the `Value` would have kept the last one);
+//! - objects read as maps or by `deserialize_any` could see the order and the repetition
+//!   of their keys, which a `Value` gives sorted and once. They are read as they come too
+//!   while their keys come sorted, each greater than the one before (as a `Value` would
+//!   give them); a key out of order is a failure, and the body is read once more with
+//!   every such object read into a `Value` first (sorted, the last of equal keys kept),
+//!   gated, and handed over from there;
+//! - enums, bytes and ignored values are always read into a `Value` first.
 //!
 //! The pass only answers "the patch" or "no". On any problem (syntax, a refused key, depth,
 //! a serde error, an ignored field, a trailing character) [`parse`] answers `None` and the
@@ -40,11 +44,26 @@ pub(crate) fn parse<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Option
     {
         return None;
     }
+    let mut unsorted = false;
+    pass(body, limits, Maps::Sorted, &mut unsorted)
+        .or_else(|| unsorted.then(|| pass(body, limits, Maps::Buffered, &mut false))?)
+}
+
+/// One pass over `body`, maps read as `maps` says; `unsorted` tells whether it failed on
+/// a map's key out of order.
+fn pass<P: DeserializeOwned>(
+    body: &[u8],
+    limits: &Limits,
+    maps: Maps,
+    unsorted: &mut bool,
+) -> Option<P> {
     let mut gate = Gate::new(limits, super::body::Wrappers::Allowed);
     let mut keys = Vec::new();
     let mut state = State {
         gate: &mut gate,
         keys: &mut keys,
+        maps,
+        unsorted,
     };
     let mut ignored = false;
     let mut json = serde_json::Deserializer::from_slice(body);
@@ -58,11 +77,23 @@ pub(crate) fn parse<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Option
     (!ignored && json.end().is_ok()).then_some(patch)
 }
 
-/// What the whole pass shares: the gate (its count of path bytes) and the keys of the
-/// objects being read (each object's keys from its start to the end, a stack).
+/// How objects read as maps (or by `deserialize_any`) are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Maps {
+    /// As they come, their keys in increasing order (else the pass fails).
+    Sorted,
+    /// Into a `Value` first.
+    Buffered,
+}
+
+/// What the whole pass shares: the gate (its count of path bytes), the keys of the
+/// structs being read (each one's keys from its start to the end, a stack), how maps are
+/// read, and whether a map's key came out of order.
 struct State<'s, 'l, 'de> {
     gate: &'s mut Gate<'l>,
     keys: &'s mut Vec<Cow<'de, str>>,
+    maps: Maps,
+    unsorted: &'s mut bool,
 }
 
 /// Any failure: the `Value` path will say what it is.
@@ -147,18 +178,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
     buffer! {
         deserialize_bytes();
         deserialize_byte_buf();
-        deserialize_map();
         deserialize_ignored_any();
         deserialize_enum(name: &'static str, variants: &'static [&'static str]);
     }
 
     intercept! {
-        deserialize_any() => Buffered;
-        deserialize_option() => Buffered;
-        deserialize_seq() => Buffered;
-        deserialize_tuple(len: usize) => Buffered;
-        deserialize_tuple_struct(name: &'static str, len: usize) => Buffered;
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]) => Streamed;
+        deserialize_any() => Map;
+        deserialize_map() => Map;
+        deserialize_option() => Map;
+        deserialize_seq() => Map;
+        deserialize_tuple(len: usize) => Map;
+        deserialize_tuple_struct(name: &'static str, len: usize) => Map;
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]) => Struct;
     }
 
     fn deserialize_unit_struct<V: Visitor<'de>>(
@@ -181,7 +212,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
                 .deserialize_newtype_struct(name, visitor)
                 .map_err(de::Error::custom);
         }
-        let (de, intercept) = self.intercept(visitor, Objects::Buffered);
+        let (de, intercept) = self.intercept(visitor, Objects::Map);
         de.deserialize_newtype_struct(name, intercept)
     }
 }
@@ -189,10 +220,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
 /// How an object met by a visitor is read.
 #[derive(Clone, Copy)]
 enum Objects {
-    /// Member by member (a struct: its fields are found by name).
-    Streamed,
-    /// Into a `Value` first (anything else could see the order or repetition of keys).
-    Buffered,
+    /// As a struct: member by member, in any order, no key twice (fields found by name).
+    Struct,
+    /// As a map (anything that could see the order or repetition of keys): as
+    /// [`State::maps`] says.
+    Map,
 }
 
 /// The visitor of one place, standing in front of the type's own: objects and arrays get
@@ -270,25 +302,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Intercept<'_, '_, '_, 'de, V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        match self.objects {
-            Objects::Streamed => {
-                too_deep(self.depth, self.state.gate.limits())
-                    .map_err(|_| refused::<A::Error>())?;
-                let start = self.state.keys.len();
-                let members = Members {
-                    access,
-                    start,
-                    large: None,
-                    wrapper: false,
-                    count: 0,
-                    child_len: None,
-                    state: self.state,
-                    depth: self.depth,
-                    path_len: self.path_len,
-                };
-                self.visitor.visit_map(members)
-            }
-            Objects::Buffered => {
+        let sorted = match (self.objects, self.state.maps) {
+            (Objects::Struct, _) => false,
+            (Objects::Map, Maps::Sorted) => true,
+            (Objects::Map, Maps::Buffered) => {
                 // As serde_json's `Value` reads an object: sorted, the last of equal keys.
                 let mut map = serde_json::Map::new();
                 while let Some(key) = access.next_key::<String>()? {
@@ -300,11 +317,26 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Intercept<'_, '_, '_, 'de, V> {
                     .gate
                     .validate(&value, self.depth, self.path_len)
                     .map_err(|_| refused::<A::Error>())?;
-                value
+                return value
                     .deserialize_any(self.visitor)
-                    .map_err(de::Error::custom)
+                    .map_err(de::Error::custom);
             }
-        }
+        };
+        too_deep(self.depth, self.state.gate.limits()).map_err(|_| refused::<A::Error>())?;
+        let start = self.state.keys.len();
+        let members = Members {
+            access,
+            start,
+            large: None,
+            sorted: sorted.then_some(None),
+            wrapper: false,
+            count: 0,
+            child_len: None,
+            state: self.state,
+            depth: self.depth,
+            path_len: self.path_len,
+        };
+        self.visitor.visit_map(members)
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, _data: A) -> Result<Self::Value, A::Error> {
@@ -373,6 +405,8 @@ struct Members<'a, 's, 'l, 'de, A> {
     start: usize,
     /// This object's keys by hash, once it has more than [`SCANNED_KEYS`].
     large: Option<HashSet<Cow<'de, str>>>,
+    /// Read as a map: its keys must come in increasing order (the last one read).
+    sorted: Option<Option<Cow<'de, str>>>,
     /// Whether a key is an Extended JSON wrapper's (allowed only as the only key).
     wrapper: bool,
     count: usize,
@@ -406,7 +440,16 @@ impl<'de, A: MapAccess<'de>> Members<'_, '_, '_, 'de, A> {
         } else {
             check_key(key, self.depth).map_err(|_| refused::<A::Error>())?;
         }
-        if !self.first(key.clone()) {
+        let new = match &mut self.sorted {
+            Some(last) => {
+                let increasing = last.as_ref().is_none_or(|last| **key > **last);
+                *self.state.unsorted |= !increasing;
+                *last = Some(key.clone());
+                increasing
+            }
+            None => self.first(key.clone()),
+        };
+        if !new {
             return Err(refused());
         }
         self.child_len = self
@@ -573,6 +616,68 @@ mod tests {
             "Some(HasDate { w: Dated { date: 1, x: 0 } })"
         );
         assert_eq!(reference, "Ok(HasDate { w: Dated { date: 1, x: 0 } })");
+    }
+
+    /// A map that keeps its keys in the order it is given them.
+    #[derive(Debug, PartialEq)]
+    struct Ordered(Vec<(String, i64)>);
+
+    impl<'de> Deserialize<'de> for Ordered {
+        fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Ordered;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a map")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = map.next_entry()? {
+                        out.push(entry);
+                    }
+                    Ok(Ordered(out))
+                }
+            }
+            de.deserialize_map(V)
+        }
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct HasOrdered {
+        m: Ordered,
+    }
+
+    #[test]
+    fn maps_stream_while_their_keys_come_sorted_and_are_read_again_else() {
+        let limits = Limits::default();
+        let ordered = |pairs: &[(&str, i64)]| HasOrdered {
+            m: Ordered(pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()),
+        };
+        for (body, sorted, expected) in [
+            (
+                r#"{"m": {"a": 1, "b\u0063": 2}}"#,
+                true,
+                ordered(&[("a", 1), ("bc", 2)]),
+            ),
+            (
+                r#"{"m": {"b": 1, "a": 2}}"#,
+                false,
+                ordered(&[("a", 2), ("b", 1)]),
+            ),
+            (r#"{"m": {"a": 1, "a": 2}}"#, false, ordered(&[("a", 2)])),
+        ] {
+            let mut unsorted = false;
+            let first = pass::<HasOrdered>(body.as_bytes(), &limits, Maps::Sorted, &mut unsorted);
+            assert_eq!(first.is_some(), sorted, "{body}");
+            assert_eq!(unsorted, !sorted, "{body}");
+            let reference = super::super::body::parse_value::<HasOrdered>(body.as_bytes(), &limits);
+            assert_eq!(reference.as_ref(), Ok(&expected), "{body}");
+            assert_eq!(
+                parse::<HasOrdered>(body.as_bytes(), &limits),
+                Some(expected),
+                "{body}"
+            );
+        }
     }
 
     #[test]
