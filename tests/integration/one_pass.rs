@@ -2,8 +2,9 @@
 //! through a `Value` otherwise. The one pass must read exactly the patch the `Value` path
 //! reads: generated bodies with keys in any order, escaped keys, repeated keys, refused
 //! keys, Extended JSON wrappers, wrong types and nulls, on a model with order-keeping
-//! containers (a bson `Document`, a keyed list's object form), dynamic values, enums,
-//! tuples, dates and a nested patch type.
+//! containers (a bson `Document`, a keyed list's object form, a `#[serde(flatten)]` map),
+//! dynamic values, enums (external, internally tagged, untagged), tuples, dates and a
+//! nested patch type.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,27 @@ struct Record {
     tags: Vec<String>,
     inner: Option<Inner>,
     count: u32,
+    #[merge(atomic)]
+    ext: Option<Ext>,
+    #[merge(atomic)]
+    either: Option<Either>,
+}
+
+/// A flattened map (serde reads the struct as a map and buffers its members).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Ext {
+    a: Option<i64>,
+    #[serde(flatten)]
+    rest: bson::Document,
+}
+
+/// An untagged enum (serde buffers the value and tries each variant).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+enum Either {
+    Number(i64),
+    Text(String),
+    Map(bson::Document),
 }
 
 #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -319,6 +341,28 @@ fn arb_body() -> impl Strategy<Value = Value> {
             .boxed(),
         ),
         ("count", any::<u32>().prop_map(Value::from).boxed()),
+        (
+            "ext",
+            (
+                prop::option::of(any::<i32>()),
+                prop::collection::btree_map("[a-d]", any::<i32>(), 0..4),
+            )
+                .prop_map(|(a, rest)| {
+                    let mut ext = json!(rest);
+                    ext["a"] = json!(a);
+                    ext
+                })
+                .boxed(),
+        ),
+        (
+            "either",
+            prop_oneof![
+                any::<i64>().prop_map(Value::from),
+                "[a-z]{0,3}".prop_map(Value::from),
+                prop::collection::btree_map("[a-d]", any::<i32>(), 0..4).prop_map(|m| json!(m)),
+            ]
+            .boxed(),
+        ),
     ];
     let (names, strategies): (Vec<_>, Vec<_>) = fields.into_iter().unzip();
     (
