@@ -587,7 +587,7 @@ mod tests {
         assert!(one.is_none());
         assert_eq!(reference, "Ok(Holder { v: FirstWins(2) })");
         let (one, _) = both::<Holder>(r#"{"v": {"a": 1}}"#);
-        assert_eq!(format!("{one:?}"), "Some(Holder { v: FirstWins(1) })");
+        assert_eq!(one.map(|h| h.v.0), Some(1));
     }
 
     #[derive(Debug, Deserialize)]
@@ -685,7 +685,7 @@ mod tests {
         let mut members: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
         let body = format!("{{\"v\": {{{}}}}}", members.join(","));
         let (one, reference) = both::<Holder>(&body);
-        assert_eq!(format!("{one:?}"), "Some(Holder { v: FirstWins(0) })");
+        assert_eq!(one.map(|h| h.v.0), Some(0));
         assert_eq!(reference, "Ok(Holder { v: FirstWins(0) })");
         members.push("\"k3\": 7".into());
         let body = format!("{{\"v\": {{{}}}}}", members.join(","));
