@@ -547,6 +547,25 @@ mod tests {
         (one, format!("{reference:?}"))
     }
 
+    /// The members of an object in the order a visitor is given them.
+    struct Entries;
+
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<(String, i64)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of integers")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+
     /// A struct whose hand-written visitor keeps the first of equal keys: the one pass
     /// must not read it (a `Value` keeps the last).
     #[derive(Debug)]
@@ -554,24 +573,9 @@ mod tests {
 
     impl<'de> Deserialize<'de> for FirstWins {
         fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = FirstWins;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("{a}")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstWins, A::Error> {
-                    let mut a = None;
-                    while let Some(key) = map.next_key::<String>()? {
-                        let value: i64 = map.next_value()?;
-                        if key == "a" {
-                            a.get_or_insert(value);
-                        }
-                    }
-                    Ok(FirstWins(a.unwrap_or_default()))
-                }
-            }
-            de.deserialize_struct("FirstWins", &["a"], V)
+            let entries = de.deserialize_struct("FirstWins", &["a"], Entries)?;
+            let a = entries.into_iter().find(|(key, _)| key == "a");
+            Ok(FirstWins(a.map_or(0, |(_, value)| value)))
         }
     }
 
@@ -624,21 +628,7 @@ mod tests {
 
     impl<'de> Deserialize<'de> for Ordered {
         fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Ordered;
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a map")
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(entry) = map.next_entry()? {
-                        out.push(entry);
-                    }
-                    Ok(Ordered(out))
-                }
-            }
-            de.deserialize_map(V)
+            de.deserialize_map(Entries).map(Ordered)
         }
     }
 
