@@ -13,10 +13,11 @@ use super::markers::{NULL_ON_REQUIRED, PROTECTED};
 /// generated `<Name>Patch`), with the default [`Limits`] (16 MiB, depth 100).
 ///
 /// A body with no problem is read in one pass over its bytes, the checks below made on
-/// the way (objects that reach a map or a dynamic value are read into a
-/// `serde_json::Value` first, so that they see their keys sorted and the last of a repeated
-/// key, as the whole body would); any problem sends the body through a `Value`, whose
-/// checks give the error. The patch is the same either way.
+/// the way. Objects that reach a map or a dynamic value see their keys sorted and the last
+/// of a repeated key, as through a `serde_json::Value`: they are read as they come while
+/// their keys come in increasing order, else the body is read again with them read into a
+/// `Value` first. Any problem sends the body through a `Value`, whose checks give the
+/// error. The patch is the same either way.
 ///
 /// Every failure is an [`Error`] with a JSON Pointer and a class:
 ///
