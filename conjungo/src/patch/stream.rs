@@ -22,6 +22,7 @@
 //! the `Value` path reads, and every error is the `Value` path's.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -59,11 +60,13 @@ fn pass<P: DeserializeOwned>(
 ) -> Option<P> {
     let mut gate = Gate::new(limits, super::body::Wrappers::Allowed);
     let mut keys = Vec::new();
+    let failed = Cell::new(false);
     let mut state = State {
         gate: &mut gate,
         keys: &mut keys,
         maps,
         unsorted,
+        failed: &failed,
     };
     let mut ignored = false;
     let mut json = serde_json::Deserializer::from_slice(body);
@@ -74,7 +77,9 @@ fn pass<P: DeserializeOwned>(
         path_len: Some(0),
     };
     let patch = serde_ignored::deserialize(stream, |_| ignored = true).ok()?;
-    (!ignored && json.end().is_ok()).then_some(patch)
+    // An error a type swallowed (a `deserialize_with` that falls back to a default) is
+    // still a failure: the `Value` path may refuse the body before any type reads it.
+    (!ignored && !failed.get() && json.end().is_ok()).then_some(patch)
 }
 
 /// How objects read as maps (or by `deserialize_any`) are read.
@@ -94,6 +99,16 @@ struct State<'s, 'l, 'de> {
     keys: &'s mut Vec<Cow<'de, str>>,
     maps: Maps,
     unsorted: &'s mut bool,
+    /// Whether any error passed through the pass, even one a type then swallowed.
+    failed: &'s Cell<bool>,
+}
+
+/// `result`, its error noted in `failed`.
+fn noted<T, E>(failed: &Cell<bool>, result: Result<T, E>) -> Result<T, E> {
+    if result.is_err() {
+        failed.set(true);
+    }
+    result
 }
 
 /// Any failure: the `Value` path will say what it is.
@@ -140,7 +155,8 @@ use serde::Deserialize as _;
 macro_rules! forward {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.de.$method(visitor)
+            let failed = self.state.failed;
+            noted(failed, self.de.$method(visitor))
         }
     )*};
 }
@@ -149,7 +165,9 @@ macro_rules! forward {
 macro_rules! buffer {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            self.buffered()?.$method($($arg,)* visitor).map_err(de::Error::custom)
+            let failed = self.state.failed;
+            let value = noted(failed, self.buffered())?;
+            noted(failed, value.$method($($arg,)* visitor).map_err(de::Error::custom))
         }
     )*};
 }
@@ -159,8 +177,9 @@ macro_rules! buffer {
 macro_rules! intercept {
     ($($method:ident($($arg:ident: $ty:ty),*) => $objects:ident;)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            let failed = self.state.failed;
             let (de, intercept) = self.intercept(visitor, Objects::$objects);
-            de.$method($($arg,)* intercept)
+            noted(failed, de.$method($($arg,)* intercept))
         }
     )*};
 }
@@ -197,7 +216,8 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        self.de.deserialize_unit_struct(name, visitor)
+        let failed = self.state.failed;
+        noted(failed, self.de.deserialize_unit_struct(name, visitor))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -205,15 +225,19 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, D::Error> {
+        let failed = self.state.failed;
         // serde_json's own newtypes (`RawValue`) read the body their own way.
         if name.starts_with("$serde_json") {
-            return self
-                .buffered()?
-                .deserialize_newtype_struct(name, visitor)
-                .map_err(de::Error::custom);
+            let value = noted(failed, self.buffered())?;
+            return noted(
+                failed,
+                value
+                    .deserialize_newtype_struct(name, visitor)
+                    .map_err(de::Error::custom),
+            );
         }
         let (de, intercept) = self.intercept(visitor, Objects::Map);
-        de.deserialize_newtype_struct(name, intercept)
+        noted(failed, de.deserialize_newtype_struct(name, intercept))
     }
 }
 
@@ -384,13 +408,14 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Items<'_, '_, '_, 'de, A> {
     where
         T: DeserializeSeed<'de>,
     {
+        let failed = self.state.failed;
         let below = Below {
             seed,
             state: self.state,
             depth: self.depth,
             path_len: None,
         };
-        self.access.next_element_seed(below)
+        noted(failed, self.access.next_element_seed(below))
     }
 }
 
@@ -433,6 +458,26 @@ impl<'de, A: MapAccess<'de>> Members<'_, '_, '_, 'de, A> {
         true
     }
 
+    /// The next key, checked, handed to `seed` (`None` at the end of the object).
+    fn key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        let Some(key) = self.access.next_key_seed(KeySeed)? else {
+            self.state.keys.truncate(self.start);
+            // A wrapper's key passes only as the object's one key.
+            if self.wrapper && self.count != 1 {
+                return Err(refused());
+            }
+            return Ok(None);
+        };
+        self.key(&key)?;
+        match key {
+            Cow::Borrowed(key) => {
+                seed.deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(key))
+            }
+            Cow::Owned(key) => seed.deserialize(key.into_deserializer()),
+        }
+        .map(Some)
+    }
+
     fn key(&mut self, key: &Cow<'de, str>) -> Result<(), A::Error> {
         self.count += 1;
         if is_wrapper_key(key, self.state.gate.wrappers()) {
@@ -472,31 +517,19 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, '_, '_, 'de, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        let Some(key) = self.access.next_key_seed(KeySeed)? else {
-            self.state.keys.truncate(self.start);
-            // A wrapper's key passes only as the object's one key.
-            if self.wrapper && self.count != 1 {
-                return Err(refused());
-            }
-            return Ok(None);
-        };
-        self.key(&key)?;
-        match key {
-            Cow::Borrowed(key) => {
-                seed.deserialize(de::value::BorrowedStrDeserializer::<A::Error>::new(key))
-            }
-            Cow::Owned(key) => seed.deserialize(key.into_deserializer()),
-        }
-        .map(Some)
+        let failed = self.state.failed;
+        noted(failed, self.key_seed(seed))
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, A::Error> {
-        self.access.next_value_seed(Below {
+        let failed = self.state.failed;
+        let below = Below {
             seed,
             state: self.state,
             depth: self.depth + 1,
             path_len: self.child_len,
-        })
+        };
+        noted(failed, self.access.next_value_seed(below))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -594,7 +627,7 @@ mod tests {
         assert_eq!(one.map(|h| h.v.0), Some(1));
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, Default)]
     #[allow(dead_code)]
     struct Dated {
         #[serde(rename = "$date")]
@@ -620,6 +653,33 @@ mod tests {
             "Some(HasDate { w: Dated { date: 1, x: 0 } })"
         );
         assert_eq!(reference, "Ok(HasDate { w: Dated { date: 1, x: 0 } })");
+    }
+
+    /// A `deserialize_with` that swallows errors (as `serde_with::DefaultOnError` does).
+    fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+        de: D,
+    ) -> Result<T, D::Error> {
+        Ok(T::deserialize(de).unwrap_or_default())
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Lenient {
+        #[serde(default, deserialize_with = "or_default")]
+        w: Dated,
+        n: i64,
+    }
+
+    #[test]
+    fn an_error_a_type_swallows_still_leaves_the_body_to_the_value_path() {
+        // The gate refuses the wrapper key beside another key before any type reads it;
+        // the one pass meets it inside `w`, whose reader falls back to a default.
+        let (one, reference) = both::<Lenient>(r#"{"w": {"$date": 1, "x": 2}, "n": 1}"#);
+        assert!(one.is_none());
+        assert!(reference.contains("ForbiddenKey"), "{reference}");
+        let (one, reference) = both::<Lenient>(r#"{"w": {"$date": "x"}, "n": 1}"#);
+        assert!(one.is_none());
+        assert_eq!(reference, "Ok(Lenient { w: Dated { date: 0, x: 0 }, n: 1 })");
     }
 
     /// A map that keeps its keys in the order it is given them.
