@@ -679,7 +679,10 @@ mod tests {
         assert!(reference.contains("ForbiddenKey"), "{reference}");
         let (one, reference) = both::<Lenient>(r#"{"w": {"$date": "x"}, "n": 1}"#);
         assert!(one.is_none());
-        assert_eq!(reference, "Ok(Lenient { w: Dated { date: 0, x: 0 }, n: 1 })");
+        assert_eq!(
+            reference,
+            "Ok(Lenient { w: Dated { date: 0, x: 0 }, n: 1 })"
+        );
     }
 
     /// A map that keeps its keys in the order it is given them.
