@@ -10,6 +10,7 @@
 use bson::{Bson, Document, doc};
 use conjungo::{Merge, Options, patch};
 use conjungo_suite::catalog::{ServicePatch, svc};
+use conjungo_suite::rng::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -45,29 +46,13 @@ struct Geo {
     lon: f64,
 }
 
-/// A small deterministic generator (xorshift), so that the cases are the same every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 fn value(rng: &mut Rng, depth: usize) -> Value {
-    match rng.next() % if depth > 2 { 5 } else { 7 } {
+    match rng.next_u64() % if depth > 2 { 5 } else { 7 } {
         0 => Value::Null,
-        1 => json!(rng.next() % 100),
-        2 => json!((rng.next() % 100) as f64 / 4.0),
+        1 => json!(rng.next_u64() % 100),
+        2 => json!((rng.next_u64() % 100) as f64 / 4.0),
         3 => json!(rng.pick(&["a", "b", "c"])),
-        4 => json!([rng.next() % 5, "x"]),
+        4 => json!([rng.next_u64() % 5, "x"]),
         _ => object(rng, depth + 1),
     }
 }
@@ -77,7 +62,7 @@ fn object(rng: &mut Rng, depth: usize) -> Value {
     // in stored documents (tests/integration/hostile.rs covers them with the repo's applier).
     let keys = ["a", "b", "n", "7", "", "x"];
     let mut map = serde_json::Map::new();
-    for _ in 0..rng.next() % 4 {
+    for _ in 0..rng.next_u64() % 4 {
         map.insert(rng.pick(&keys).to_owned(), value(rng, depth));
     }
     Value::Object(map)
@@ -127,9 +112,10 @@ fn keyed_cases(rng: &mut Rng) -> usize {
     let mut count = 0;
     for _ in 0..200 {
         let mut members = serde_json::Map::new();
-        for _ in 0..rng.next() % 3 {
+        for _ in 0..rng.next_u64() % 3 {
             let key = rng.pick(&["home", "work", "old", "new"]);
-            let mut patch = item_patches[(rng.next() % item_patches.len() as u64) as usize].clone();
+            let mut patch =
+                item_patches[(rng.next_u64() % item_patches.len() as u64) as usize].clone();
             if key == "new"
                 && let Some(m) = patch.as_object_mut()
             {
@@ -139,7 +125,7 @@ fn keyed_cases(rng: &mut Rng) -> usize {
             members.insert(key.to_owned(), patch);
         }
         let mut body = json!({"addresses": members});
-        match rng.next() % 3 {
+        match rng.next_u64() % 3 {
             0 => body["roles"] = json!([rng.pick(&["a", "c", "d"])]),
             1 => body["roles"] = json!({"remove": [rng.pick(&["a", "b", "z"])]}),
             _ => {}
@@ -182,9 +168,9 @@ fn main() {
     let base = svc(1);
     let before = bson::serialize_to_document(&base).unwrap();
     for i in 0..200 {
-        let labels: serde_json::Map<String, Value> = (0..rng.next() % 4)
+        let labels: serde_json::Map<String, Value> = (0..rng.next_u64() % 4)
             .map(|_| {
-                let v = if rng.next().is_multiple_of(3) {
+                let v = if rng.next_u64().is_multiple_of(3) {
                     Value::Null
                 } else {
                     json!("v")
@@ -193,8 +179,8 @@ fn main() {
             })
             .collect();
         let body = json!({
-            "tier": rng.next() % 10, "labels": labels, "tags": [format!("t{i}")],
-            "deploy": {"replicas": rng.next() % 5, "env": {"E1": null, "E9": "x"}},
+            "tier": rng.next_u64() % 10, "labels": labels, "tags": [format!("t{i}")],
+            "deploy": {"replicas": rng.next_u64() % 5, "env": {"E1": null, "E9": "x"}},
         });
         let mut service = base.clone();
         let p: ServicePatch = patch::parse(&serde_json::to_vec(&body).unwrap()).unwrap();

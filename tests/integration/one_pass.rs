@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use conjungo::__private::{parse_one_pass, parse_through_value};
 use conjungo::Merge;
 use conjungo::patch::{self, Limits};
+use conjungo_suite::rng::Rng;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -85,22 +86,6 @@ enum Kind {
 enum Shape {
     Circle { r: f64 },
     Square { side: f64 },
-}
-
-/// A small random number source for the writer (proptest gives the seed).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// `value` as JSON text with objects' keys in key order or any order, some keys escaped, some

@@ -153,10 +153,10 @@ use serde::Deserialize as _;
 /// Scalars go straight to serde_json: for these it calls no visitor method that could see
 /// a key (an object or array there is an error).
 macro_rules! forward {
-    ($($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
             let failed = self.state.failed;
-            noted(failed, self.de.$method(visitor))
+            noted(failed, self.de.$method($($arg,)* visitor))
         }
     )*};
 }
@@ -188,10 +188,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
     type Error = D::Error;
 
     forward! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
-        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
-        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char deserialize_str
-        deserialize_string deserialize_unit deserialize_identifier
+        deserialize_bool(); deserialize_i8(); deserialize_i16(); deserialize_i32();
+        deserialize_i64(); deserialize_i128(); deserialize_u8(); deserialize_u16();
+        deserialize_u32(); deserialize_u64(); deserialize_u128(); deserialize_f32();
+        deserialize_f64(); deserialize_char(); deserialize_str(); deserialize_string();
+        deserialize_unit(); deserialize_identifier();
+        deserialize_unit_struct(name: &'static str);
     }
 
     buffer! {
@@ -209,15 +211,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Stream<'_, '_, '_, 'de, D>
         deserialize_tuple(len: usize) => Map;
         deserialize_tuple_struct(name: &'static str, len: usize) => Map;
         deserialize_struct(name: &'static str, fields: &'static [&'static str]) => Struct;
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, D::Error> {
-        let failed = self.state.failed;
-        noted(failed, self.de.deserialize_unit_struct(name, visitor))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
