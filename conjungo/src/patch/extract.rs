@@ -268,11 +268,26 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
         let Ok(found) = crate::bson::to_bson(value) else {
             return;
         };
+        // The value moves into the last change that takes it, the others get copies.
+        let takers = changes
+            .iter()
+            .filter(|c| c.place().0.len() == depth && c.kind != ChangeKind::Removed)
+            .count();
+        let mut found = Some(found);
+        let mut taken = 0;
         for change in changes.iter_mut() {
             if change.place().0.len() == depth {
                 change.prefill = Some(match change.kind {
                     ChangeKind::Removed => Found::Unreached,
-                    _ => Found::Value(found.clone()),
+                    _ => {
+                        taken += 1;
+                        let value = if taken == takers {
+                            found.take()
+                        } else {
+                            found.clone()
+                        };
+                        Found::Value(value.unwrap_or(Bson::Null))
+                    }
                 });
             }
         }

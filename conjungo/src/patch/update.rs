@@ -656,8 +656,8 @@ impl Update {
 }
 
 /// The segments of a path joined with `.`, as an update names the place.
-fn dotted<'k>(path: impl Iterator<Item = &'k str>) -> String {
-    let mut out = String::new();
+fn dotted<'k>(path: impl Iterator<Item = &'k str> + Clone) -> String {
+    let mut out = String::with_capacity(path.clone().map(|s| s.len() + 1).sum());
     for (i, segment) in path.enumerate() {
         if i > 0 {
             out.push('.');
