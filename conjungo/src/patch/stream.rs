@@ -26,6 +26,7 @@ use std::cell::Cell;
 use std::collections::HashSet;
 use std::fmt;
 
+use serde::Deserialize as _;
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess,
     Visitor,
@@ -126,6 +127,7 @@ struct Stream<'a, 's, 'l, 'de, D> {
 }
 
 impl<'a, 's, 'l, 'de, D: Deserializer<'de>> Stream<'a, 's, 'l, 'de, D> {
+    /// serde_json's deserializer, and `visitor` behind an [`Intercept`] of this place.
     fn intercept<V>(self, visitor: V, objects: Objects) -> (D, Intercept<'a, 's, 'l, 'de, V>) {
         let intercept = Intercept {
             visitor,
@@ -147,8 +149,6 @@ impl<'a, 's, 'l, 'de, D: Deserializer<'de>> Stream<'a, 's, 'l, 'de, D> {
         Ok(value)
     }
 }
-
-use serde::Deserialize as _;
 
 /// Scalars go straight to serde_json: for these it calls no visitor method that could see
 /// a key (an object or array there is an error).
@@ -172,8 +172,8 @@ macro_rules! buffer {
     )*};
 }
 
-/// Values read by serde_json with [`Intercept`] in front of the visitor: objects `Streamed`
-/// (member by member) or `Buffered`, arrays item by item.
+/// Values read by serde_json with [`Intercept`] in front of the visitor: objects as a
+/// struct or as a map (see [`Objects`]), arrays item by item.
 macro_rules! intercept {
     ($($method:ident($($arg:ident: $ty:ty),*) => $objects:ident;)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
@@ -415,7 +415,8 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for Items<'_, '_, '_, 'de, A> {
 /// Above this many keys an object's keys are found by hash, not by scanning.
 const SCANNED_KEYS: usize = 16;
 
-/// The members of an object read as a struct.
+/// The members of an object read one by one: as a struct's (in any order, no key twice)
+/// or as a map's (each key greater than the one before).
 struct Members<'a, 's, 'l, 'de, A> {
     access: A,
     state: &'a mut State<'s, 'l, 'de>,
