@@ -1,7 +1,8 @@
 //! Typed PATCH on a realistic domain model: chrono dates stored as BSON dates through bson's
 //! serde helper, a uuid stored as BSON binary, `u64`, `rust_decimal::Decimal`,
 //! `bson::DateTime`, a nested optional struct, a map of structs, a keyed list, serde
-//! renames and defaults, a fieldless enum and a newtype. Every update is replayed with the
+//! renames and defaults, a fieldless enum and a newtype (every body read in one pass from its
+//! bytes exactly as through a `Value`). Every update is replayed with the
 //! independent MongoDB applier of `src/mongo.rs` (no server) and compared with what
 //! `bson::serialize_to_document` stores for the merged value.
 
@@ -123,6 +124,16 @@ fn stored(user: &User) -> Document {
 fn run(target: &mut User, body: &Value, options: &Options) -> Result<Applied, Error> {
     let before = target.clone();
     let bytes = serde_json::to_vec(body).unwrap();
+    // The one pass over the bytes reads what the `Value` path reads, and reads every body
+    // the `Value` path accepts (serialized from a `Value`: keys sorted, none repeated).
+    let limits = patch::Limits::default();
+    let reference = conjungo::__private::parse_through_value::<UserPatch>(&bytes, &limits);
+    let one_pass = conjungo::__private::parse_one_pass::<UserPatch>(&bytes, &limits);
+    assert_eq!(
+        format!("{one_pass:?}"),
+        format!("{:?}", reference.as_ref().ok()),
+        "body {body}"
+    );
     let result = patch::parse::<UserPatch>(&bytes).and_then(|p| patch::apply(target, p, options));
     match &result {
         Ok(applied) => {
