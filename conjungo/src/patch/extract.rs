@@ -220,23 +220,21 @@ pub(crate) fn resolve(mut ops: Vec<(&[String], Op)>) -> Vec<(&[String], Op)> {
     if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
         ops.sort_by(|a, b| a.0.cmp(b.0));
     }
-    let mut kept: Vec<(&[String], Op)> = Vec::with_capacity(ops.len());
-    for (path, op) in ops {
-        if let Some((last, last_op)) = kept.last_mut() {
-            if *last == path {
-                if *last_op != op {
-                    *last_op = Op::Set;
-                }
-                continue;
-            }
-            if last.len() < path.len() && path[..last.len()] == **last {
+    // Each path is folded into the last one kept, when that one is equal or an ancestor.
+    ops.dedup_by(|(path, op), (last, last_op)| {
+        if *last == *path {
+            if *last_op != *op {
                 *last_op = Op::Set;
-                continue;
             }
+            return true;
         }
-        kept.push((path, op));
-    }
-    kept
+        if last.len() < path.len() && path[..last.len()] == **last {
+            *last_op = Op::Set;
+            return true;
+        }
+        false
+    });
+    ops
 }
 
 /// Fill in the values of changes recorded below `depth` inside `value` (a typed value at

@@ -480,8 +480,12 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         let unset = gone.into_iter().map(|k| ([k], ChangeKind::Removed));
         root = set.chain(unset).filter(|([k], _)| k != "_id").collect();
     }
-    // The values read on the spot, taken before the tree borrows the changes' paths.
-    let prefilled: Vec<Option<Found>> = raw.iter_mut().map(|c| c.prefill.take()).collect();
+    // The values read on the spot (a typed merge's), taken before the tree borrows the
+    // changes' paths; a schemaless merge reads nothing on the spot.
+    let prefilled: Vec<Option<Found>> = match merged {
+        Merged::Typed(_) => raw.iter_mut().map(|c| c.prefill.take()).collect(),
+        Merged::Document(_) => Vec::new(),
+    };
     let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len().max(root.len()));
     if root_replaced {
         for (key, kind) in &root {
