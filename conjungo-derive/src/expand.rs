@@ -70,14 +70,25 @@ pub fn seq_type(ty: &Type) -> &Type {
     option_inner(ty).unwrap_or(ty)
 }
 
-/// The two last arguments of the `by_key` helpers: the key of an item, and the hash
-/// function the probe finds for the key type (`None`: the key is not `Hash + Eq`).
+/// The key of an item of a `by_key` list (`|item| &item.key`), and the list's passes
+/// (`__private::ByKey`) with the hash function the probe finds for the key type (`None`:
+/// the key is not `Hash + Eq`).
 pub fn by_key_args(ty: &Type, key: &Member, krate: &Path) -> (TokenStream, TokenStream) {
     let seq = seq_type(ty);
     let item = quote!(<#seq as #krate::strategy::seq::Seq>::Item);
     let key_fn = quote!(|__item: &#item| &__item.#key);
     let hash = quote!((&#krate::__private::key_probe(#key_fn)).__conjungo_hash());
-    (key_fn, hash)
+    (
+        key_fn.clone(),
+        quote!(#krate::__private::ByKey::new(#key_fn, #hash)),
+    )
+}
+
+/// A call of the method `method` of a `by_key` list's passes (`by`), its name spanned on
+/// the attribute so that a type error lands there.
+pub fn by_key_call(by: &TokenStream, method: &str, span: Span, args: TokenStream) -> TokenStream {
+    let method = Ident::new(method, span);
+    quote!(#by.#method(#args))
 }
 
 /// The `#[merge(union)]` function of a field: hashed when the items are `Hash + Eq`.
@@ -187,13 +198,13 @@ impl Gen<'_> {
         let call = match field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
             None => quote!(__cx.merge(#t, #s)),
             Some((StrategyKind::ByKey(key), span)) => {
-                let f = if option_inner(field.ty).is_some() {
-                    respan(quote!(#krate::__private::by_key_check_option), span)
+                let method = if option_inner(field.ty).is_some() {
+                    "check_option"
                 } else {
-                    respan(quote!(#krate::__private::by_key_check), span)
+                    "check"
                 };
-                let (key_fn, hash) = by_key_args(field.ty, key, krate);
-                quote!(#f(#t, #s, __cx, #key_fn, #hash))
+                let (_, by) = by_key_args(field.ty, key, krate);
+                by_key_call(&by, method, span, quote!(#t, #s, __cx))
             }
             Some((StrategyKind::With(path), span)) => {
                 let closure = with_closure(field.ty, path, span, krate);
@@ -250,14 +261,13 @@ impl Gen<'_> {
                 }
                 (_, Some(f)) => quote_spanned!(strategy.span=> #f(#t, #s, __cx.options())),
                 (StrategyKind::ByKey(key), None) => {
-                    let span = strategy.span;
-                    let f = if through_option {
-                        respan(quote!(#krate::__private::by_key_apply_option), span)
+                    let method = if through_option {
+                        "apply_option"
                     } else {
-                        respan(quote!(#krate::__private::by_key_apply), span)
+                        "apply"
                     };
-                    let (key_fn, hash) = by_key_args(field.ty, key, krate);
-                    quote!(#f(#t, #s, __cx, #key_fn, #hash))
+                    let (_, by) = by_key_args(field.ty, key, krate);
+                    by_key_call(&by, method, strategy.span, quote!(#t, #s, __cx))
                 }
                 (StrategyKind::With(path), None) => {
                     let closure = with_closure(field.ty, path, strategy.span, krate);

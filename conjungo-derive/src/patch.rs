@@ -7,7 +7,9 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{by_key_args, hidden_const, recursive, respan, strategy_fn, with_closure};
+use crate::expand::{
+    by_key_args, by_key_call, hidden_const, recursive, respan, strategy_fn, with_closure,
+};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -505,13 +507,13 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             })
         }
         Some((StrategyKind::ByKey(key), span)) => {
-            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
-            let check = if f.is_option {
-                respan(quote!(#krate::patch::keyed_check_option), span)
+            let (_, by) = by_key_args(f.field.ty, key, krate);
+            let method = if f.is_option {
+                "patch_check_option"
             } else {
-                respan(quote!(#krate::patch::keyed_check), span)
+                "patch_check"
             };
-            quote!(#check(&self.#member, __v, __cx, #key_fn, #hash))
+            by_key_call(&by, method, span, quote!(&self.#member, __v, __cx))
         }
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
     };
@@ -589,14 +591,19 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             quote!(#apply(&mut self.#member, __v, __cx, #hash))
         }
         (Some((StrategyKind::ByKey(key), span)), _) => {
-            let (key_fn, hash) = by_key_args(f.field.ty, key, krate);
+            let (_, by) = by_key_args(f.field.ty, key, krate);
             let key_name = member_name(key);
-            let apply = if f.is_option {
-                respan(quote!(#krate::patch::keyed_apply_option), span)
+            let method = if f.is_option {
+                "patch_apply_option"
             } else {
-                respan(quote!(#krate::patch::keyed_apply), span)
+                "patch_apply"
             };
-            quote!(#apply(&mut self.#member, __v, __cx, #key_fn, #hash, #key_name))
+            by_key_call(
+                &by,
+                method,
+                span,
+                quote!(&mut self.#member, __v, __cx, #key_name),
+            )
         }
         (Some((StrategyKind::With(path), span)), _) => {
             let closure = with_closure(f.field.ty, path, span, krate);

@@ -67,15 +67,15 @@ pub fn immutable_check_option<T: PartialEq>(
 /// Run a strategy through an `Option`: absent source keeps, absent target takes, two
 /// values go to `f`.
 #[inline]
-pub fn through_option<T>(
+pub fn through_option<T, C>(
     target: &mut Option<T>,
     source: Option<T>,
-    options: &Options,
-    f: impl FnOnce(&mut T, T, &Options) -> Result<(), Error>,
+    cx: C,
+    f: impl FnOnce(&mut T, T, C) -> Result<(), Error>,
 ) -> Result<(), Error> {
     match (target, source) {
         (_, None) => Ok(()),
-        (Some(target), Some(source)) => f(target, source, options),
+        (Some(target), Some(source)) => f(target, source, cx),
         (target @ None, source) => {
             *target = source;
             Ok(())
@@ -141,144 +141,138 @@ where
     }
 }
 
-/// The check pass of `#[merge(by_key = field)]` on an `Option` of a sequence.
-pub fn by_key_check_option<S, K>(
-    target: &Option<S>,
-    source: &Option<S>,
-    cx: &mut Check<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
-where
-    S: Seq,
-    S::Item: Merge,
-    K: PartialEq + ?Sized,
-{
-    match (target, source) {
-        (Some(target), Some(source)) => by_key_check(target, source, cx, key, hash),
-        (None, Some(source)) => no_duplicates(source, &key, hash),
-        _ => Ok(()),
-    }
+/// The items of a `#[merge(by_key = field)]` list and how they are found: the key of an
+/// item, and the hash function the derive's probe found for the key type (`None`: keys
+/// are found by scanning). Its methods are the strategy's passes, on the list or on an
+/// `Option` of it; the patch passes are in `patch::keyed`.
+pub struct ByKey<I, K: ?Sized, F> {
+    pub(crate) key: F,
+    pub(crate) hash: Option<HashFn<K>>,
+    item: PhantomData<fn(&I)>,
 }
 
-/// The apply pass of `#[merge(by_key = field)]` on an `Option` of a sequence.
-pub fn by_key_apply_option<S, K>(
-    target: &mut Option<S>,
-    source: Option<S>,
-    cx: &mut Apply<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
-where
-    S: Seq,
-    S::Item: Merge,
-    K: PartialEq + ?Sized,
-{
-    match (target, source) {
-        (_, None) => Ok(()),
-        (Some(target), Some(source)) => by_key_apply(target, source, cx, key, hash),
-        (target @ None, source) => {
-            *target = source;
-            Ok(())
+impl<I, K: PartialEq + ?Sized, F: Fn(&I) -> &K> ByKey<I, K, F> {
+    /// The key function `key` (`|item| &item.field`) with the probe's `hash`.
+    #[inline]
+    pub fn new(key: F, hash: Option<HashFn<K>>) -> Self {
+        ByKey {
+            key,
+            hash,
+            item: PhantomData,
         }
     }
-}
 
-/// An index of a sequence's items by key.
-pub(crate) fn index_of<S: Seq, K: PartialEq + ?Sized>(
-    seq: &S,
-    key: &impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> KeyIndex<K> {
-    let mut index = KeyIndex::with_capacity(hash, seq.seq_len());
-    for (i, item) in seq.seq_iter().enumerate() {
-        index.insert(key(item), i);
-    }
-    index
-}
-
-/// A key given twice in one source is an error (at the second item): which of the two
-/// items would win is not something a body should leave open.
-fn no_duplicates<S: Seq, K: PartialEq + ?Sized>(
-    source: &S,
-    key: &impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error> {
-    let mut seen = KeyIndex::with_capacity(hash, source.seq_len());
-    for (j, item) in source.seq_iter().enumerate() {
-        if seen
-            .find_or_insert(key(item), j, |i| source.seq_get(i).map(key))
-            .is_some()
-        {
-            return Err(Error::new(ErrorKind::DuplicateKey).at_index(j));
+    /// An index of a sequence's items by key.
+    pub(crate) fn index<S: Seq<Item = I>>(&self, seq: &S) -> KeyIndex<K> {
+        let mut index = KeyIndex::with_capacity(self.hash, seq.seq_len());
+        for (i, item) in seq.seq_iter().enumerate() {
+            index.insert((self.key)(item), i);
         }
+        index
     }
-    Ok(())
-}
 
-/// The check pass of `#[merge(by_key = field)]`: no key twice in the source, and each
-/// source item whose key matches a target item is checked against it. Linear with a hash
-/// (`Hash + Eq` keys), quadratic otherwise.
-pub fn by_key_check<S, K>(
-    target: &S,
-    source: &S,
-    cx: &mut Check<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
-where
-    S: Seq,
-    S::Item: Merge,
-    K: PartialEq + ?Sized,
-{
-    no_duplicates(source, &key, hash)?;
-    let index = index_of(target, &key, hash);
-    for item in source.seq_iter() {
-        if let Some(i) = index.find(key(item), |i| target.seq_get(i).map(&key))
-            && let Some(have) = target.seq_get(i)
-        {
-            cx.merge(have, item).map_err(|e| e.at_index(i))?;
-        }
+    /// The place in `seq` (indexed by `index`) of the item with the key of `item`.
+    fn find<S: Seq<Item = I>>(&self, index: &KeyIndex<K>, seq: &S, item: &I) -> Option<usize> {
+        index.find((self.key)(item), |i| seq.seq_get(i).map(&self.key))
     }
-    Ok(())
-}
 
-/// The apply pass of `#[merge(by_key = field)]`: a source item whose key matches one of
-/// the target's items merges into it, in place; the others are appended in order.
-pub fn by_key_apply<S, K>(
-    target: &mut S,
-    source: S,
-    cx: &mut Apply<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
-where
-    S: Seq,
-    S::Item: Merge,
-    K: PartialEq + ?Sized,
-{
-    let index = index_of(target, &key, hash);
-    // With custom functions, new items are appended after the merges, so that no item
-    // moves (the sequence growing) before its custom result is found by its place.
-    let defer = cx.options().has_custom();
-    let mut later = Vec::new();
-    for item in source.seq_into_iter() {
-        match index.find(key(&item), |i| target.seq_get(i).map(&key)) {
-            Some(i) => {
-                if let Some(have) = target.seq_get_mut(i) {
-                    cx.merge(have, item).map_err(|e| e.at_index(i))?;
-                }
+    /// A key given twice in one source is an error (at the second item): which of the two
+    /// items would win is not something a body should leave open.
+    fn no_duplicates<S: Seq<Item = I>>(&self, source: &S) -> Result<(), Error> {
+        let mut seen = KeyIndex::with_capacity(self.hash, source.seq_len());
+        for (j, item) in source.seq_iter().enumerate() {
+            let key = (self.key)(item);
+            if seen
+                .find_or_insert(key, j, |i| source.seq_get(i).map(&self.key))
+                .is_some()
+            {
+                return Err(Error::new(ErrorKind::DuplicateKey).at_index(j));
             }
-            // A source has no key twice (checked): later items never match a new one,
-            // which need not be indexed.
-            None if defer => later.push(item),
-            None => target.seq_push(item),
+        }
+        Ok(())
+    }
+}
+
+impl<I: Merge, K: PartialEq + ?Sized, F: Fn(&I) -> &K> ByKey<I, K, F> {
+    /// The check pass: no key twice in the source, and each source item whose key matches
+    /// a target item is checked against it. Linear with a hash (`Hash + Eq` keys),
+    /// quadratic otherwise.
+    pub fn check<S: Seq<Item = I>>(
+        &self,
+        target: &S,
+        source: &S,
+        cx: &mut Check<'_>,
+    ) -> Result<(), Error> {
+        self.no_duplicates(source)?;
+        let index = self.index(target);
+        for item in source.seq_iter() {
+            if let Some(i) = self.find(&index, target, item)
+                && let Some(have) = target.seq_get(i)
+            {
+                cx.merge(have, item).map_err(|e| e.at_index(i))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`check`](Self::check) of an `Option` of a sequence.
+    pub fn check_option<S: Seq<Item = I>>(
+        &self,
+        target: &Option<S>,
+        source: &Option<S>,
+        cx: &mut Check<'_>,
+    ) -> Result<(), Error> {
+        match (target, source) {
+            (Some(target), Some(source)) => self.check(target, source, cx),
+            (None, Some(source)) => self.no_duplicates(source),
+            _ => Ok(()),
         }
     }
-    for item in later {
-        target.seq_push(item);
+
+    /// The apply pass: a source item whose key matches one of the target's items merges
+    /// into it, in place; the others are appended in order.
+    pub fn apply<S: Seq<Item = I>>(
+        &self,
+        target: &mut S,
+        source: S,
+        cx: &mut Apply<'_>,
+    ) -> Result<(), Error> {
+        let index = self.index(target);
+        // With custom functions, new items are appended after the merges, so that no item
+        // moves (the sequence growing) before its custom result is found by its place.
+        let defer = cx.options().has_custom();
+        let mut later = Vec::new();
+        for item in source.seq_into_iter() {
+            match self.find(&index, target, &item) {
+                Some(i) => {
+                    if let Some(have) = target.seq_get_mut(i) {
+                        cx.merge(have, item).map_err(|e| e.at_index(i))?;
+                    }
+                }
+                // A source has no key twice (checked): later items never match a new one,
+                // which need not be indexed.
+                None if defer => later.push(item),
+                None => target.seq_push(item),
+            }
+        }
+        for item in later {
+            target.seq_push(item);
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// [`apply`](Self::apply) of an `Option` of a sequence: with none stored, the source
+    /// is taken.
+    pub fn apply_option<S: Seq<Item = I>>(
+        &self,
+        target: &mut Option<S>,
+        source: Option<S>,
+        cx: &mut Apply<'_>,
+    ) -> Result<(), Error> {
+        through_option(target, source, cx, |target, source, cx| {
+            self.apply(target, source, cx)
+        })
+    }
 }
 
 pub use serde;

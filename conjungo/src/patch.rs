@@ -39,9 +39,7 @@ pub use keyed::{KeyedPatch, SetPatch};
 
 mod typed_diff;
 #[doc(hidden)]
-pub use keyed::{
-    keyed_apply, keyed_apply_option, keyed_check, keyed_check_option, set_apply, set_apply_option,
-};
+pub use keyed::{set_apply, set_apply_option};
 pub use typed_diff::diff;
 #[doc(hidden)]
 pub use typed_diff::{

@@ -11,6 +11,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visi
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
+use crate::__private::ByKey;
 use crate::index::{HashFn, KeyIndex};
 use crate::strategy::seq::Seq;
 use crate::{Apply, Check, Error, Merge};
@@ -247,171 +248,157 @@ where
     Ok(out)
 }
 
-/// The check pass of a keyed list's patch: everything that can fail, before any change.
-pub fn keyed_check<S, K>(
-    target: &S,
-    patch: &KeyedPatch<S>,
-    cx: &mut Check<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
+/// The passes of a keyed list's patch (the list's own passes are in `__private`).
+impl<I, K, F> ByKey<I, K, F>
 where
-    S: Seq,
-    S::Item: Merge + Serialize + DeserializeOwned,
+    I: Merge + Serialize + DeserializeOwned,
     K: PartialEq + Serialize + ?Sized,
+    F: Fn(&I) -> &K,
 {
-    match patch {
-        KeyedPatch::Items(source) => crate::__private::by_key_check(target, source, cx, key, hash),
-        #[cfg(feature = "json")]
-        KeyedPatch::ByKey(entries) => steps(target, entries, &key).map(drop),
-    }
-}
-
-/// [`keyed_check`] of an `Option` of a keyed list.
-pub fn keyed_check_option<S, K>(
-    target: &Option<S>,
-    patch: &KeyedPatch<S>,
-    cx: &mut Check<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-) -> Result<(), Error>
-where
-    S: Seq + Default,
-    S::Item: Merge + Serialize + DeserializeOwned,
-    K: PartialEq + Serialize + ?Sized,
-{
-    match target {
-        Some(target) => keyed_check(target, patch, cx, key, hash),
-        None => keyed_check(&S::default(), patch, cx, key, hash),
-    }
-}
-
-/// The apply pass of a keyed list's patch, recording an update that touches only the
-/// items named (see [`KeyedPatch`]). `key_name` is the Rust name of the key field.
-pub fn keyed_apply<S, K>(
-    target: &mut S,
-    patch: KeyedPatch<S>,
-    cx: &mut Apply<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-    key_name: &str,
-) -> Result<(), Error>
-where
-    S: Seq,
-    S::Item: Merge + Serialize + DeserializeOwned,
-    K: PartialEq + Serialize + ?Sized,
-{
-    let mut log = Log::new(cx.is_recording());
-    match patch {
-        KeyedPatch::Items(source) => {
-            let index = crate::__private::index_of(target, &key, hash);
-            let paused = cx.pause_recording();
-            // With custom functions, new items are appended after the merges, so that no
-            // item moves (the sequence growing) before its custom result is found by its
-            // place. A source has no key twice (checked): later items never match a new
-            // one, which need not be indexed.
-            let defer = cx.options().has_custom();
-            let mut later = Vec::new();
-            let mut result = Ok(());
-            for item in source.seq_into_iter() {
-                match index.find(key(&item), |i| target.seq_get(i).map(&key)) {
-                    Some(i) => {
-                        let have = target.seq_get_mut(i).expect("indexed");
-                        let before = log.read(have);
-                        if let Err(e) = cx.merge(have, item) {
-                            result = Err(e.at_index(i));
-                            break;
-                        }
-                        log.updated(i, before, have);
-                    }
-                    None if defer => later.push(item),
-                    None => {
-                        log.inserted();
-                        target.seq_push(item);
-                    }
-                }
-            }
-            cx.resume_recording(paused);
-            result?;
-            for item in later {
-                log.inserted();
-                target.seq_push(item);
-            }
-        }
-        #[cfg(feature = "json")]
-        KeyedPatch::ByKey(entries) => {
-            let steps = steps(target, &entries, &key)?;
-            let mut removed = Vec::new();
-            for step in steps {
-                match step {
-                    Step::Update(i, item) => {
-                        let have = target.seq_get_mut(i).expect("indexed");
-                        let before = log.read(have);
-                        *have = item;
-                        log.updated(i, before, have);
-                    }
-                    Step::Insert(item) => {
-                        log.inserted();
-                        target.seq_push(item);
-                    }
-                    Step::Remove(i) => removed.push(i),
-                }
-            }
-            if !removed.is_empty() {
-                removed.sort_unstable();
-                for &i in &removed {
-                    log.removed(i, target.seq_get(i), &key, key_name);
-                }
-                let mut at = 0;
-                let mut next = removed.iter().peekable();
-                target.seq_retain(|_| {
-                    let gone = next.peek().is_some_and(|&&r| r == at);
-                    if gone {
-                        next.next();
-                    }
-                    at += 1;
-                    !gone
-                });
-            }
-        }
-    }
-    log.record(cx, target, &key, key_name);
-    Ok(())
-}
-
-/// [`keyed_apply`] of an `Option` of a keyed list: with no list stored, the items of the
-/// patch become the list (set whole).
-pub fn keyed_apply_option<S, K>(
-    target: &mut Option<S>,
-    patch: KeyedPatch<S>,
-    cx: &mut Apply<'_>,
-    key: impl Fn(&S::Item) -> &K,
-    hash: Option<HashFn<K>>,
-    key_name: &str,
-) -> Result<(), Error>
-where
-    S: Seq + Default,
-    S::Item: Merge + Serialize + DeserializeOwned,
-    K: PartialEq + Serialize + ?Sized,
-{
-    match target {
-        Some(target) => keyed_apply(target, patch, cx, key, hash, key_name),
-        None => {
-            // Removing items from a list that is not there changes nothing.
+    /// The check pass of a keyed list's patch: everything that can fail, before any
+    /// change.
+    pub fn patch_check<S: Seq<Item = I>>(
+        &self,
+        target: &S,
+        patch: &KeyedPatch<S>,
+        cx: &mut Check<'_>,
+    ) -> Result<(), Error> {
+        match patch {
+            KeyedPatch::Items(source) => self.check(target, source, cx),
             #[cfg(feature = "json")]
-            if let KeyedPatch::ByKey(entries) = &patch
-                && entries.iter().all(|(_, p)| p.is_none())
-            {
-                return Ok(());
+            KeyedPatch::ByKey(entries) => steps(target, entries, &self.key).map(drop),
+        }
+    }
+
+    /// [`patch_check`](Self::patch_check) of an `Option` of a keyed list.
+    pub fn patch_check_option<S: Seq<Item = I> + Default>(
+        &self,
+        target: &Option<S>,
+        patch: &KeyedPatch<S>,
+        cx: &mut Check<'_>,
+    ) -> Result<(), Error> {
+        match target {
+            Some(target) => self.patch_check(target, patch, cx),
+            None => self.patch_check(&S::default(), patch, cx),
+        }
+    }
+
+    /// The apply pass of a keyed list's patch, recording an update that touches only the
+    /// items named (see [`KeyedPatch`]). `key_name` is the Rust name of the key field.
+    pub fn patch_apply<S: Seq<Item = I>>(
+        &self,
+        target: &mut S,
+        patch: KeyedPatch<S>,
+        cx: &mut Apply<'_>,
+        key_name: &str,
+    ) -> Result<(), Error> {
+        let key = &self.key;
+        let mut log = Log::new(cx.is_recording());
+        match patch {
+            KeyedPatch::Items(source) => {
+                let index = self.index(target);
+                let paused = cx.pause_recording();
+                // With custom functions, new items are appended after the merges, so that no
+                // item moves (the sequence growing) before its custom result is found by its
+                // place. A source has no key twice (checked): later items never match a new
+                // one, which need not be indexed.
+                let defer = cx.options().has_custom();
+                let mut later = Vec::new();
+                let mut result = Ok(());
+                for item in source.seq_into_iter() {
+                    match index.find(key(&item), |i| target.seq_get(i).map(key)) {
+                        Some(i) => {
+                            let have = target.seq_get_mut(i).expect("indexed");
+                            let before = log.read(have);
+                            if let Err(e) = cx.merge(have, item) {
+                                result = Err(e.at_index(i));
+                                break;
+                            }
+                            log.updated(i, before, have);
+                        }
+                        None if defer => later.push(item),
+                        None => {
+                            log.inserted();
+                            target.seq_push(item);
+                        }
+                    }
+                }
+                cx.resume_recording(paused);
+                result?;
+                for item in later {
+                    log.inserted();
+                    target.seq_push(item);
+                }
             }
-            let mut list = S::default();
-            let paused = cx.pause_recording();
-            let result = keyed_apply(&mut list, patch, cx, key, hash, key_name);
-            cx.resume_recording(paused);
-            result?;
-            *target = Some(list);
-            cx.record_here(crate::patch::ChangeKind::Replaced);
-            Ok(())
+            #[cfg(feature = "json")]
+            KeyedPatch::ByKey(entries) => {
+                let steps = steps(target, &entries, key)?;
+                let mut removed = Vec::new();
+                for step in steps {
+                    match step {
+                        Step::Update(i, item) => {
+                            let have = target.seq_get_mut(i).expect("indexed");
+                            let before = log.read(have);
+                            *have = item;
+                            log.updated(i, before, have);
+                        }
+                        Step::Insert(item) => {
+                            log.inserted();
+                            target.seq_push(item);
+                        }
+                        Step::Remove(i) => removed.push(i),
+                    }
+                }
+                if !removed.is_empty() {
+                    removed.sort_unstable();
+                    for &i in &removed {
+                        log.removed(i, target.seq_get(i), key, key_name);
+                    }
+                    let mut at = 0;
+                    let mut next = removed.iter().peekable();
+                    target.seq_retain(|_| {
+                        let gone = next.peek().is_some_and(|&&r| r == at);
+                        if gone {
+                            next.next();
+                        }
+                        at += 1;
+                        !gone
+                    });
+                }
+            }
+        }
+        log.record(cx, target, key, key_name);
+        Ok(())
+    }
+
+    /// [`patch_apply`](Self::patch_apply) of an `Option` of a keyed list: with no list
+    /// stored, the items of the patch become the list (set whole).
+    pub fn patch_apply_option<S: Seq<Item = I> + Default>(
+        &self,
+        target: &mut Option<S>,
+        patch: KeyedPatch<S>,
+        cx: &mut Apply<'_>,
+        key_name: &str,
+    ) -> Result<(), Error> {
+        match target {
+            Some(target) => self.patch_apply(target, patch, cx, key_name),
+            None => {
+                // Removing items from a list that is not there changes nothing.
+                #[cfg(feature = "json")]
+                if let KeyedPatch::ByKey(entries) = &patch
+                    && entries.iter().all(|(_, p)| p.is_none())
+                {
+                    return Ok(());
+                }
+                let mut list = S::default();
+                let paused = cx.pause_recording();
+                let result = self.patch_apply(&mut list, patch, cx, key_name);
+                cx.resume_recording(paused);
+                result?;
+                *target = Some(list);
+                cx.record_here(crate::patch::ChangeKind::Replaced);
+                Ok(())
+            }
         }
     }
 }
@@ -758,23 +745,9 @@ impl Log {
     fn inserted(&mut self) {}
 
     #[cfg(feature = "json")]
-    fn removed<T, K: ?Sized>(
-        &mut self,
-        _i: usize,
-        _item: Option<&T>,
-        _key: &impl Fn(&T) -> &K,
-        _key_name: &str,
-    ) {
-    }
+    fn removed<T, F>(&mut self, _i: usize, _item: T, _key: F, _key_name: &str) {}
 
-    fn record<S: Seq, K: ?Sized>(
-        self,
-        _cx: &mut Apply<'_>,
-        _target: &S,
-        _key: &impl Fn(&S::Item) -> &K,
-        _key_name: &str,
-    ) {
-    }
+    fn record<S, F>(self, _cx: &mut Apply<'_>, _target: &S, _key: F, _key_name: &str) {}
 }
 
 #[cfg(feature = "bson")]
