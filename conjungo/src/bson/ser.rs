@@ -230,21 +230,45 @@ impl ser::SerializeMap for Members {
     }
 }
 
-impl ser::SerializeStruct for Members {
-    type Ok = Bson;
-    type Error = Redo;
+/// The impls of serde's traits of named fields (`SerializeStruct`, `…StructVariant`):
+/// what a field does, and what the end gives.
+macro_rules! named_fields {
+    ($(impl [$($generics:tt)*] $trait:ident for $ty:ty {
+        |$this:ident, $key:ident, $value:ident| $field:expr;
+        |$done:ident| $end:expr $(;)?
+    })*) => {$(
+        impl<$($generics)*> ser::$trait for $ty {
+            type Ok = Bson;
+            type Error = Redo;
 
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Redo> {
-        self.doc.insert(key, value.serialize(Fast)?);
-        Ok(())
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut $this,
+                $key: &'static str,
+                $value: &T,
+            ) -> Result<(), Redo> {
+                $field
+            }
+
+            fn end($done) -> Result<Bson, Redo> {
+                $end
+            }
+        }
+    )*};
+}
+
+named_fields! {
+    impl[] SerializeStruct for Members {
+        |self, key, value| {
+            self.doc.insert(key, value.serialize(Fast)?);
+            Ok(())
+        };
+        |self| document(self.doc);
     }
-
-    fn end(self) -> Result<Bson, Redo> {
-        document(self.doc)
+    impl[S: ser::SerializeStructVariant<Ok = Bson, Error = bson::error::Error>]
+        SerializeStructVariant for Forwarded<S>
+    {
+        |self, key, value| redo(self.0.serialize_field(key, value));
+        |self| redo(self.0.end());
     }
 }
 
@@ -259,25 +283,6 @@ impl<S: ser::SerializeTupleVariant<Ok = Bson, Error = bson::error::Error>>
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Redo> {
         redo(self.0.serialize_field(value))
-    }
-
-    fn end(self) -> Result<Bson, Redo> {
-        redo(self.0.end())
-    }
-}
-
-impl<S: ser::SerializeStructVariant<Ok = Bson, Error = bson::error::Error>>
-    ser::SerializeStructVariant for Forwarded<S>
-{
-    type Ok = Bson;
-    type Error = Redo;
-
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Redo> {
-        redo(self.0.serialize_field(key, value))
     }
 
     fn end(self) -> Result<Bson, Redo> {

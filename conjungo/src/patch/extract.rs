@@ -541,17 +541,42 @@ macro_rules! not_container_compound {
     };
 }
 
+/// A serializer that reads documents (maps and structs, also inside `Option`s and
+/// newtypes) and nothing else: everything but `serialize_map` and `serialize_struct`.
+macro_rules! documents_only {
+    ($map:ty, $strukt:ty) => {
+        type Ok = ();
+        type Error = WalkError;
+        type SerializeMap = $map;
+        type SerializeStruct = $strukt;
+
+        not_container_compound!();
+
+        not_container_scalars!();
+
+        transparent!();
+    };
+}
+
+/// `serialize_map` and `serialize_struct`: not wanted either.
+macro_rules! no_documents {
+    () => {
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, WalkError> {
+            Err(WalkError::NotContainer)
+        }
+    };
+}
+
 impl<'n, 'k> Serializer for Walk<'n, 'k> {
-    type Ok = ();
-    type Error = WalkError;
-    type SerializeMap = MapWalk<'n, 'k>;
-    type SerializeStruct = StructWalk<'n, 'k>;
-
-    not_container_compound!();
-
-    not_container_scalars!();
-
-    transparent!();
+    documents_only!(MapWalk<'n, 'k>, StructWalk<'n, 'k>);
 
     fn serialize_map(self, _: Option<usize>) -> Result<MapWalk<'n, 'k>, WalkError> {
         Ok(MapWalk {
@@ -688,17 +713,7 @@ impl<R, F: FnOnce(&str) -> Option<R>> Serializer for KeyWith<F> {
 
     transparent!();
 
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, WalkError> {
-        Err(WalkError::NotContainer)
-    }
+    no_documents!();
 }
 
 /// The top-level keys serde writes for `value` (struct fields it does not skip, map keys),
@@ -720,16 +735,7 @@ struct Keys<'k> {
 }
 
 impl<'k> Serializer for Keys<'k> {
-    type Ok = ();
-    type Error = WalkError;
-    type SerializeMap = KeysMap<'k>;
-    type SerializeStruct = KeysMap<'k>;
-
-    not_container_compound!();
-
-    not_container_scalars!();
-
-    transparent!();
+    documents_only!(KeysMap<'k>, KeysMap<'k>);
 
     fn serialize_map(self, _: Option<usize>) -> Result<KeysMap<'k>, WalkError> {
         Ok(KeysMap { keys: self.keys })
@@ -817,17 +823,7 @@ impl Serializer for PushWalk {
         })
     }
 
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WalkError> {
-        Err(WalkError::NotContainer)
-    }
-
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, WalkError> {
-        Err(WalkError::NotContainer)
-    }
+    no_documents!();
 }
 
 struct PushSeq {

@@ -709,21 +709,6 @@ impl Log {
             None => self.whole = true,
         }
     }
-
-    /// Record the update of the list at the current place.
-    fn record<S: Seq, K: Serialize + ?Sized>(
-        self,
-        cx: &mut Apply<'_>,
-        target: &S,
-        key: &impl Fn(&S::Item) -> &K,
-        key_name: &str,
-    ) where
-        S::Item: Serialize,
-    {
-        if self.recording {
-            record(self, cx, target, key, key_name);
-        }
-    }
 }
 
 /// Without bson nothing is recorded (recording compiles updates): the log keeps nothing.
@@ -751,121 +736,128 @@ impl Log {
 }
 
 #[cfg(feature = "bson")]
-fn record<S: Seq, K: Serialize + ?Sized>(
-    log: Log,
-    cx: &mut Apply<'_>,
-    target: &S,
-    key: &impl Fn(&S::Item) -> &K,
-    key_name: &str,
-) where
-    S::Item: Serialize,
-{
-    use crate::patch::ChangeKind;
-    use crate::patch::extract::{Found, Op};
-    use bson::Bson;
+impl Log {
+    /// Record the update of the list at the current place.
+    fn record<S: Seq, K: Serialize + ?Sized>(
+        self,
+        cx: &mut Apply<'_>,
+        target: &S,
+        key: &impl Fn(&S::Item) -> &K,
+        key_name: &str,
+    ) where
+        S::Item: Serialize,
+    {
+        use crate::patch::ChangeKind;
+        use crate::patch::extract::{Found, Op};
+        use bson::Bson;
 
-    let Log {
-        updated,
-        inserted,
-        removed,
-        whole,
-        ..
-    } = log;
-    // Items whose document did not change are no update.
-    let updated: Vec<_> = updated
-        .into_iter()
-        .filter(|(_, before, after)| !crate::patch::diff::same(before, after))
-        .collect();
-    let families = usize::from(!updated.is_empty())
-        + usize::from(inserted > 0)
-        + usize::from(!removed.is_empty());
-    if families == 0 && !whole {
-        return;
-    }
-    // A `$pull` or an array filter by key reaches every stored item with that key: if the
-    // stored list holds a key twice (written by other means: patches refuse duplicates),
-    // the update would do more than the patch did, so the list is set whole.
-    let shared_keys = || {
-        let mut seen = std::collections::HashMap::new();
-        for item in target.seq_iter() {
-            if let Some(k) = to_bson(key(item)) {
-                *seen.entry(format!("{k:?}")).or_insert(0usize) += 1;
+        let Log {
+            recording,
+            updated,
+            inserted,
+            removed,
+            whole,
+        } = self;
+        if !recording {
+            return;
+        }
+        // Items whose document did not change are no update.
+        let updated: Vec<_> = updated
+            .into_iter()
+            .filter(|(_, before, after)| !crate::patch::diff::same(before, after))
+            .collect();
+        let families = usize::from(!updated.is_empty())
+            + usize::from(inserted > 0)
+            + usize::from(!removed.is_empty());
+        if families == 0 && !whole {
+            return;
+        }
+        // A `$pull` or an array filter by key reaches every stored item with that key: if the
+        // stored list holds a key twice (written by other means: patches refuse duplicates),
+        // the update would do more than the patch did, so the list is set whole.
+        let shared_keys = || {
+            let mut seen = std::collections::HashMap::new();
+            for item in target.seq_iter() {
+                if let Some(k) = to_bson(key(item)) {
+                    *seen.entry(format!("{k:?}")).or_insert(0usize) += 1;
+                }
             }
-        }
-        let count = |k: &Bson| seen.get(&format!("{k:?}")).copied().unwrap_or(0);
-        let updated_twice = updated.iter().any(|(i, _, _)| {
-            target
-                .seq_get(*i)
-                .map(key)
-                .and_then(to_bson)
-                .is_none_or(|k| count(&k) > 1)
-        });
-        let removed_left = removed.iter().any(|(_, k, _)| count(k) > 0);
-        updated_twice || removed_left
-    };
-    if whole || families > 1 || ((!updated.is_empty() || !removed.is_empty()) && shared_keys()) {
-        cx.record_here(ChangeKind::Replaced);
-        return;
-    }
-    if inserted > 0 {
-        // The new items are the last ones (a list with removals is set whole).
-        record_tail(cx, target, inserted, Op::Push(inserted));
-        return;
-    }
-    if !removed.is_empty() {
-        // One condition for all, carried by the first change (one copy).
-        let field = removed[0].2.clone();
-        if removed.iter().any(|(_, _, f)| *f != field) {
+            let count = |k: &Bson| seen.get(&format!("{k:?}")).copied().unwrap_or(0);
+            let updated_twice = updated.iter().any(|(i, _, _)| {
+                target
+                    .seq_get(*i)
+                    .map(key)
+                    .and_then(to_bson)
+                    .is_none_or(|k| count(&k) > 1)
+            });
+            let removed_left = removed.iter().any(|(_, k, _)| count(k) > 0);
+            updated_twice || removed_left
+        };
+        if whole || families > 1 || ((!updated.is_empty() || !removed.is_empty()) && shared_keys())
+        {
             cx.record_here(ChangeKind::Replaced);
             return;
         }
-        let keys: Vec<Bson> = removed.iter().map(|(_, k, _)| k.clone()).collect();
-        record_pull(
-            cx,
-            removed.into_iter().map(|(i, _, _)| i),
-            bson::doc! {field: {"$in": keys}},
-        );
-        return;
-    }
-    // Items changed in place: each its own identifier and filter.
-    let mut planned = Vec::with_capacity(updated.len());
-    for (i, before, after) in &updated {
-        let Some(k) = target.seq_get(*i).map(key).and_then(to_bson) else {
-            cx.record_here(ChangeKind::Replaced);
+        if inserted > 0 {
+            // The new items are the last ones (a list with removals is set whole).
+            record_tail(cx, target, inserted, Op::Push(inserted));
             return;
-        };
-        // The filter finds the item by its key as stored before the patch.
-        let Some(field) = key_field(before, &k, key_name) else {
-            cx.record_here(ChangeKind::Replaced);
-            return;
-        };
-        let mut ops = Vec::new();
-        crate::patch::diff::diff(before, after, &mut Vec::new(), &mut ops);
-        planned.push((*i, field, k, ops));
-    }
-    for (i, field, k, ops) in planned {
-        let id = cx.filter_identifier();
-        let filter = bson::doc! {format!("{id}.{field}"): k};
-        let index = i.to_string();
-        let slot = format!("$[{id}]");
-        for (path, value) in ops {
-            let mut pointer: Vec<&str> = vec![&index];
-            let mut at: Vec<&str> = vec![&slot];
-            pointer.extend(path.iter().map(String::as_str));
-            at.extend(path.iter().map(String::as_str));
-            let (kind, op, found) = match value {
-                Some(v) => (ChangeKind::Replaced, Op::Set, Found::Value(v)),
-                None => (ChangeKind::Removed, Op::Unset, Found::Skipped),
-            };
-            cx.record_placed(
-                &pointer,
-                &at,
-                kind,
-                0,
-                op,
-                Some(found),
-                Some(filter.clone()),
+        }
+        if !removed.is_empty() {
+            // One condition for all, carried by the first change (one copy).
+            let field = removed[0].2.clone();
+            if removed.iter().any(|(_, _, f)| *f != field) {
+                cx.record_here(ChangeKind::Replaced);
+                return;
+            }
+            let keys: Vec<Bson> = removed.iter().map(|(_, k, _)| k.clone()).collect();
+            record_pull(
+                cx,
+                removed.into_iter().map(|(i, _, _)| i),
+                bson::doc! {field: {"$in": keys}},
             );
+            return;
+        }
+        // Items changed in place: each its own identifier and filter.
+        let mut planned = Vec::with_capacity(updated.len());
+        for (i, before, after) in &updated {
+            let Some(k) = target.seq_get(*i).map(key).and_then(to_bson) else {
+                cx.record_here(ChangeKind::Replaced);
+                return;
+            };
+            // The filter finds the item by its key as stored before the patch.
+            let Some(field) = key_field(before, &k, key_name) else {
+                cx.record_here(ChangeKind::Replaced);
+                return;
+            };
+            let mut ops = Vec::new();
+            crate::patch::diff::diff(before, after, &mut Vec::new(), &mut ops);
+            planned.push((*i, field, k, ops));
+        }
+        for (i, field, k, ops) in planned {
+            let id = cx.filter_identifier();
+            let filter = bson::doc! {format!("{id}.{field}"): k};
+            let index = i.to_string();
+            let slot = format!("$[{id}]");
+            for (path, value) in ops {
+                let mut pointer: Vec<&str> = vec![&index];
+                let mut at: Vec<&str> = vec![&slot];
+                pointer.extend(path.iter().map(String::as_str));
+                at.extend(path.iter().map(String::as_str));
+                let (kind, op, found) = match value {
+                    Some(v) => (ChangeKind::Replaced, Op::Set, Found::Value(v)),
+                    None => (ChangeKind::Removed, Op::Unset, Found::Skipped),
+                };
+                cx.record_placed(
+                    &pointer,
+                    &at,
+                    kind,
+                    0,
+                    op,
+                    Some(found),
+                    Some(filter.clone()),
+                );
+            }
         }
     }
 }
