@@ -11,6 +11,10 @@ use crate::patch::ChangeKind;
 #[derive(Default)]
 pub(crate) struct Recorder {
     stack: Vec<String>,
+    /// The first index of `stack` below the top level whose key cannot be a path segment
+    /// of an update (see `patch::extract::cut_of`), kept as keys are entered.
+    #[cfg(feature = "bson")]
+    cut: Option<usize>,
     pub(crate) changes: Vec<RawChange>,
     /// How many array filter identifiers (`k0`, `k1`, …) were handed out.
     #[cfg(feature = "bson")]
@@ -23,6 +27,9 @@ pub(crate) struct Recorder {
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
     pub(crate) segments: Vec<String>,
+    /// `patch::extract::cut_of(&segments)`, known when the change is recorded.
+    #[cfg(feature = "bson")]
+    pub(crate) cut: Option<usize>,
     pub(crate) kind: ChangeKind,
     /// For appends: how many items.
     pub(crate) count: usize,
@@ -44,7 +51,10 @@ impl RawChange {
     pub(crate) fn place(&self) -> (&[String], crate::patch::extract::Op) {
         match &self.placed {
             Some(placed) => (&placed.at, placed.op),
-            None => crate::patch::extract::op_of(&self.segments, self.kind, self.count),
+            None => {
+                debug_assert_eq!(self.cut, crate::patch::extract::cut_of(&self.segments));
+                crate::patch::extract::op_at(&self.segments, self.cut, self.kind, self.count)
+            }
         }
     }
 }
@@ -59,9 +69,13 @@ pub(crate) struct Placed {
 }
 
 impl RawChange {
-    fn new(segments: Vec<String>, kind: ChangeKind) -> Self {
+    /// A change at `segments`, the first `cut` of them addressable below the top level.
+    #[cfg_attr(not(feature = "bson"), allow(unused_variables))]
+    fn new(segments: Vec<String>, cut: Option<usize>, kind: ChangeKind) -> Self {
         RawChange {
             segments,
+            #[cfg(feature = "bson")]
+            cut,
             kind,
             count: 0,
             #[cfg(feature = "bson")]
@@ -122,7 +136,8 @@ impl Apply<'_> {
     pub fn record_here(&mut self, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
             let segments = r.stack.clone();
-            r.changes.push(RawChange::new(segments, kind));
+            let cut = r.cut_below(None);
+            r.changes.push(RawChange::new(segments, cut, kind));
         }
     }
 
@@ -133,7 +148,8 @@ impl Apply<'_> {
             let mut segments = Vec::with_capacity(r.stack.len() + 1);
             segments.extend(r.stack.iter().cloned());
             segments.push(key.to_owned());
-            r.changes.push(RawChange::new(segments, kind));
+            let cut = r.cut_below(Some(key));
+            r.changes.push(RawChange::new(segments, cut, kind));
         }
     }
 
@@ -201,7 +217,8 @@ impl Apply<'_> {
                 v.extend(tail.iter().map(|s| (*s).to_owned()));
                 v
             };
-            let mut change = RawChange::new(below(pointer), kind);
+            // Placed: its update path is `at`, the cut is not asked for.
+            let mut change = RawChange::new(below(pointer), None, kind);
             change.count = count;
             // `None`: another change at the same place carries the value (one copy).
             change.prefill = value;
@@ -246,6 +263,10 @@ impl Apply<'_> {
     #[doc(hidden)]
     pub fn enter(&mut self, key: &str) {
         if let Some(r) = self.rec_mut() {
+            #[cfg(feature = "bson")]
+            {
+                r.cut = r.cut_below(Some(key));
+            }
             r.stack.push(key.to_owned());
         }
     }
@@ -255,6 +276,31 @@ impl Apply<'_> {
     pub fn leave(&mut self) {
         if let Some(r) = self.rec_mut() {
             r.stack.pop();
+            #[cfg(feature = "bson")]
+            if r.cut == Some(r.stack.len()) {
+                r.cut = None;
+            }
         }
+    }
+}
+
+impl Recorder {
+    /// The cut (see [`Recorder::cut`]) of the current place, or of its member `key`.
+    #[cfg(feature = "bson")]
+    fn cut_below(&self, key: Option<&str>) -> Option<usize> {
+        match (self.cut, key) {
+            (Some(cut), _) => Some(cut),
+            (None, Some(key))
+                if !self.stack.is_empty() && !crate::patch::typed::addressable(key) =>
+            {
+                Some(self.stack.len())
+            }
+            _ => None,
+        }
+    }
+
+    #[cfg(not(feature = "bson"))]
+    fn cut_below(&self, _key: Option<&str>) -> Option<usize> {
+        None
     }
 }

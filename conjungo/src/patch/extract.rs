@@ -155,11 +155,7 @@ pub(crate) fn prefill<'v, V: Lookup + 'v>(
 ) -> Result<(), Error> {
     for change in changes {
         let segments = &change.segments;
-        let cut = segments
-            .iter()
-            .skip(1)
-            .position(|s| !super::typed::addressable(s))
-            .map(|i| i + 1);
+        let cut = change.cut;
         let placed = &segments[..cut.unwrap_or(segments.len())];
         if placed.len() <= depth {
             continue;
@@ -191,12 +187,27 @@ pub(crate) fn prefill<'v, V: Lookup + 'v>(
 /// MongoDB would read as an array index or cannot name, or a key with `.`, makes the parent
 /// a whole `$set`).
 pub(crate) fn op_of(segments: &[String], kind: ChangeKind, count: usize) -> (&[String], Op) {
-    let cut = segments
+    op_at(segments, cut_of(segments), kind, count)
+}
+
+/// The index of the first segment below the top level that cannot be a path segment.
+pub(crate) fn cut_of(segments: &[String]) -> Option<usize> {
+    segments
         .iter()
         .skip(1)
-        .position(|s| !super::typed::addressable(s));
+        .position(|s| !super::typed::addressable(s))
+        .map(|i| i + 1)
+}
+
+/// [`op_of`] with the [`cut_of`] the segments known.
+pub(crate) fn op_at(
+    segments: &[String],
+    cut: Option<usize>,
+    kind: ChangeKind,
+    count: usize,
+) -> (&[String], Op) {
     match (cut, kind) {
-        (Some(i), _) => (&segments[..=i], Op::Set),
+        (Some(i), _) => (&segments[..i], Op::Set),
         (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
         (None, ChangeKind::Removed) => (segments, Op::Unset),
         (None, ChangeKind::Appended) => (segments, Op::Push(count)),

@@ -432,13 +432,18 @@ fn unreachable_shape<T>() -> Result<T, Error> {
 /// MongoDB can address by a dotted path (a numeric or empty key below the top level, which
 /// MongoDB would read as an array index or cannot name, makes the parent a whole `$set`).
 fn placed(segments: &[String], kind: ChangeKind, count: usize) -> Result<(&[String], Op), Error> {
+    top_level(segments)?;
+    Ok(extract::op_of(segments, kind, count))
+}
+
+/// A change's place must be below a top-level key an update can set.
+fn top_level(segments: &[String]) -> Result<(), Error> {
     let Some(first) = segments.first() else {
         return Err(unstorable(
             "the whole document would be replaced: an update can only change its fields",
         ));
     };
-    super::typed::top_level_key(first)?;
-    Ok(extract::op_of(segments, kind, count))
+    super::typed::top_level_key(first)
 }
 
 /// The merged value the update's values are read from.
@@ -493,10 +498,10 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         }
     } else {
         for change in &raw {
-            ops.push(match &change.placed {
-                Some(p) => (p.at.as_slice(), p.op),
-                None => placed(&change.segments, change.kind, change.count)?,
-            });
+            if change.placed.is_none() {
+                top_level(&change.segments)?;
+            }
+            ops.push(change.place());
         }
     }
 

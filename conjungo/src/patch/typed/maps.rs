@@ -63,8 +63,7 @@ macro_rules! map {
 
             fn apply_patch(&mut self, patch: Self::Patch, cx: &mut Apply<'_>) -> Result<(), Error> {
                 // Keys MongoDB cannot address below the top level: the whole map is set.
-                let whole = cx.is_recording()
-                    && patch.keys().any(|k| !addressable(&k.to_string()));
+                let mut whole = false;
                 let start = cx.change_count();
                 // With custom functions, built entries go in after the patches of existing
                 // ones, so that no entry moves before its custom result is found by its place.
@@ -72,6 +71,7 @@ macro_rules! map {
                 let mut later = Vec::new();
                 for (key, entry) in patch {
                     let name = key.to_string();
+                    whole |= !addressable(&name);
                     match entry {
                         Patch::Absent => {}
                         Patch::Null => {
@@ -107,7 +107,7 @@ macro_rules! map {
                     }
                 }
                 self.extend(later);
-                if whole && cx.change_count() > start {
+                if whole && cx.is_recording() && cx.change_count() > start {
                     cx.truncate_changes(start);
                     cx.record_here(ChangeKind::Replaced);
                 }
