@@ -9,7 +9,6 @@
 //! would see it: `#[serde(with)]`, `serialize_with`, `rename`, `skip_serializing_if` and
 //! every `Serialize` impl are honoured because they are the ones running.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use bson::{Bson, Document};
@@ -53,7 +52,7 @@ pub(crate) enum Found {
 pub(crate) struct Node<'k> {
     pub(crate) op: Option<Op>,
     /// Keyed by the changes' own segments (borrowed: no copy per node).
-    pub(crate) children: BTreeMap<&'k str, Node<'k>>,
+    pub(crate) children: Children<'k>,
     pub(crate) found: Found,
     /// Filled before the walk (a change inside a dynamic value, read on the spot).
     pub(crate) prefilled: bool,
@@ -61,12 +60,72 @@ pub(crate) struct Node<'k> {
     pub(crate) needs_walk: bool,
 }
 
+/// The children of a [`Node`], in key order: a vector, since the tree is built from
+/// sorted paths (each new child goes last) and holds a few children per node.
+#[derive(Debug, Default)]
+pub(crate) struct Children<'k>(Vec<(&'k str, Node<'k>)>);
+
+impl<'k> Children<'k> {
+    fn search(&self, key: &str) -> Result<usize, usize> {
+        match self.0.last() {
+            // The common cases of a tree built in order: the last child, or a new one.
+            Some((last, _)) if *last == key => Ok(self.0.len() - 1),
+            Some((last, _)) if *last < key => Err(self.0.len()),
+            _ => self.0.binary_search_by(|(k, _)| (*k).cmp(key)),
+        }
+    }
+
+    /// The child `key`, added empty if there is none.
+    fn entry(&mut self, key: &'k str) -> &mut Node<'k> {
+        let i = self.search(key).unwrap_or_else(|i| {
+            self.0.insert(i, (key, Node::default()));
+            i
+        });
+        &mut self.0[i].1
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Node<'k>> {
+        self.search(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node<'k>> {
+        self.search(key).ok().map(|i| &mut self.0[i].1)
+    }
+
+    /// The child's key as the tree holds it (borrowed for as long as the tree's paths).
+    fn key(&self, key: &str) -> Option<&'k str> {
+        self.search(key).ok().map(|i| self.0[i].0)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'k> IntoIterator for Children<'k> {
+    type Item = (&'k str, Node<'k>);
+    type IntoIter = std::vec::IntoIter<(&'k str, Node<'k>)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+#[cfg(test)]
+impl<'k> std::ops::Index<&str> for Children<'k> {
+    type Output = Node<'k>;
+
+    fn index(&self, key: &str) -> &Node<'k> {
+        self.get(key).expect("a child of that key")
+    }
+}
+
 impl<'k> Node<'k> {
     /// Add `op` at `path`.
     pub(crate) fn insert(&mut self, path: &'k [String], op: Op) {
         let mut node = self;
         for segment in path {
-            node = node.children.entry(segment.as_str()).or_default();
+            node = node.children.entry(segment.as_str());
         }
         node.op = Some(op);
     }
@@ -103,7 +162,7 @@ impl<'k> Node<'k> {
             !self.prefilled
         } else {
             let mut any = false;
-            for child in self.children.values_mut() {
+            for (_, child) in &mut self.children.0 {
                 any |= child.settle();
             }
             any
@@ -615,7 +674,7 @@ impl ser::SerializeMap for MapWalk<'_, '_> {
         let children = &self.node.children;
         self.pending = key
             .serialize(KeyWith {
-                f: |k: &str| children.get_key_value(k).map(|(key, _)| *key),
+                f: |k: &str| children.key(k),
             })
             .unwrap_or(None);
         Ok(())
