@@ -192,10 +192,10 @@ impl fmt::Display for Change {
 
 /// A JSON Pointer from object keys (RFC 6901: `~` as `~0`, `/` as `~1`).
 #[cfg(feature = "bson")]
-pub(crate) fn pointer(segments: &[String]) -> String {
-    let mut out = String::with_capacity(segments.iter().map(|s| s.len() + 1).sum());
+pub(crate) fn pointer<S: AsRef<str>>(segments: &[S]) -> String {
+    let mut out = String::with_capacity(segments.iter().map(|s| s.as_ref().len() + 1).sum());
     for segment in segments {
-        crate::error::push_segment(&mut out, segment);
+        crate::error::push_segment(&mut out, segment.as_ref());
     }
     out
 }

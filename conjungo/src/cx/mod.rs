@@ -25,7 +25,7 @@ use crate::{Error, ErrorKind, Merge, Options};
 
 mod record;
 #[cfg_attr(not(feature = "bson"), allow(unused_imports))]
-pub(crate) use record::{RawChange, Recorder};
+pub(crate) use record::{RawChange, Recorder, Segment};
 
 type Slot = Option<Box<dyn Any>>;
 

@@ -7,10 +7,14 @@
 use super::Apply;
 use crate::patch::ChangeKind;
 
+/// One object key of a recorded path. Shared: every change below a key holds the same
+/// string (a change costs its own key, not a copy of its whole path).
+pub(crate) type Segment = std::rc::Rc<str>;
+
 /// What a recording apply pass saw change, for change reports and MongoDB updates.
 #[derive(Default)]
 pub(crate) struct Recorder {
-    stack: Vec<String>,
+    stack: Vec<Segment>,
     /// The first index of `stack` below the top level whose key cannot be a path segment
     /// of an update (see `patch::extract::cut_of`), kept as keys are entered.
     #[cfg(feature = "bson")]
@@ -26,7 +30,7 @@ pub(crate) struct Recorder {
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
-    pub(crate) segments: Vec<String>,
+    pub(crate) segments: Vec<Segment>,
     /// `patch::extract::cut_of(&segments)`, known when the change is recorded.
     #[cfg(feature = "bson")]
     pub(crate) cut: Option<usize>,
@@ -48,7 +52,7 @@ pub(crate) struct RawChange {
 #[cfg(feature = "bson")]
 impl RawChange {
     /// The change's place in the update and the operation there.
-    pub(crate) fn place(&self) -> (&[String], crate::patch::extract::Op) {
+    pub(crate) fn place(&self) -> (&[Segment], crate::patch::extract::Op) {
         match &self.placed {
             Some(placed) => (&placed.at, placed.op),
             None => {
@@ -63,7 +67,7 @@ impl RawChange {
 #[cfg(feature = "bson")]
 #[derive(Debug, Clone)]
 pub(crate) struct Placed {
-    pub(crate) at: Vec<String>,
+    pub(crate) at: Vec<Segment>,
     pub(crate) op: crate::patch::extract::Op,
     pub(crate) array_filter: Option<bson::Document>,
 }
@@ -71,7 +75,7 @@ pub(crate) struct Placed {
 impl RawChange {
     /// A change at `segments`, the first `cut` of them addressable below the top level.
     #[cfg_attr(not(feature = "bson"), allow(unused_variables))]
-    fn new(segments: Vec<String>, cut: Option<usize>, kind: ChangeKind) -> Self {
+    fn new(segments: Vec<Segment>, cut: Option<usize>, kind: ChangeKind) -> Self {
         RawChange {
             segments,
             #[cfg(feature = "bson")]
@@ -147,7 +151,7 @@ impl Apply<'_> {
         if let Some(r) = self.rec_mut() {
             let mut segments = Vec::with_capacity(r.stack.len() + 1);
             segments.extend(r.stack.iter().cloned());
-            segments.push(key.to_owned());
+            segments.push(Segment::from(key));
             let cut = r.cut_below(Some(key));
             r.changes.push(RawChange::new(segments, cut, kind));
         }
@@ -214,7 +218,7 @@ impl Apply<'_> {
             let below = |tail: &[&str]| {
                 let mut v = Vec::with_capacity(r.stack.len() + tail.len());
                 v.extend(r.stack.iter().cloned());
-                v.extend(tail.iter().map(|s| (*s).to_owned()));
+                v.extend(tail.iter().map(|s| Segment::from(*s)));
                 v
             };
             // Placed: its update path is `at`, the cut is not asked for.
@@ -267,7 +271,7 @@ impl Apply<'_> {
             {
                 r.cut = r.cut_below(Some(key));
             }
-            r.stack.push(key.to_owned());
+            r.stack.push(Segment::from(key));
         }
     }
 

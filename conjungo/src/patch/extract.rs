@@ -14,6 +14,7 @@ use std::fmt;
 use bson::{Bson, Document};
 use serde::ser::{self, Impossible, Serialize, Serializer};
 
+use crate::cx::Segment;
 use crate::patch::ChangeKind;
 use crate::{Error, ErrorKind};
 
@@ -122,19 +123,19 @@ impl<'k> std::ops::Index<&str> for Children<'k> {
 
 impl<'k> Node<'k> {
     /// Add `op` at `path`.
-    pub(crate) fn insert(&mut self, path: &'k [String], op: Op) {
+    pub(crate) fn insert(&mut self, path: &'k [Segment], op: Op) {
         let mut node = self;
         for segment in path {
-            node = node.children.entry(segment.as_str());
+            node = node.children.entry(segment);
         }
         node.op = Some(op);
     }
 
     /// Give the operation `op` at `path` (if it is still that one) its prefilled value.
-    pub(crate) fn prefill(&mut self, path: &[String], op: Op, found: Found) {
+    pub(crate) fn prefill(&mut self, path: &[Segment], op: Op, found: Found) {
         let mut node = self;
         for segment in path {
-            match node.children.get_mut(segment.as_str()) {
+            match node.children.get_mut(segment) {
                 Some(child) => node = child,
                 None => return,
             }
@@ -148,10 +149,10 @@ impl<'k> Node<'k> {
     }
 
     /// The node at `path`.
-    pub(crate) fn get(&self, path: &[String]) -> Option<&Node<'k>> {
+    pub(crate) fn get(&self, path: &[Segment]) -> Option<&Node<'k>> {
         let mut node = self;
         for segment in path {
-            node = node.children.get(segment.as_str())?;
+            node = node.children.get(segment)?;
         }
         Some(node)
     }
@@ -245,12 +246,12 @@ pub(crate) fn prefill<'v, V: Lookup + 'v>(
 /// or the nearest parent MongoDB can address by a dotted path (a numeric or empty key, which
 /// MongoDB would read as an array index or cannot name, or a key with `.`, makes the parent
 /// a whole `$set`).
-pub(crate) fn op_of(segments: &[String], kind: ChangeKind, count: usize) -> (&[String], Op) {
+pub(crate) fn op_of(segments: &[Segment], kind: ChangeKind, count: usize) -> (&[Segment], Op) {
     op_at(segments, cut_of(segments), kind, count)
 }
 
 /// The index of the first segment below the top level that cannot be a path segment.
-pub(crate) fn cut_of(segments: &[String]) -> Option<usize> {
+pub(crate) fn cut_of(segments: &[Segment]) -> Option<usize> {
     segments
         .iter()
         .skip(1)
@@ -260,11 +261,11 @@ pub(crate) fn cut_of(segments: &[String]) -> Option<usize> {
 
 /// [`op_of`] with the [`cut_of`] the segments known.
 pub(crate) fn op_at(
-    segments: &[String],
+    segments: &[Segment],
     cut: Option<usize>,
     kind: ChangeKind,
     count: usize,
-) -> (&[String], Op) {
+) -> (&[Segment], Op) {
     match (cut, kind) {
         (Some(i), _) => (&segments[..i], Op::Set),
         (None, ChangeKind::Added | ChangeKind::Replaced) => (segments, Op::Set),
@@ -276,7 +277,7 @@ pub(crate) fn op_at(
 /// The tree of operations, with no two on overlapping paths: sorted, a path's descendants
 /// follow it and become part of a whole-value `$set` of the ancestor; equal paths keep one
 /// operation (two different ones at one place become a `$set` of what is there at the end).
-pub(crate) fn tree<'k>(ops: Vec<(&'k [String], Op)>) -> Node<'k> {
+pub(crate) fn tree<'k>(ops: Vec<(&'k [Segment], Op)>) -> Node<'k> {
     let mut root = Node::default();
     for (path, op) in resolve(ops) {
         root.insert(path, op);
@@ -285,7 +286,7 @@ pub(crate) fn tree<'k>(ops: Vec<(&'k [String], Op)>) -> Node<'k> {
 }
 
 /// The operations of [`tree`] as a sorted list, with no two on overlapping paths.
-pub(crate) fn resolve(mut ops: Vec<(&[String], Op)>) -> Vec<(&[String], Op)> {
+pub(crate) fn resolve(mut ops: Vec<(&[Segment], Op)>) -> Vec<(&[Segment], Op)> {
     // Recorded in document order, the paths are often sorted already: then this is linear.
     if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
         ops.sort_by(|a, b| a.0.cmp(b.0));
@@ -413,7 +414,7 @@ pub(crate) fn from_serialize<T: Serialize + ?Sized>(
 
 /// What a merged document holds at `path` for the operation `op` there, and the place it
 /// is written at: `path`, or a shorter prefix whose value is not a document (taken whole).
-pub(crate) fn lookup<'p>(doc: &Document, path: &'p [String], op: Op) -> (&'p [String], Found) {
+pub(crate) fn lookup<'p>(doc: &Document, path: &'p [Segment], op: Op) -> (&'p [Segment], Found) {
     let mut current = doc;
     for (i, segment) in path.iter().enumerate() {
         let Some(value) = current.get(segment) else {
@@ -976,16 +977,16 @@ mod tests {
         }
     }
 
-    fn path(s: &str) -> Vec<String> {
-        s.split('.').map(str::to_owned).collect()
+    fn path(s: &str) -> Vec<Segment> {
+        s.split('.').map(Segment::from).collect()
     }
 
     /// The paths of a test, kept alive for the tree that borrows them.
-    fn paths(list: &[(&str, Op)]) -> Vec<(Vec<String>, Op)> {
+    fn paths(list: &[(&str, Op)]) -> Vec<(Vec<Segment>, Op)> {
         list.iter().map(|(p, op)| (path(p), *op)).collect()
     }
 
-    fn tree_of(paths: &[(Vec<String>, Op)]) -> Node<'_> {
+    fn tree_of(paths: &[(Vec<Segment>, Op)]) -> Node<'_> {
         tree(paths.iter().map(|(p, op)| (p.as_slice(), *op)).collect())
     }
 
@@ -1057,7 +1058,7 @@ mod tests {
 
     #[test]
     fn numeric_empty_and_dotted_keys_place_the_change_on_the_parent() {
-        let seg = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let seg = |s: &[&str]| s.iter().map(|s| Segment::from(*s)).collect::<Vec<_>>();
         for (segments, placed) in [
             (seg(&["meta", "7", "x"]), seg(&["meta"])),
             (seg(&["meta", "a", ""]), seg(&["meta", "a"])),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::extract::{self, Found, Node, Op, unstorable};
 use super::{Change, ChangeKind, Limits, Patchable, body, pointer, size};
 use crate::Check;
-use crate::cx::RawChange;
+use crate::cx::{RawChange, Segment};
 use crate::{Error, ErrorKind, Options};
 
 /// The result of a PATCH: the MongoDB update that turns the stored document into the
@@ -431,13 +431,13 @@ fn unreachable_shape<T>() -> Result<T, Error> {
 /// Where a recorded change is written in the update: its own path, or the nearest parent
 /// MongoDB can address by a dotted path (a numeric or empty key below the top level, which
 /// MongoDB would read as an array index or cannot name, makes the parent a whole `$set`).
-fn placed(segments: &[String], kind: ChangeKind, count: usize) -> Result<(&[String], Op), Error> {
+fn placed(segments: &[Segment], kind: ChangeKind, count: usize) -> Result<(&[Segment], Op), Error> {
     top_level(segments)?;
     Ok(extract::op_of(segments, kind, count))
 }
 
 /// A change's place must be below a top-level key an update can set.
-fn top_level(segments: &[String]) -> Result<(), Error> {
+fn top_level(segments: &[Segment]) -> Result<(), Error> {
     let Some(first) = segments.first() else {
         return Err(unstorable(
             "the whole document would be replaced: an update can only change its fields",
@@ -467,7 +467,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
     // A custom function that replaced the whole root: every top-level key is set, and the
     // keys that were there before and are gone are unset (`_id` is never written).
     let root_replaced = raw.iter().any(|c| c.segments.is_empty());
-    let mut root: Vec<([String; 1], ChangeKind)> = Vec::new();
+    let mut root: Vec<([Segment; 1], ChangeKind)> = Vec::new();
     if root_replaced {
         let before = before_keys.ok_or_else(|| {
             unstorable("the whole document was replaced, and its keys before are unknown")
@@ -481,9 +481,13 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             .into_iter()
             .filter(|k| !kept.contains(k.as_str()))
             .collect();
-        let set = after.into_iter().map(|k| ([k], ChangeKind::Replaced));
-        let unset = gone.into_iter().map(|k| ([k], ChangeKind::Removed));
-        root = set.chain(unset).filter(|([k], _)| k != "_id").collect();
+        let set = after.into_iter().map(|k| (k, ChangeKind::Replaced));
+        let unset = gone.into_iter().map(|k| (k, ChangeKind::Removed));
+        root = set
+            .chain(unset)
+            .filter(|(k, _)| k != "_id")
+            .map(|(k, kind)| ([Segment::from(k)], kind))
+            .collect();
     }
     // The values read on the spot (a typed merge's), taken before the tree borrows the
     // changes' paths; a schemaless merge reads nothing on the spot.
@@ -491,7 +495,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         Merged::Typed(_) => raw.iter_mut().map(|c| c.prefill.take()).collect(),
         Merged::Document(_) => Vec::new(),
     };
-    let mut ops: Vec<(&[String], Op)> = Vec::with_capacity(raw.len().max(root.len()));
+    let mut ops: Vec<(&[Segment], Op)> = Vec::with_capacity(raw.len().max(root.len()));
     if root_replaced {
         for (key, kind) in &root {
             ops.push(placed(key, *kind, 0)?);
@@ -510,7 +514,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         // Values are found by lookups along each path: no tree is needed (a schemaless
         // merge reads nothing on the spot, and a lookup finds it anyway).
         Merged::Document(doc) => {
-            let mut covered: Option<&[String]> = None;
+            let mut covered: Option<&[Segment]> = None;
             for (path, op) in extract::resolve(ops) {
                 if covered.is_some_and(|c| path.starts_with(c)) {
                     continue;
@@ -519,7 +523,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
                 if at.len() < path.len() {
                     covered = Some(at);
                 }
-                out.write(at.iter().map(String::as_str), Some(op), found)?;
+                out.write(at.iter().map(|s| &**s), Some(op), found)?;
             }
         }
         Merged::Typed(value) => {
