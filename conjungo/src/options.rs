@@ -224,39 +224,17 @@ impl Options {
         }
     }
 
-    /// Whether source values replace target values that are already there.
-    #[must_use]
-    pub fn overwrite(mut self, overwrite: bool) -> Self {
-        self.overwrite = overwrite;
-        self
-    }
-
-    /// How sequences are merged.
-    #[must_use]
-    pub fn seq(mut self, seq: SeqStrategy) -> Self {
-        self.seq = seq;
-        self
-    }
-
-    /// What a source `null` does to dynamic values.
-    #[must_use]
-    pub fn nulls(mut self, nulls: NullStrategy) -> Self {
-        self.nulls = nulls;
-        self
-    }
-
-    /// What two dynamic values of different kinds do.
-    #[must_use]
-    pub fn mismatch(mut self, mismatch: Mismatch) -> Self {
-        self.mismatch = mismatch;
-        self
-    }
-
-    /// The deepest nesting a dynamic merge may reach (an error beyond it).
-    #[must_use]
-    pub fn max_depth(mut self, max_depth: usize) -> Self {
-        self.max_depth = max_depth;
-        self
+    setters! {
+        /// Whether source values replace target values that are already there.
+        overwrite: bool;
+        /// How sequences are merged.
+        seq: SeqStrategy;
+        /// What a source `null` does to dynamic values.
+        nulls: NullStrategy;
+        /// What two dynamic values of different kinds do.
+        mismatch: Mismatch;
+        /// The deepest nesting a dynamic merge may reach (an error beyond it).
+        max_depth: usize;
     }
 
     fn registry(&mut self) -> &mut Registry {

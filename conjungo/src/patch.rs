@@ -230,25 +230,13 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// Set the largest body accepted, in bytes.
-    #[must_use]
-    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
-        self.max_body_bytes = bytes;
-        self
-    }
-
-    /// Set the deepest nesting accepted.
-    #[must_use]
-    pub fn max_depth(mut self, depth: usize) -> Self {
-        self.max_depth = depth;
-        self
-    }
-
-    /// Set the largest update, in bytes.
-    #[must_use]
-    pub fn max_update_bytes(mut self, bytes: usize) -> Self {
-        self.max_update_bytes = bytes;
-        self
+    setters! {
+        /// Set the largest body accepted, in bytes.
+        max_body_bytes: usize;
+        /// Set the deepest nesting accepted.
+        max_depth: usize;
+        /// Set the largest update, in bytes.
+        max_update_bytes: usize;
     }
 
     /// Add a top-level field that a schemaless patch may not touch.

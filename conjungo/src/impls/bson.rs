@@ -4,7 +4,7 @@
 
 use bson::{Bson, Document};
 
-use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge, identical_items};
+use super::dynamic::{DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items};
 use crate::Kind;
 
 dynamic_merge!(Bson, Document);
@@ -65,33 +65,9 @@ impl Dynamic for Bson {
 }
 
 impl DynObject for Document {
-    type Value = Bson;
-
-    fn get(&self, key: &str) -> Option<&Bson> {
-        Document::get(self, key)
-    }
-
-    fn get_mut(&mut self, key: &str) -> Option<&mut Bson> {
-        Document::get_mut(self, key)
-    }
-
-    fn insert(&mut self, key: String, value: Bson) {
-        Document::insert(self, key, value);
-    }
+    delegate_object!(Document, Bson);
 
     const SHIFTS_ON_REMOVE: bool = true;
-
-    fn len(&self) -> usize {
-        Self::len(self)
-    }
-
-    fn clear(&mut self) {
-        Self::clear(self);
-    }
-
-    fn remove(&mut self, key: &str) -> bool {
-        Document::remove(self, key).is_some()
-    }
 
     /// `Document::remove` keeps the order by shifting the members after the key, so many
     /// removals rebuild the document once instead; nothing is rebuilt when all stay.
@@ -107,24 +83,8 @@ impl DynObject for Document {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = (&str, &Bson)> {
-        Document::iter(self).map(|(k, v)| (k.as_str(), v))
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Bson)> {
-        Document::iter_mut(self).map(|(k, v)| (k.as_str(), v))
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Bson> {
-        Document::iter_mut(self).map(|(_, v)| v)
-    }
-
     /// Documents keep insertion order.
     fn key_ordered() -> bool {
         false
-    }
-
-    fn into_entries(self) -> impl Iterator<Item = (String, Bson)> {
-        self.into_iter()
     }
 }

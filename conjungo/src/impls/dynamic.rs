@@ -33,6 +33,55 @@ pub(crate) enum Parts<V: Dynamic> {
     Other(V),
 }
 
+/// The [`DynObject`] methods an object type has under the same names (`$object::get`, …).
+macro_rules! delegate_object {
+    ($object:ty, $value:ty) => {
+        type Value = $value;
+
+        fn get(&self, key: &str) -> Option<&$value> {
+            <$object>::get(self, key)
+        }
+
+        fn get_mut(&mut self, key: &str) -> Option<&mut $value> {
+            <$object>::get_mut(self, key)
+        }
+
+        fn insert(&mut self, key: String, value: $value) {
+            <$object>::insert(self, key, value);
+        }
+
+        fn len(&self) -> usize {
+            <$object>::len(self)
+        }
+
+        fn clear(&mut self) {
+            <$object>::clear(self);
+        }
+
+        fn remove(&mut self, key: &str) -> bool {
+            <$object>::remove(self, key).is_some()
+        }
+
+        fn iter(&self) -> impl Iterator<Item = (&str, &$value)> {
+            <$object>::iter(self).map(|(k, v)| (k.as_str(), v))
+        }
+
+        fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut $value)> {
+            <$object>::iter_mut(self).map(|(k, v)| (k.as_str(), v))
+        }
+
+        fn values_mut(&mut self) -> impl Iterator<Item = &mut $value> {
+            <$object>::iter_mut(self).map(|(_, v)| v)
+        }
+
+        fn into_entries(self) -> impl Iterator<Item = (String, $value)> {
+            self.into_iter()
+        }
+    };
+}
+
+pub(crate) use delegate_object;
+
 /// An object of a dynamic value type: string keys in some order.
 pub(crate) trait DynObject: Sized + 'static {
     type Value: Dynamic<Object = Self>;

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::dynamic::{DynObject, Dynamic, Parts, dynamic_merge, identical_items};
+use super::dynamic::{DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items};
 use crate::Kind;
 
 dynamic_merge!(Value, Map<String, Value>);
@@ -59,48 +59,12 @@ impl Dynamic for Value {
 }
 
 impl DynObject for Map<String, Value> {
-    type Value = Value;
-
-    fn get(&self, key: &str) -> Option<&Value> {
-        self.get(key)
-    }
-
-    fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.get_mut(key)
-    }
-
-    fn insert(&mut self, key: String, value: Value) {
-        self.insert(key, value);
-    }
+    delegate_object!(Map<String, Value>, Value);
 
     const SHIFTS_ON_REMOVE: bool = false;
 
-    fn len(&self) -> usize {
-        Self::len(self)
-    }
-
-    fn clear(&mut self) {
-        Self::clear(self);
-    }
-
-    fn remove(&mut self, key: &str) -> bool {
-        Map::remove(self, key).is_some()
-    }
-
     fn retain(&mut self, mut keep: impl FnMut(&str, &Value) -> bool) {
         Map::retain(self, |k, v| keep(k, v));
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Value)> {
-        self.iter_mut().map(|(k, v)| (k.as_str(), v))
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
-        self.values_mut()
     }
 
     /// A `BTreeMap`, unless serde_json's `preserve_order` feature is on somewhere in the
@@ -113,9 +77,5 @@ impl DynObject for Map<String, Value> {
             probe.insert("a".to_owned(), Value::Null);
             probe.keys().next().is_some_and(|k| k == "a")
         })
-    }
-
-    fn into_entries(self) -> impl Iterator<Item = (String, Value)> {
-        self.into_iter()
     }
 }

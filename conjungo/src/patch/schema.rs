@@ -41,24 +41,62 @@ use serde_json::{Map, Value, json};
 
 use super::Patch;
 
-/// `Patch<T>` is `T`'s schema or `null` (the value of a map entry: `null` removes it).
-/// A field of a generated patch type has its own schema (see the module docs).
-impl<T: JsonSchema> JsonSchema for Patch<T> {
-    fn schema_name() -> Cow<'static, str> {
-        format!("Patch_of_{}", T::schema_name()).into()
-    }
+/// The schemas of conjungo's patch wrappers of a type `T`: inlined where used, named
+/// after the wrapper and `T`; `schema` builds the schema from `T`'s own (`inner`).
+macro_rules! wrapper_schemas {
+    ($($(#[$doc:meta])* $name:literal $wrapper:ty => |$inner:ident| $schema:expr;)*) => {$(
+        $(#[$doc])*
+        impl<T: JsonSchema> JsonSchema for $wrapper {
+            fn schema_name() -> Cow<'static, str> {
+                format!(concat!($name, "_of_{}"), T::schema_name()).into()
+            }
 
-    fn schema_id() -> Cow<'static, str> {
-        format!("conjungo::Patch<{}>", T::schema_id()).into()
-    }
+            fn schema_id() -> Cow<'static, str> {
+                format!(concat!("conjungo::", $name, "<{}>"), T::schema_id()).into()
+            }
 
-    fn inline_schema() -> bool {
-        true
-    }
+            fn inline_schema() -> bool {
+                true
+            }
 
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        nullable(generator.subschema_for::<T>())
-    }
+            fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+                let $inner = generator.subschema_for::<T>();
+                $schema
+            }
+        }
+    )*};
+}
+
+wrapper_schemas! {
+    /// `Patch<T>` is `T`'s schema or `null` (the value of a map entry: `null` removes it).
+    /// A field of a generated patch type has its own schema (see the module docs).
+    "Patch" Patch<T> => |inner| nullable(inner);
+
+    /// A keyed list's patch: the array of whole items, or an object whose members are item
+    /// merge patches (any object) or `null` (see [`KeyedPatch`](super::KeyedPatch)).
+    "KeyedPatch" super::KeyedPatch<T> => |items| Schema::try_from(json!({"anyOf": [
+        items.to_value(),
+        {
+            "type": "object",
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+        },
+    ]}))
+    .unwrap_or(Schema::from(true));
+
+    /// A set's patch: the array of members to add, or `{"add": [...], "remove": [...]}`
+    /// (see [`SetPatch`](super::SetPatch)).
+    "SetPatch" super::SetPatch<T> => |members| {
+        let members = members.to_value();
+        Schema::try_from(json!({"anyOf": [
+            members.clone(),
+            {
+                "type": "object",
+                "properties": {"add": members.clone(), "remove": members},
+                "additionalProperties": false,
+            },
+        ]}))
+        .unwrap_or(Schema::from(true))
+    };
 }
 
 /// `schema` or `null`.
@@ -100,61 +138,4 @@ pub fn object_schema(properties: Vec<(&'static str, Schema)>) -> Schema {
         "additionalProperties": false,
     }))
     .unwrap_or(Schema::from(true))
-}
-
-/// A keyed list's patch: the array of whole items, or an object whose members are item
-/// merge patches (any object) or `null` (see [`KeyedPatch`](super::KeyedPatch)).
-impl<S: JsonSchema> JsonSchema for super::KeyedPatch<S> {
-    fn schema_name() -> Cow<'static, str> {
-        format!("KeyedPatch_of_{}", S::schema_name()).into()
-    }
-
-    fn schema_id() -> Cow<'static, str> {
-        format!("conjungo::KeyedPatch<{}>", S::schema_id()).into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let items = generator.subschema_for::<S>().to_value();
-        Schema::try_from(json!({"anyOf": [
-            items,
-            {
-                "type": "object",
-                "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "null"}]},
-            },
-        ]}))
-        .unwrap_or(Schema::from(true))
-    }
-}
-
-/// A set's patch: the array of members to add, or `{"add": [...], "remove": [...]}` (see
-/// [`SetPatch`](super::SetPatch)).
-impl<S: JsonSchema> JsonSchema for super::SetPatch<S> {
-    fn schema_name() -> Cow<'static, str> {
-        format!("SetPatch_of_{}", S::schema_name()).into()
-    }
-
-    fn schema_id() -> Cow<'static, str> {
-        format!("conjungo::SetPatch<{}>", S::schema_id()).into()
-    }
-
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let members = generator.subschema_for::<S>().to_value();
-        Schema::try_from(json!({"anyOf": [
-            members.clone(),
-            {
-                "type": "object",
-                "properties": {"add": members.clone(), "remove": members},
-                "additionalProperties": false,
-            },
-        ]}))
-        .unwrap_or(Schema::from(true))
-    }
 }

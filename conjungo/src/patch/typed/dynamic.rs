@@ -141,37 +141,27 @@ trait PrefillRoot {
     -> Result<(), Error>;
 }
 
-#[cfg(feature = "bson")]
-impl PrefillRoot for serde_json::Value {
-    fn prefill_from(
-        &self,
-        changes: &mut [crate::cx::RawChange],
-        depth: usize,
-    ) -> Result<(), Error> {
-        crate::patch::extract::prefill(changes, depth, |k| self.as_object()?.get(k))
-    }
+/// Each dynamic type, and how its member `k` is found (`this` being the value).
+macro_rules! prefill_root {
+    ($($ty:ty => |$this:ident, $k:ident| $member:expr;)*) => {$(
+        #[cfg(feature = "bson")]
+        impl PrefillRoot for $ty {
+            fn prefill_from(
+                &self,
+                changes: &mut [crate::cx::RawChange],
+                depth: usize,
+            ) -> Result<(), Error> {
+                let $this = self;
+                crate::patch::extract::prefill(changes, depth, |$k| $member)
+            }
+        }
+    )*};
 }
 
-#[cfg(feature = "bson")]
-impl PrefillRoot for bson::Bson {
-    fn prefill_from(
-        &self,
-        changes: &mut [crate::cx::RawChange],
-        depth: usize,
-    ) -> Result<(), Error> {
-        crate::patch::extract::prefill(changes, depth, |k| self.as_document()?.get(k))
-    }
-}
-
-#[cfg(feature = "bson")]
-impl PrefillRoot for bson::Document {
-    fn prefill_from(
-        &self,
-        changes: &mut [crate::cx::RawChange],
-        depth: usize,
-    ) -> Result<(), Error> {
-        crate::patch::extract::prefill(changes, depth, |k| self.get(k))
-    }
+prefill_root! {
+    serde_json::Value => |this, k| this.as_object()?.get(k);
+    bson::Bson => |this, k| this.as_document()?.get(k);
+    bson::Document => |this, k| this.get(k);
 }
 
 /// Dynamic values patch as themselves, merged with the merge options (RFC 7396 with
