@@ -323,14 +323,28 @@ pub fn patch_field<T: Clone + PartialEq>(
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    recorded(target, cx, f, T::clone, |target, before, cx| {
+        if *target != before {
+            cx.record_here(ChangeKind::Replaced);
+        }
+    })
+}
+
+/// Run `f` on `target`; when recording, `record` compares what `before` saw of the
+/// target with the target after `f`, and records what changed.
+fn recorded<T, B>(
+    target: &mut T,
+    cx: &mut Apply<'_>,
+    f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
+    before: impl FnOnce(&T) -> B,
+    record: impl FnOnce(&T, B, &mut Apply<'_>),
+) -> Result<(), Error> {
     if !cx.is_recording() {
         return f(target, cx);
     }
-    let before = target.clone();
+    let seen = before(target);
     f(target, cx)?;
-    if *target != before {
-        cx.record_here(ChangeKind::Replaced);
-    }
+    record(target, seen, cx);
     Ok(())
 }
 
@@ -384,18 +398,15 @@ pub fn patch_append<S: Appendable>(
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut S, &mut Apply<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    if !cx.is_recording() {
-        return f(target, cx);
-    }
-    let before = target.appended_len();
-    f(target, cx)?;
-    match (before, target.appended_len()) {
+    recorded(target, cx, f, S::appended_len, |target, before, cx| match (
+        before,
+        target.appended_len(),
+    ) {
         (Some(before), Some(after)) if after > before => target.record_tail(before, cx),
         (Some(before), Some(after)) if after == before => {}
         (None, None) => {}
         _ => cx.record_here(ChangeKind::Replaced),
-    }
-    Ok(())
+    })
 }
 
 /// Generated patch types implement `schemars::JsonSchema` when conjungo's `schemars`

@@ -106,6 +106,36 @@ macro_rules! setters {
     )*};
 }
 
+/// Impls of serde's traits of named fields (`SerializeStruct`, `…StructVariant`): what a
+/// field does (`this`, `key`, `value`), what the end gives, and any other methods.
+#[cfg(feature = "bson")]
+macro_rules! named_fields {
+    (Ok = $ok:ty, Error = $error:ty; $(impl [$($generics:tt)*] $trait:ident for $ty:ty {
+        |$this:ident, $key:ident, $value:ident| $field:expr;
+        |$done:ident| $end:expr;
+        $($more:tt)*
+    })*) => {$(
+        impl<$($generics)*> serde::ser::$trait for $ty {
+            type Ok = $ok;
+            type Error = $error;
+
+            fn serialize_field<T: serde::Serialize + ?Sized>(
+                &mut $this,
+                $key: &'static str,
+                $value: &T,
+            ) -> Result<(), $error> {
+                $field
+            }
+
+            fn end($done) -> Result<$ok, $error> {
+                $end
+            }
+
+            $($more)*
+        }
+    )*};
+}
+
 pub mod cx;
 mod error;
 mod impls;

@@ -230,33 +230,8 @@ impl ser::SerializeMap for Members {
     }
 }
 
-/// The impls of serde's traits of named fields (`SerializeStruct`, `…StructVariant`):
-/// what a field does, and what the end gives.
-macro_rules! named_fields {
-    ($(impl [$($generics:tt)*] $trait:ident for $ty:ty {
-        |$this:ident, $key:ident, $value:ident| $field:expr;
-        |$done:ident| $end:expr $(;)?
-    })*) => {$(
-        impl<$($generics)*> ser::$trait for $ty {
-            type Ok = Bson;
-            type Error = Redo;
-
-            fn serialize_field<T: Serialize + ?Sized>(
-                &mut $this,
-                $key: &'static str,
-                $value: &T,
-            ) -> Result<(), Redo> {
-                $field
-            }
-
-            fn end($done) -> Result<Bson, Redo> {
-                $end
-            }
-        }
-    )*};
-}
-
 named_fields! {
+    Ok = Bson, Error = Redo;
     impl[] SerializeStruct for Members {
         |self, key, value| {
             self.doc.insert(key, value.serialize(Fast)?);

@@ -4,7 +4,9 @@
 
 use bson::{Bson, Document};
 
-use super::dynamic::{DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items};
+use super::dynamic::{
+    DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items, parts_by_variant,
+};
 use crate::Kind;
 
 dynamic_merge!(Bson, Document);
@@ -29,25 +31,7 @@ impl Dynamic for Bson {
         matches!(self, Bson::Null | Bson::Undefined)
     }
 
-    fn as_object(&self) -> Option<&Document> {
-        self.as_document()
-    }
-
-    fn as_object_mut(&mut self) -> Option<&mut Document> {
-        self.as_document_mut()
-    }
-
-    fn as_array_mut(&mut self) -> Option<&mut Vec<Self>> {
-        self.as_array_mut()
-    }
-
-    fn into_parts(self) -> Parts<Self> {
-        match self {
-            Bson::Document(object) => Parts::Object(object),
-            Bson::Array(array) => Parts::Array(array),
-            other => Parts::Other(other),
-        }
-    }
+    parts_by_variant!(Bson::Document: Document, Bson::Array);
 
     fn identical(&self, other: &Self) -> bool {
         match (self, other) {

@@ -82,6 +82,42 @@ macro_rules! delegate_object {
 
 pub(crate) use delegate_object;
 
+/// The [`Dynamic`] methods that split a value by its object and array variants.
+macro_rules! parts_by_variant {
+    ($object:path: $object_ty:ty, $array:path) => {
+        fn as_object(&self) -> Option<&$object_ty> {
+            match self {
+                $object(object) => Some(object),
+                _ => None,
+            }
+        }
+
+        fn as_object_mut(&mut self) -> Option<&mut $object_ty> {
+            match self {
+                $object(object) => Some(object),
+                _ => None,
+            }
+        }
+
+        fn as_array_mut(&mut self) -> Option<&mut Vec<Self>> {
+            match self {
+                $array(array) => Some(array),
+                _ => None,
+            }
+        }
+
+        fn into_parts(self) -> Parts<Self> {
+            match self {
+                $object(object) => Parts::Object(object),
+                $array(array) => Parts::Array(array),
+                other => Parts::Other(other),
+            }
+        }
+    };
+}
+
+pub(crate) use parts_by_variant;
+
 /// An object of a dynamic value type: string keys in some order.
 pub(crate) trait DynObject: Sized + 'static {
     type Value: Dynamic<Object = Self>;

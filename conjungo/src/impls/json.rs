@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::dynamic::{DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items};
+use super::dynamic::{
+    DynObject, Dynamic, Parts, delegate_object, dynamic_merge, identical_items, parts_by_variant,
+};
 use crate::Kind;
 
 dynamic_merge!(Value, Map<String, Value>);
@@ -22,25 +24,7 @@ impl Dynamic for Value {
         self.is_null()
     }
 
-    fn as_object(&self) -> Option<&Map<String, Value>> {
-        self.as_object()
-    }
-
-    fn as_object_mut(&mut self) -> Option<&mut Map<String, Value>> {
-        self.as_object_mut()
-    }
-
-    fn as_array_mut(&mut self) -> Option<&mut Vec<Self>> {
-        self.as_array_mut()
-    }
-
-    fn into_parts(self) -> Parts<Self> {
-        match self {
-            Value::Object(object) => Parts::Object(object),
-            Value::Array(array) => Parts::Array(array),
-            other => Parts::Other(other),
-        }
-    }
+    parts_by_variant!(Value::Object: Map<String, Value>, Value::Array);
 
     fn identical(&self, other: &Self) -> bool {
         match (self, other) {

@@ -701,32 +701,30 @@ struct StructWalk<'n, 'k> {
     node: &'n mut Node<'k>,
 }
 
-impl ser::SerializeStruct for StructWalk<'_, '_> {
-    type Ok = ();
-    type Error = WalkError;
-
-    fn serialize_field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Result<(), WalkError> {
-        match self.node.children.get_mut(key) {
+named_fields! {
+    Ok = (), Error = WalkError;
+    impl[] SerializeStruct for StructWalk<'_, '_> {
+        |self, key, value| match self.node.children.get_mut(key) {
             Some(child) if child.needs_walk => visit(child, value).map_err(|e| e.at_key(key)),
             _ => Ok(()),
+        };
+        |self| Ok(());
+
+        fn skip_field(&mut self, key: &'static str) -> Result<(), WalkError> {
+            if let Some(child) = self.node.children.get_mut(key)
+                && child.needs_walk
+            {
+                child.found = Found::Skipped;
+            }
+            Ok(())
         }
     }
-
-    fn skip_field(&mut self, key: &'static str) -> Result<(), WalkError> {
-        if let Some(child) = self.node.children.get_mut(key)
-            && child.needs_walk
-        {
-            child.found = Found::Skipped;
-        }
-        Ok(())
-    }
-
-    fn end(self) -> Result<(), WalkError> {
-        Ok(())
+    impl[] SerializeStruct for KeysMap<'_> {
+        |self, key, _value| {
+            self.keys.push(key.to_owned());
+            Ok(())
+        };
+        |self| Ok(());
     }
 }
 
@@ -835,24 +833,6 @@ impl ser::SerializeMap for KeysMap<'_> {
     }
 
     fn serialize_value<V: Serialize + ?Sized>(&mut self, _: &V) -> Result<(), WalkError> {
-        Ok(())
-    }
-
-    fn end(self) -> Result<(), WalkError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStruct for KeysMap<'_> {
-    type Ok = ();
-    type Error = WalkError;
-
-    fn serialize_field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        _: &V,
-    ) -> Result<(), WalkError> {
-        self.keys.push(key.to_owned());
         Ok(())
     }
 

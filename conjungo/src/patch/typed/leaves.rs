@@ -3,16 +3,21 @@
 
 use super::*;
 
+/// Leaves patched whole. `checked:` for those whose values bson may refuse (integers
+/// beyond `i64`, `i128`, durations beyond `i64` seconds): the check pass asks bson's
+/// serializer about the new value.
 macro_rules! leaf {
-    ($($ty:ty),* $(,)?) => {$(
+    (checked: $($ty:ty),* $(,)?) => {$(leaf!(@impl true, $ty);)*};
+    ($($ty:ty),* $(,)?) => {$(leaf!(@impl false, $ty);)*};
+    (@impl $checked:literal, $ty:ty) => {
         impl Patchable for $ty {
-            whole_value!(false);
+            whole_value!($checked);
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 apply_whole(self, patch, cx)
             }
         }
-    )*};
+    };
 }
 
 /// Floats: `-0.0` replacing `0.0` is a change (the stored bits differ), though `==` says
@@ -44,21 +49,7 @@ leaf! {
     std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
 }
 
-/// Leaves whose values bson may refuse (integers beyond `i64`, `i128`, durations beyond
-/// `i64` seconds): the check pass asks bson's serializer about the new value.
-macro_rules! checked_leaf {
-    ($($ty:ty),* $(,)?) => {$(
-        impl Patchable for $ty {
-            whole_value!(true);
-
-            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                apply_whole(self, patch, cx)
-            }
-        }
-    )*};
-}
-
-checked_leaf! { i128, u64, u128, usize, std::time::Duration }
+leaf! { checked: i128, u64, u128, usize, std::time::Duration }
 
 macro_rules! leaf_generic {
     ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(
