@@ -589,20 +589,15 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
         let prefix = quote!(.at_key(#vname));
         let tnames = bindings(&variant.fields, "t");
         let snames = bindings(&variant.fields, "s");
-        let tpat = pattern(
-            quote!(Self::#vident),
-            variant.style,
-            &variant.fields,
-            &tnames,
-            true,
-        );
-        let spat = pattern(
-            quote!(Self::#vident),
-            variant.style,
-            &variant.fields,
-            &snames,
-            true,
-        );
+        let [tpat, spat] = [&tnames, &snames].map(|names| {
+            pattern(
+                quote!(Self::#vident),
+                variant.style,
+                &variant.fields,
+                names,
+                true,
+            )
+        });
 
         // Enum fields are bound by reference on both sides.
         let accesses: Vec<Access> = tnames
@@ -614,22 +609,17 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
                 by_ref: true,
             })
             .collect();
-        let checks = variant
-            .fields
-            .iter()
-            .zip(&accesses)
-            .map(|(f, access)| g.check_field(f, access, &prefix));
-        check_arms.push(quote! {
-            (#tpat, #spat) => { #(#checks)* }
-        });
-        let applies = variant
-            .fields
-            .iter()
-            .zip(&accesses)
-            .map(|(f, access)| g.apply_field(f, access, &prefix));
-        apply_arms.push(quote! {
-            (#tpat, #spat) => { #(#applies)* }
-        });
+        // The arm of this variant pair, with `field` for each field.
+        let arm = |field: &dyn Fn(&Field<'_>, &Access) -> TokenStream| {
+            let fields = variant
+                .fields
+                .iter()
+                .zip(&accesses)
+                .map(|(f, a)| field(f, a));
+            quote!((#tpat, #spat) => { #(#fields)* })
+        };
+        check_arms.push(arm(&|f, access| g.check_field(f, access, &prefix)));
+        apply_arms.push(arm(&|f, access| g.apply_field(f, access, &prefix)));
     }
 
     let check_body = quote! {
