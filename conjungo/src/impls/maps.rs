@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::hash::{BuildHasher, Hash};
 
-use crate::cx::CustomFn;
-use crate::{Apply, Check, Error, Merge, Options};
+use crate::{Apply, Check, Error, Merge};
 
 macro_rules! map {
     ($map:ident<K, V $(, $s:ident)?>, $($bound:tt)*) => {
@@ -51,10 +50,7 @@ macro_rules! map {
                 Ok(())
             }
 
-            #[inline]
-            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-                options.type_fn::<Self>()
-            }
+            super::custom_fn_by_type!();
         }
     };
 }

@@ -25,14 +25,22 @@ mod bson;
 ))]
 mod foreign;
 
-/// The two methods every `'static`, `Clone` impl shares: the custom function lookup and a
-/// `Clone` snapshot.
-macro_rules! static_clone_hooks {
+/// The custom function of a `'static` type: the one registered for the type itself.
+macro_rules! custom_fn_by_type {
     () => {
         #[inline]
         fn custom_fn(options: &$crate::Options) -> Option<$crate::cx::CustomFn<'_, Self>> {
             options.type_fn::<Self>()
         }
+    };
+}
+pub(crate) use custom_fn_by_type;
+
+/// The two methods every `'static`, `Clone` impl shares: the custom function lookup and a
+/// `Clone` snapshot.
+macro_rules! static_clone_hooks {
+    () => {
+        $crate::impls::custom_fn_by_type!();
 
         #[inline]
         fn snapshot(&self) -> Option<Self> {

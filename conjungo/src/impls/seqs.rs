@@ -6,7 +6,6 @@
 
 use std::collections::VecDeque;
 
-use crate::cx::CustomFn;
 use crate::patch::ChangeKind;
 use crate::strategy::seq::Seq;
 use crate::{Apply, Error, Merge, Options, SeqStrategy};
@@ -66,10 +65,7 @@ macro_rules! seq {
                 Ok(())
             }
 
-            #[inline]
-            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-                options.type_fn::<Self>()
-            }
+            super::custom_fn_by_type!();
         }
     )*};
 }

@@ -3,8 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::hash::{BuildHasher, Hash};
 
-use crate::cx::CustomFn;
-use crate::{Apply, Error, Merge, Options};
+use crate::{Apply, Error, Merge};
 
 impl<T: Eq + Hash + 'static, S: BuildHasher + 'static> Merge for HashSet<T, S> {
     fn apply(&mut self, source: Self, _cx: &mut Apply<'_>) -> Result<(), Error> {
@@ -12,10 +11,7 @@ impl<T: Eq + Hash + 'static, S: BuildHasher + 'static> Merge for HashSet<T, S> {
         Ok(())
     }
 
-    #[inline]
-    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-        options.type_fn::<Self>()
-    }
+    super::custom_fn_by_type!();
 }
 
 impl<T: Ord + 'static> Merge for BTreeSet<T> {
@@ -24,8 +20,5 @@ impl<T: Ord + 'static> Merge for BTreeSet<T> {
         Ok(())
     }
 
-    #[inline]
-    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-        options.type_fn::<Self>()
-    }
+    super::custom_fn_by_type!();
 }

@@ -1,7 +1,6 @@
 //! Tuples and arrays: element-wise. Errors name the element by its index.
 
-use crate::cx::CustomFn;
-use crate::{Apply, Check, Error, Merge, Options};
+use crate::{Apply, Check, Error, Merge};
 
 macro_rules! tuple {
     ($(($($name:ident $idx:tt),+))*) => {$(
@@ -18,10 +17,7 @@ macro_rules! tuple {
                 Ok(())
             }
 
-            #[inline]
-            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-                options.type_fn::<Self>()
-            }
+            super::custom_fn_by_type!();
 
             fn snapshot(&self) -> Option<Self> {
                 Some(($(self.$idx.snapshot()?,)+))
@@ -62,10 +58,7 @@ impl<T: Merge + 'static, const N: usize> Merge for [T; N] {
         Ok(())
     }
 
-    #[inline]
-    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-        options.type_fn::<Self>()
-    }
+    super::custom_fn_by_type!();
 
     fn snapshot(&self) -> Option<Self> {
         let items: Vec<T> = self.iter().map(T::snapshot).collect::<Option<_>>()?;

@@ -3,8 +3,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::cx::CustomFn;
-use crate::{Apply, Check, Error, Merge, Options};
+use crate::{Apply, Check, Error, Merge};
 
 /// `None` in the source keeps the target; `None` in the target takes the source (even with
 /// overwrite off); two `Some`s merge their insides.
@@ -44,10 +43,7 @@ impl<T: Merge + 'static> Merge for Option<T> {
         }
     }
 
-    #[inline]
-    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-        options.type_fn::<Self>()
-    }
+    super::custom_fn_by_type!();
 
     fn snapshot(&self) -> Option<Self> {
         match self {
@@ -75,10 +71,7 @@ impl<T: Merge + 'static> Merge for Box<T> {
         cx.merge(&mut **self, *source)
     }
 
-    #[inline]
-    fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-        options.type_fn::<Self>()
-    }
+    super::custom_fn_by_type!();
 
     fn snapshot(&self) -> Option<Self> {
         (**self).snapshot().map(Box::new)
@@ -102,10 +95,7 @@ macro_rules! shared {
                 Ok(())
             }
 
-            #[inline]
-            fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
-                options.type_fn::<Self>()
-            }
+            super::custom_fn_by_type!();
         }
     )*};
 }
