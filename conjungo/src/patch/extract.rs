@@ -289,7 +289,7 @@ pub(crate) fn tree<'k>(ops: Vec<(&'k [Segment], Op)>) -> Node<'k> {
 pub(crate) fn resolve(mut ops: Vec<(&[Segment], Op)>) -> Vec<(&[Segment], Op)> {
     // Recorded in document order, the paths are often sorted already: then this is linear.
     if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
-        ops.sort_by(|a, b| a.0.cmp(b.0));
+        ops.sort_unstable_by(|a, b| a.0.cmp(b.0));
     }
     // Each path is folded into the last one kept, when that one is equal or an ancestor.
     ops.dedup_by(|(path, op), (last, last_op)| {
