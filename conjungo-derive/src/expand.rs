@@ -72,10 +72,16 @@ pub fn seq_type(ty: &Type) -> &Type {
 
 /// The key of an item of a `by_key` list (`|item| &item.key`), and the list's passes
 /// (`__private::ByKey`) with the hash function the probe finds for the key type (`None`:
-/// the key is not `Hash + Eq`).
-pub fn by_key_args(ty: &Type, key: &Member, krate: &Path) -> (TokenStream, TokenStream) {
+/// the key is not `Hash + Eq`). The item type is spanned at the attribute (`span`): a
+/// field that is no sequence is reported there.
+pub fn by_key_args(
+    ty: &Type,
+    key: &Member,
+    krate: &Path,
+    span: Span,
+) -> (TokenStream, TokenStream) {
     let seq = seq_type(ty);
-    let item = quote!(<#seq as #krate::strategy::seq::Seq>::Item);
+    let item = respan(quote!(<#seq as #krate::strategy::seq::Seq>::Item), span);
     let key_fn = quote!(|__item: &#item| &__item.#key);
     let hash = quote!((&#krate::__private::key_probe(#key_fn)).__conjungo_hash());
     (
@@ -203,7 +209,7 @@ impl Gen<'_> {
                 } else {
                     "check"
                 };
-                let (_, by) = by_key_args(field.ty, key, krate);
+                let (_, by) = by_key_args(field.ty, key, krate, span);
                 by_key_call(&by, method, span, quote!(#t, #s, __cx))
             }
             Some((StrategyKind::With(path), span)) => {
@@ -266,7 +272,7 @@ impl Gen<'_> {
                     } else {
                         "apply"
                     };
-                    let (_, by) = by_key_args(field.ty, key, krate);
+                    let (_, by) = by_key_args(field.ty, key, krate, strategy.span);
                     by_key_call(&by, method, strategy.span, quote!(#t, #s, __cx))
                 }
                 (StrategyKind::With(path), None) => {

@@ -509,7 +509,7 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             })
         }
         Some((StrategyKind::ByKey(key), span)) => {
-            let (_, by) = by_key_args(f.field.ty, key, krate);
+            let (_, by) = by_key_args(f.field.ty, key, krate, span);
             let method = if f.is_option {
                 "patch_check_option"
             } else {
@@ -593,7 +593,7 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             quote!(#apply(&mut self.#member, __v, __cx, #hash))
         }
         (Some((StrategyKind::ByKey(key), span)), _) => {
-            let (_, by) = by_key_args(f.field.ty, key, krate);
+            let (_, by) = by_key_args(f.field.ty, key, krate, span);
             let key_name = member_name(key);
             let method = if f.is_option {
                 "patch_apply_option"
@@ -762,7 +762,8 @@ fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> Toke
                 )
             }
             Some(StrategyKind::ByKey(key)) => {
-                let (key_fn, _) = by_key_args(f.field.ty, key, krate);
+                let span = f.field.strategy.as_ref().map_or_else(Span::call_site, |s| s.span);
+                let (key_fn, _) = by_key_args(f.field.ty, key, krate, span);
                 (
                     quote!(|__a, __b| #private::diff_keyed(__a, __b, #key_fn)),
                     quote!(|__v| #p::Set(#krate::patch::KeyedPatch::Items(::core::clone::Clone::clone(__v)))),
