@@ -41,7 +41,7 @@ fn decimal_len(mut i: usize) -> usize {
 }
 
 /// One element: type byte, key and its NUL, value.
-fn element(key_len: usize, value_len: usize) -> usize {
+pub(crate) fn element(key_len: usize, value_len: usize) -> usize {
     1 + key_len + 1 + value_len
 }
 
@@ -106,20 +106,78 @@ pub(crate) struct Bounds {
 /// under [`NullStrategy::Delete`] an object added whole has no null members already.
 pub(crate) fn bounds(target: &Document, source: &Document, options: &Options) -> Bounds {
     let walk = Walk { options };
-    let mut bounds = Bounds {
-        lower: 0,
-        upper: Some(ENVELOPE),
-    };
+    let mut members = Part::NONE;
     for (key, value) in source {
-        let (lower, upper) = walk.member(target.get(key), value, key.len());
-        bounds.lower += lower;
-        bounds.upper = bounds.upper.zip(upper).map(|(a, b)| a + b);
+        members.add(walk.member(target.get(key), value, key.len()));
     }
-    if bounds.lower > 0 {
-        // The update document and at least its shortest operator document.
-        bounds.lower += 4 + 1 + (1 + "$set".len() + 1 + 4 + 1);
+    Bounds::of_members(members)
+}
+
+impl Bounds {
+    /// The bounds of an update whose top-level members take `members`.
+    pub(crate) fn of_members(members: Part) -> Bounds {
+        let mut bounds = Bounds {
+            lower: members.lower,
+            upper: members.upper.map(|upper| upper + ENVELOPE),
+        };
+        if bounds.lower > 0 {
+            // The update document and at least its shortest operator document.
+            bounds.lower += 4 + 1 + (1 + "$set".len() + 1 + 4 + 1);
+        }
+        bounds
     }
-    bounds
+}
+
+/// Lower and upper bound of the update elements of some members (`None`: unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) lower: usize,
+    pub(crate) upper: Option<usize>,
+}
+
+impl Part {
+    /// No members.
+    pub(crate) const NONE: Part = Part {
+        lower: 0,
+        upper: Some(0),
+    };
+
+    /// Add a member's part.
+    pub(crate) fn add(&mut self, other: Part) {
+        self.lower += other.lower;
+        self.upper = self.upper.zip(other.upper).map(|(a, b)| a + b);
+    }
+}
+
+/// What the bounds of an object of the body need besides the stored value at its place,
+/// each asked only where the rules need it: a body document, or what the one-pass reader
+/// found of an object while reading it.
+pub(crate) trait Object {
+    /// The part of its members' merges into `stored` (the document at its place, whose
+    /// dotted path takes `path` bytes).
+    fn members(&self, walk: &Walk<'_>, stored: &Document, path: usize) -> Part;
+    /// Whether every key can be a path segment.
+    fn addressable(&self) -> bool;
+    /// Its encoded size.
+    fn size(&self) -> usize;
+}
+
+impl Object for Document {
+    fn members(&self, walk: &Walk<'_>, stored: &Document, path: usize) -> Part {
+        let mut part = Part::NONE;
+        for (key, value) in self {
+            part.add(walk.member(stored.get(key), value, path + 1 + key.len()));
+        }
+        part
+    }
+
+    fn addressable(&self) -> bool {
+        self.keys().all(|k| addressable(k))
+    }
+
+    fn size(&self) -> usize {
+        document_size(self)
+    }
 }
 
 /// A lower bound of the update of merging the JSON `body` into `target`, before the body is
@@ -176,43 +234,40 @@ pub(crate) fn deletion(path: usize) -> usize {
     element(path, UNSET)
 }
 
-struct Walk<'a> {
-    options: &'a Options,
+/// The bounds' rules, member by member.
+pub(crate) struct Walk<'a> {
+    pub(crate) options: &'a Options,
 }
 
 impl Walk<'_> {
-    /// Lower and upper bound of the update elements from merging `source` at a place whose
-    /// dotted path takes `path` bytes, where `target` is stored (`None`: no such key).
-    fn member(&self, target: Option<&Bson>, source: &Bson, path: usize) -> (usize, Option<usize>) {
+    /// The part of the update from merging `source` at a place whose dotted path takes
+    /// `path` bytes, where `target` is stored (`None`: no such key).
+    pub(crate) fn member(&self, target: Option<&Bson>, source: &Bson, path: usize) -> Part {
+        match source {
+            Bson::Document(body) => self.object(target, body, path),
+            _ => self.value(target, source, path),
+        }
+    }
+
+    /// [`member`](Self::member) of a source that is not a document.
+    pub(crate) fn value(&self, target: Option<&Bson>, source: &Bson, path: usize) -> Part {
         if self.options.has_custom() {
-            return (0, None);
+            return Part {
+                lower: 0,
+                upper: None,
+            };
         }
         let set = |value: usize| element(path, value);
-        match (target, source) {
+        let (lower, upper) = match (target, source) {
             (Some(_), Bson::Null) if self.options.nulls == NullStrategy::Delete => {
-                (set(UNSET), Some(set(UNSET)))
+                (set(UNSET), set(UNSET))
             }
-            (None, Bson::Null) if self.options.nulls == NullStrategy::Delete => (0, Some(0)),
-            (_, Bson::Null) => (0, Some(set(UNSET))),
-            // Added: the value as converted (nulls already dropped under `Delete`).
+            (None, Bson::Null) if self.options.nulls == NullStrategy::Delete => (0, 0),
+            (_, Bson::Null) => (0, set(UNSET)),
+            // Added: the value as converted.
             (None, value) => {
                 let size = set(value_size(value));
-                (size, Some(size))
-            }
-            (Some(Bson::Document(stored)), Bson::Document(body)) => {
-                if body.keys().any(|k| !addressable(k)) {
-                    // The whole merged document is set: at most both together.
-                    let size = set(document_size(stored) + document_size(body));
-                    return (0, Some(size));
-                }
-                let mut lower = 0;
-                let mut upper = Some(0);
-                for (key, value) in body {
-                    let (l, u) = self.member(stored.get(key), value, path + 1 + key.len());
-                    lower += l;
-                    upper = upper.zip(u).map(|(a, b)| a + b);
-                }
-                (lower, upper)
+                (size, size)
             }
             (Some(Bson::Array(stored)), Bson::Array(items)) => {
                 let upper = match self.options.seq {
@@ -220,9 +275,42 @@ impl Walk<'_> {
                     SeqStrategy::Prepend => set(array_size(stored) + array_size(items)),
                     _ => set(array_size(items)),
                 };
-                (0, Some(upper))
+                (0, upper)
             }
-            (Some(_), value) => (0, Some(set(value_size(value)))),
+            (Some(_), value) => (0, set(value_size(value))),
+        };
+        Part {
+            lower,
+            upper: Some(upper),
+        }
+    }
+
+    /// [`member`](Self::member) of a source object (nulls already dropped under `Delete`
+    /// where nothing is stored).
+    pub(crate) fn object(&self, target: Option<&Bson>, source: &impl Object, path: usize) -> Part {
+        if self.options.has_custom() {
+            return Part {
+                lower: 0,
+                upper: None,
+            };
+        }
+        let set = |value: usize| element(path, value);
+        match target {
+            // Added: the object as converted.
+            None => Part {
+                lower: set(source.size()),
+                upper: Some(set(source.size())),
+            },
+            // The whole merged document is set: at most both together.
+            Some(Bson::Document(stored)) if !source.addressable() => Part {
+                lower: 0,
+                upper: Some(set(document_size(stored) + source.size())),
+            },
+            Some(Bson::Document(stored)) => source.members(self, stored, path),
+            Some(_) => Part {
+                lower: 0,
+                upper: Some(set(source.size())),
+            },
         }
     }
 }

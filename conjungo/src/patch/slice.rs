@@ -1,7 +1,9 @@
 //! A schemaless body read from its bytes straight into the bson document it is merged as:
 //! one pass that parses, applies the gate's key and depth rules, converts numbers guided by
-//! what is stored, and drops the nulls a merge would drop — instead of parsing into a
-//! `serde_json::Value`, walking it for the gate, and converting it.
+//! what is stored, drops the nulls a merge would drop, and bounds the update's size by the
+//! rules of [`size::Walk`] beside the stored values it looks up anyway — instead of parsing
+//! into a `serde_json::Value`, walking it for the gate, converting it, and walking it again
+//! against the stored document for the bounds.
 //!
 //! The pass only ever answers "here is the document" or "no": on any problem (syntax, a
 //! refused key, depth, an integer bson cannot hold, duplicate keys whose dropped values
@@ -17,21 +19,25 @@ use serde_json::Value;
 
 use super::Limits;
 use super::body::{check_key, too_deep};
+use super::size::{self, Bounds, Part};
 
-/// A body read by the one pass, not yet built into bson documents: the size of the
-/// `$unset`s its deletions surely take is known first, so that a body of deletions whose
-/// update cannot fit is refused without building its documents.
+/// A body read by the one pass, not yet built into bson documents: the bounds of its
+/// update are known first (read beside the stored values the reader looks up anyway), so
+/// that a body whose update cannot fit is refused without building its documents.
 pub(super) struct Body {
-    entries: Vec<(String, Node)>,
-    /// What [`deletions_lower_bound`](super::size::deletions_lower_bound) gives for the
-    /// same body (0 unless the options make nulls deletions).
-    pub(super) deletions: usize,
+    entries: Vec<Entry>,
+    /// What [`size::bounds`] gives for the same body as converted.
+    pub(super) bounds: Bounds,
 }
+
+/// A member of an object: its key, its value, and the part of the update its merge
+/// takes (see [`size::Walk`]; not counted inside arrays).
+type Entry = (String, Node, Part);
 
 impl Body {
     /// The top-level keys, sorted, each once.
     pub(super) fn keys(&self) -> impl Iterator<Item = &String> {
-        self.entries.iter().map(|(key, _)| key)
+        self.entries.iter().map(|(key, ..)| key)
     }
 
     /// The body as [`patch_document`](crate::bson::patch_document) converts it.
@@ -52,7 +58,7 @@ pub(super) fn read(
     let mut reader = Reader {
         limits,
         paths: 0,
-        deletions: super::size::deletions_bound(options),
+        walk: size::Walk { options },
     };
     let seed = Member {
         reader: &mut reader,
@@ -65,32 +71,74 @@ pub(super) fn read(
     let root = seed.deserialize(&mut de).ok()?;
     de.end().ok()?;
     match root {
-        Node::Object {
-            entries, deletions, ..
-        } => Some(Body { entries, deletions }),
+        Node::Object { entries, read, .. } => Some(Body {
+            entries,
+            bounds: Bounds::of_members(read.part),
+        }),
         Node::Built(_) => None,
     }
 }
 
 /// A member of the body: built, or (an object outside arrays) its members, until the
-/// deletions of the whole body are counted.
+/// bounds of the whole body are known.
 enum Node {
     Built(Bson),
     Object {
-        entries: Vec<(String, Node)>,
+        entries: Vec<Entry>,
         /// Drop the null members (nothing stored at this place).
         strip: bool,
-        /// The `$unset`s of its null members and of its objects' (the bound's rules).
-        deletions: usize,
-        /// Every key can be a path segment (else a merge sets the object whole, and its
-        /// deletions are not `$unset`s of their own).
-        addressable: bool,
+        /// What [`size::Walk`] asks of an object, found while reading it.
+        read: Read,
     },
 }
 
-fn build(entries: Vec<(String, Node)>, strip: bool) -> Document {
+/// What the bounds ask of an object (see [`size::Object`]), found while reading it.
+#[derive(Clone, Copy)]
+struct Read {
+    /// The part of the update its members' merges take, against the document stored at
+    /// its place.
+    part: Part,
+    addressable: bool,
+    /// Its encoded size once built.
+    size: usize,
+}
+
+impl size::Object for Read {
+    fn members(&self, _: &size::Walk<'_>, _: &Document, _: usize) -> Part {
+        self.part
+    }
+
+    fn addressable(&self) -> bool {
+        self.addressable
+    }
+
+    fn size(&self) -> usize {
+        self.size
+    }
+}
+
+impl Node {
+    /// The part of the update of merging this member at a place whose dotted path takes
+    /// `path` bytes, where `like` is stored.
+    fn part(&self, walk: &size::Walk<'_>, like: Option<&Bson>, path: usize) -> Part {
+        match self {
+            Node::Built(value) => walk.member(like, value, path),
+            Node::Object { read, .. } => walk.object(like, read, path),
+        }
+    }
+
+    /// Its encoded size as a value (once built).
+    fn size(&self) -> usize {
+        match self {
+            Node::Built(value) => size::value_size(value),
+            Node::Object { read, .. } => read.size,
+        }
+    }
+}
+
+fn build(entries: Vec<Entry>, strip: bool) -> Document {
     let mut doc = Document::new();
-    for (key, node) in entries {
+    for (key, node, _) in entries {
         let value = match node {
             Node::Built(Bson::Null) if strip => continue,
             Node::Built(value) => value,
@@ -107,8 +155,8 @@ struct Reader<'l> {
     /// The bytes of the dotted paths the body's members would take in an update (the
     /// gate's bound; duplicate keys are counted each time, which only makes it stricter).
     paths: usize,
-    /// Whether nulls are counted as deletions.
-    deletions: bool,
+    /// The rules of the update's bounds.
+    walk: size::Walk<'l>,
 }
 
 /// One value of the body and what guides its conversion.
@@ -230,10 +278,7 @@ impl<'de> Visitor<'de> for Member<'_, '_, '_> {
             (None, Some(Bson::Document(doc))) => Some(doc),
             _ => None,
         };
-        let count = self.reader.deletions && self.path_len.is_some();
-        let mut entries: Vec<(String, Node)> = Vec::new();
-        let mut deletions = 0;
-        let mut addressable = true;
+        let mut entries: Vec<Entry> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
             if check_key(&key, self.depth).is_err() {
                 return Err(A::Error::custom(REFUSED));
@@ -257,17 +302,16 @@ impl<'de> Visitor<'de> for Member<'_, '_, '_> {
                 depth: self.depth + 1,
                 path_len: child_len,
             })?;
-            if count {
-                addressable &= super::typed::addressable(&key);
-                deletions += deletions_of(like, &value, child_len.unwrap_or(0));
-            }
-            entries.push((key, value));
+            let part = match child_len {
+                Some(len) => value.part(&self.reader.walk, like, len),
+                None => Part::NONE,
+            };
+            entries.push((key, value, part));
         }
         // As the `Value` path has them: sorted by key, the last of equal keys kept.
         if !entries.is_sorted_by(|a, b| a.0 < b.0) {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
-            let before = entries.len();
-            let mut unique: Vec<(String, Node)> = Vec::with_capacity(entries.len());
+            let mut unique: Vec<Entry> = Vec::with_capacity(entries.len());
             for entry in entries {
                 match unique.last_mut() {
                     Some(last) if last.0 == entry.0 => *last = entry,
@@ -275,44 +319,31 @@ impl<'de> Visitor<'de> for Member<'_, '_, '_> {
                 }
             }
             entries = unique;
-            if count && entries.len() < before {
-                // Counted again over the members kept.
-                let path_len = self.path_len.unwrap_or(0);
-                deletions = 0;
-                for (key, node) in &entries {
-                    let here = path_len + usize::from(path_len > 0) + key.len();
-                    deletions += deletions_of(stored.and_then(|doc| doc.get(key)), node, here);
-                }
-            }
         }
         let strip = self.strip && stored.is_none();
         if self.path_len.is_none() {
             // Inside an array: built at once, nothing counted.
             return Ok(Node::Built(Bson::Document(build(entries, strip))));
         }
+        // What the bounds ask of this object, over the members kept.
+        let mut part = Part::NONE;
+        let mut addressable = true;
+        let mut size = 4 + 1;
+        for (key, node, member) in &entries {
+            part.add(*member);
+            addressable &= super::typed::addressable(key);
+            if !(strip && matches!(node, Node::Built(Bson::Null))) {
+                size += size::element(key.len(), node.size());
+            }
+        }
         Ok(Node::Object {
             entries,
             strip,
-            deletions,
-            addressable,
-        })
-    }
-}
-
-/// The `$unset`s a member surely takes, `like` stored at its place whose dotted path takes
-/// `here` bytes: a null deletes a stored member; an object over a stored document
-/// deletes what its own nulls delete, if all its keys can be path segments.
-fn deletions_of(like: Option<&Bson>, node: &Node, here: usize) -> usize {
-    match (like, node) {
-        (Some(_), Node::Built(Bson::Null)) => super::size::deletion(here),
-        (
-            Some(Bson::Document(_)),
-            Node::Object {
-                deletions,
-                addressable: true,
-                ..
+            read: Read {
+                part,
+                addressable,
+                size,
             },
-        ) => *deletions,
-        _ => 0,
+        })
     }
 }

@@ -351,9 +351,15 @@ pub fn apply_document_slice_with(
         None
     };
     match fast {
-        // The same refusal as `deletions_lower_bound` on the `Value` path.
-        Some(body) if body.deletions > limits.max_update_bytes => Err(update_too_large(limits)),
-        Some(body) => apply_converted(target, body.into_document(), options, limits),
+        // Refused before anything is built (the `Value` path refuses the same bodies, by
+        // `deletions_lower_bound` or the same bounds).
+        Some(body) if body.bounds.lower > limits.max_update_bytes => Err(update_too_large(limits)),
+        Some(body) => {
+            let bounds = body.bounds;
+            let source = body.into_document();
+            debug_assert_eq!(bounds, size::bounds(target, &source, options));
+            apply_bounded(target, source, bounds, options, limits)
+        }
         // Refused by the one-pass reader: the `Value` path finds and names the problem.
         None => {
             let value = body::read_body(body, limits)?;
@@ -396,8 +402,19 @@ fn apply_converted(
     options: &Options,
     limits: &Limits,
 ) -> Result<Applied, Error> {
-    let limit = limits.max_update_bytes;
     let bounds = size::bounds(target, &source, options);
+    apply_bounded(target, source, bounds, options, limits)
+}
+
+/// [`apply_converted`] with the bounds of the update known.
+fn apply_bounded(
+    target: &mut Document,
+    source: Document,
+    bounds: size::Bounds,
+    options: &Options,
+    limits: &Limits,
+) -> Result<Applied, Error> {
+    let limit = limits.max_update_bytes;
     if bounds.lower > limit {
         return Err(update_too_large(limits));
     }
