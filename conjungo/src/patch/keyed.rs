@@ -306,7 +306,7 @@ where
                 let mut later = Vec::new();
                 let mut result = Ok(());
                 for item in source.seq_into_iter() {
-                    match index.find(key(&item), |i| target.seq_get(i).map(key)) {
+                    match self.find(&index, target, &item) {
                         Some(i) => {
                             let have = target.seq_get_mut(i).expect("indexed");
                             let before = log.read(have);
