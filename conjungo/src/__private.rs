@@ -172,7 +172,12 @@ impl<I, K: PartialEq + ?Sized, F: Fn(&I) -> &K> ByKey<I, K, F> {
     }
 
     /// The place in `seq` (indexed by `index`) of the item with the key of `item`.
-    pub(crate) fn find<S: Seq<Item = I>>(&self, index: &KeyIndex<K>, seq: &S, item: &I) -> Option<usize> {
+    pub(crate) fn find<S: Seq<Item = I>>(
+        &self,
+        index: &KeyIndex<K>,
+        seq: &S,
+        item: &I,
+    ) -> Option<usize> {
         index.find((self.key)(item), |i| seq.seq_get(i).map(&self.key))
     }
 
