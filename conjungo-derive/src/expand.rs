@@ -218,8 +218,8 @@ impl Gen<'_> {
                     let __f = #closure;
                     __cx.custom(
                         #t,
-                        (&#krate::__private::Probe(#t)).__conjungo_snapshot(),
-                        (&#krate::__private::Probe(#s)).__conjungo_snapshot(),
+                        (&#krate::__private::Probe(#t)).__conjungo_try_clone(),
+                        (&#krate::__private::Probe(#s)).__conjungo_try_clone(),
                         #krate::CustomFn::new(&__f),
                     )
                 })
@@ -289,7 +289,7 @@ impl Gen<'_> {
         propagate(field, call, prefix)
     }
 
-    /// `FALLIBLE` of one field: whether its check can fail with no custom function.
+    /// `NEEDS_CHECK` of one field: whether its check can fail with no custom function.
     ///
     /// A field whose type names the container itself (`children: HashMap<String, Self>`)
     /// adds nothing the other fields do not (and asking would be a cycle), so it counts
@@ -301,7 +301,7 @@ impl Gen<'_> {
             // Recursion: asking the field's type would be a cycle, and the depth must be
             // counted anyway (see `check_field`).
             None if self.recursive(field) => quote!(true),
-            None => quote!(<#ty as #krate::Merge>::FALLIBLE),
+            None => quote!(<#ty as #krate::Merge>::NEEDS_CHECK),
             // `by_key` refuses duplicate keys in the check pass, `immutable` changes.
             Some(StrategyKind::With(_) | StrategyKind::ByKey(_) | StrategyKind::Immutable) => {
                 quote!(true)
@@ -455,10 +455,10 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
             }
 
             #[inline]
-            fn snapshot(&self) -> ::core::option::Option<Self> {
+            fn try_clone(&self) -> ::core::option::Option<Self> {
                 #[allow(unused_imports)]
                 use #krate::__private::{ViaClone as _, ViaNothing as _};
-                (&#krate::__private::Probe(self)).__conjungo_snapshot()
+                (&#krate::__private::Probe(self)).__conjungo_try_clone()
             }
         }
     };
@@ -466,7 +466,7 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
     let item = quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Merge for #ident #ty_generics #where_clause {
-            const FALLIBLE: bool = #fallible;
+            const NEEDS_CHECK: bool = #fallible;
 
             #[allow(unused_variables)]
             fn check(&self, __source: &Self, __cx: &mut #krate::Check<'_>) -> #result {

@@ -396,7 +396,7 @@ fn validation(cont: &Container<'_>, open: &[&FieldGen<'_>], krate: &Path) -> Tok
         None => (
             quote!(false),
             TokenStream::new(),
-            quote!((&#krate::__private::Probe(self)).__conjungo_snapshot()),
+            quote!((&#krate::__private::Probe(self)).__conjungo_try_clone()),
         ),
     };
     // Rust name -> serde name, and the names of the field's type where it is patched
@@ -494,15 +494,15 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         Some((StrategyKind::With(path), span)) => {
             let closure = with_closure(f.field.ty, path, span, krate);
             let source = if f.is_option {
-                quote!((&#krate::__private::Probe(__v)).__conjungo_snapshot().map(::core::option::Option::Some))
+                quote!((&#krate::__private::Probe(__v)).__conjungo_try_clone().map(::core::option::Option::Some))
             } else {
-                quote!((&#krate::__private::Probe(__v)).__conjungo_snapshot())
+                quote!((&#krate::__private::Probe(__v)).__conjungo_try_clone())
             };
             quote!({
                 let __f = #closure;
                 __cx.custom(
                     &self.#member,
-                    (&#krate::__private::Probe(&self.#member)).__conjungo_snapshot(),
+                    (&#krate::__private::Probe(&self.#member)).__conjungo_try_clone(),
                     #source,
                     #krate::CustomFn::new(&__f),
                 )

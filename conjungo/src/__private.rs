@@ -10,19 +10,19 @@ use crate::index::KeyIndex;
 use crate::strategy::seq::Seq;
 use crate::{Apply, Check, Error, ErrorKind, Merge, Options};
 
-/// Autoref probe: `(&Probe(&value)).__conjungo_snapshot()` is `Some(clone)` for `Clone` types (of
+/// Autoref probe: `(&Probe(&value)).__conjungo_try_clone()` is `Some(clone)` for `Clone` types (of
 /// concrete type at the call site), `None` otherwise.
 pub struct Probe<'a, T>(pub &'a T);
 
 /// The `Clone` arm of the probe.
 pub trait ViaClone<T> {
     /// A copy.
-    fn __conjungo_snapshot(&self) -> Option<T>;
+    fn __conjungo_try_clone(&self) -> Option<T>;
 }
 
 impl<T: Clone> ViaClone<T> for Probe<'_, T> {
     #[inline]
-    fn __conjungo_snapshot(&self) -> Option<T> {
+    fn __conjungo_try_clone(&self) -> Option<T> {
         Some(self.0.clone())
     }
 }
@@ -30,12 +30,12 @@ impl<T: Clone> ViaClone<T> for Probe<'_, T> {
 /// The fallback arm of the probe.
 pub trait ViaNothing<T> {
     /// No copy.
-    fn __conjungo_snapshot(&self) -> Option<T>;
+    fn __conjungo_try_clone(&self) -> Option<T>;
 }
 
 impl<T> ViaNothing<T> for &Probe<'_, T> {
     #[inline]
-    fn __conjungo_snapshot(&self) -> Option<T> {
+    fn __conjungo_try_clone(&self) -> Option<T> {
         None
     }
 }

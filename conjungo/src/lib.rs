@@ -163,7 +163,7 @@ pub mod __private;
 pub use crate::cx::{Apply, Check, CustomFn};
 pub use crate::error::{Error, ErrorClass, ErrorKind, Kind};
 pub use crate::options::{
-    DEFAULT_MAX_DEPTH, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn, ValidateFn,
+    DEFAULT_MAX_DEPTH, MergeFn, Mismatch, NullStrategy, Options, SeqStrategy, TypeFn, ValidateFn,
 };
 pub use crate::patch::Patch;
 
@@ -228,7 +228,7 @@ struct ReadmeDoctests;
 ///     fn custom_fn(options: &Options) -> Option<CustomFn<'_, Self>> {
 ///         options.type_fn::<Self>()
 ///     }
-///     fn snapshot(&self) -> Option<Self> {
+///     fn try_clone(&self) -> Option<Self> {
 ///         Some(self.clone())
 ///     }
 /// }
@@ -243,16 +243,21 @@ struct ReadmeDoctests;
     note = "derive `Merge` for your own types; for a type of another crate, put `#[merge(atomic)]` on the field (the overwrite rule, no `Merge` impl needed) or enable its conjungo feature (`chrono`, `time`, `uuid`, `rust_decimal`, `url`)"
 )]
 pub trait Merge: Sized {
-    /// Whether [`check`](Merge::check) can fail with no custom function registered. When
-    /// false (the default), the check pass skips values of this type unless custom
-    /// functions are registered. Dynamic values set it (kind mismatches, depth), and so
-    /// does any type containing one.
-    const FALLIBLE: bool = false;
+    /// Whether the check pass must visit values of this type even when no custom function
+    /// is registered: true when [`check`](Merge::check) can fail by this type's own rules.
+    /// When false (the default), the check pass skips values of this type unless custom
+    /// functions are registered. Dynamic values set it (kind mismatches, depth), and so does
+    /// any type containing one.
+    #[allow(deprecated)]
+    const NEEDS_CHECK: bool = Self::FALLIBLE;
 
     /// Whether merging values of this type never reaches values of other types (atomic
-    /// values: numbers, strings, …). Containers of such values skip walking them in the
-    /// check pass when no custom function is registered for the item type. Default false.
-    const LEAF: bool = false;
+    /// values: numbers, strings, …): containers of such values then skip walking them in
+    /// the check pass when no custom function is registered for the item type. Default
+    /// false; an optimization of conjungo's own impls.
+    #[doc(hidden)]
+    #[allow(deprecated)]
+    const __CONJUNGO_LEAF: bool = Self::LEAF;
 
     /// Whether, with no custom function registered, [`apply`](Merge::apply) is exactly
     /// [`__conjungo_fast`](Merge::__conjungo_fast) (the overwrite rule of atomic values, and
@@ -309,8 +314,27 @@ pub trait Merge: Sized {
         None
     }
 
-    /// A copy of `self`, if this type can make one: custom functions run on copies in the
-    /// check pass, which keeps a failing merge atomic. The default is `None`.
+    /// A copy of `self`, if this type can make one (`Some(self.clone())` for `Clone`
+    /// types): custom functions run on copies in the check pass, which keeps a failing merge
+    /// atomic. The default is `None`: the function then runs in the apply pass.
+    #[allow(deprecated)]
+    fn try_clone(&self) -> Option<Self> {
+        self.snapshot()
+    }
+
+    /// The former name of [`NEEDS_CHECK`](Merge::NEEDS_CHECK), still read by its default.
+    #[doc(hidden)]
+    #[deprecated(note = "renamed to `NEEDS_CHECK`")]
+    const FALLIBLE: bool = false;
+
+    /// The former name of `__CONJUNGO_LEAF`, still read by its default.
+    #[doc(hidden)]
+    #[deprecated(note = "an optimization of conjungo's own impls")]
+    const LEAF: bool = false;
+
+    /// The former name of [`try_clone`](Merge::try_clone), still called by its default.
+    #[doc(hidden)]
+    #[deprecated(note = "renamed to `try_clone`")]
     fn snapshot(&self) -> Option<Self> {
         None
     }
@@ -333,7 +357,7 @@ pub trait Merge: Sized {
 /// ```
 #[inline]
 pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {
-    let mut apply = if T::FALLIBLE || options.has_custom() {
+    let mut apply = if T::NEEDS_CHECK || options.has_custom() {
         let mut check = Check::new(options);
         check.merge(&*target, &source)?;
         check.into_apply()

@@ -59,6 +59,31 @@ pub enum Mismatch {
 /// A custom merge function for one type, see [`Options::on_type`].
 pub type TypeFn<T> = dyn Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync;
 
+/// What [`Options::on_type`], [`on_kind`](Options::on_kind) and
+/// [`on_default`](Options::on_default) accept: a function or closure that merges a source
+/// `T` into a target `T` under the merge's options, `Send + Sync + 'static` so that
+/// `Options` stays shareable. Implemented for every such `Fn`; closures need no type
+/// annotations.
+///
+/// ```
+/// use conjungo::{Error, MergeFn, Options};
+///
+/// fn add(target: &mut i64, source: i64, _: &Options) -> Result<(), Error> {
+///     *target += source;
+///     Ok(())
+/// }
+/// fn accepts<T>(_: impl MergeFn<T>) {}
+/// accepts(add);
+/// let options = Options::default().on_type(add);
+/// # let _ = options;
+/// ```
+pub trait MergeFn<T>: Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync + 'static {}
+
+impl<T, F> MergeFn<T> for F where
+    F: Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync + 'static
+{
+}
+
 /// The default maximum nesting of dynamic merges: the same as `serde_json`'s parser limit.
 pub const DEFAULT_MAX_DEPTH: usize = 128;
 
@@ -237,8 +262,15 @@ impl Options {
         max_depth: usize;
     }
 
-    fn registry(&mut self) -> &mut Registry {
-        Arc::make_mut(self.custom.get_or_insert_with(Default::default))
+    /// Register `f` for values of type `V` in the table `insert` puts it in.
+    fn register<V: 'static>(
+        mut self,
+        f: Box<TypeFn<V>>,
+        insert: impl FnOnce(&mut Registry, TypeId, Entry) -> Option<Entry>,
+    ) -> Self {
+        let registry = Arc::make_mut(self.custom.get_or_insert_with(Default::default));
+        insert(registry, TypeId::of::<V>(), Entry::new::<V>(f));
+        self
     }
 
     /// Merge every `T` reached, at any depth, with `f` instead of `T`'s own rule
@@ -265,13 +297,8 @@ impl Options {
     /// assert_eq!(totals, HashMap::from([("a", 11), ("b", 2), ("c", 5)]));
     /// ```
     #[must_use]
-    pub fn on_type<T: 'static>(
-        mut self,
-        f: impl Fn(&mut T, T, &Options) -> Result<(), Error> + Send + Sync + 'static,
-    ) -> Self {
-        let entry = Entry::new::<T>(Box::new(f));
-        self.registry().types.insert(TypeId::of::<T>(), entry);
-        self
+    pub fn on_type<T: 'static>(self, f: impl MergeFn<T>) -> Self {
+        self.register::<T>(Box::new(f), |r, id, entry| r.types.insert(id, entry))
     }
 
     /// Merge two dynamic values (`serde_json::Value`, `bson::Bson`) of the same
@@ -295,16 +322,10 @@ impl Options {
     /// assert_eq!(v, json!({"greeting": "hello, world"}));
     /// ```
     #[must_use]
-    pub fn on_kind<V: 'static>(
-        mut self,
-        kind: Kind,
-        f: impl Fn(&mut V, V, &Options) -> Result<(), Error> + Send + Sync + 'static,
-    ) -> Self {
-        let entry = Entry::new::<V>(Box::new(f));
-        self.registry()
-            .kinds
-            .insert((TypeId::of::<V>(), kind), entry);
-        self
+    pub fn on_kind<V: 'static>(self, kind: Kind, f: impl MergeFn<V>) -> Self {
+        self.register::<V>(Box::new(f), |r, id, entry| {
+            r.kinds.insert((id, kind), entry)
+        })
     }
 
     /// Merge two dynamic values of the same non-container kind (anything but arrays and
@@ -327,13 +348,8 @@ impl Options {
     /// assert_eq!(v, json!({"a": "b", "n": {"x": "zz"}}));
     /// ```
     #[must_use]
-    pub fn on_default<V: 'static>(
-        mut self,
-        f: impl Fn(&mut V, V, &Options) -> Result<(), Error> + Send + Sync + 'static,
-    ) -> Self {
-        let entry = Entry::new::<V>(Box::new(f));
-        self.registry().defaults.insert(TypeId::of::<V>(), entry);
-        self
+    pub fn on_default<V: 'static>(self, f: impl MergeFn<V>) -> Self {
+        self.register::<V>(Box::new(f), |r, id, entry| r.defaults.insert(id, entry))
     }
 
     /// Validate the merged value before a PATCH of a `T` root returns

@@ -227,7 +227,7 @@ struct Pair {
 }
 
 impl Merge for Pair {
-    const FALLIBLE: bool = true;
+    const NEEDS_CHECK: bool = true;
 
     fn check(&self, source: &Self, cx: &mut conjungo::Check<'_>) -> Result<(), Error> {
         cx.merge(&self.first, &source.first)?;
@@ -384,4 +384,55 @@ proptest! {
         prop_assert_eq!(a, b);
         prop_assert_eq!(walked, found);
     }
+}
+
+/// A hand-written impl of the first release, with the former names of `NEEDS_CHECK`
+/// (`FALLIBLE`) and `try_clone` (`snapshot`): still honoured.
+#[derive(Debug, Clone, PartialEq)]
+struct FormerNames {
+    n: i64,
+}
+
+#[allow(deprecated)]
+impl Merge for FormerNames {
+    const FALLIBLE: bool = true;
+
+    fn check(&self, source: &Self, _: &mut conjungo::Check<'_>) -> Result<(), Error> {
+        if source.n < 0 {
+            return Err(Error::custom("negative"));
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, source: Self, _: &mut conjungo::Apply<'_>) -> Result<(), Error> {
+        self.n = source.n;
+        Ok(())
+    }
+
+    fn custom_fn(options: &Options) -> Option<conjungo::CustomFn<'_, Self>> {
+        options.type_fn::<Self>()
+    }
+
+    fn snapshot(&self) -> Option<Self> {
+        Some(self.clone())
+    }
+}
+
+#[test]
+fn former_names_of_the_hooks_are_still_honoured() {
+    const { assert!(<FormerNames as Merge>::NEEDS_CHECK) };
+    assert_eq!(FormerNames { n: 1 }.try_clone(), Some(FormerNames { n: 1 }));
+    // The check pass visits it with nothing registered (`FALLIBLE`): the list is untouched.
+    let mut pair = (vec![1], FormerNames { n: 1 });
+    let err = pair.merge((vec![2], FormerNames { n: -1 })).unwrap_err();
+    assert_eq!(err.path(), "/1");
+    assert_eq!(pair, (vec![1], FormerNames { n: 1 }));
+    // A failing custom function runs on the copies `snapshot` makes, in the check pass: the
+    // list is untouched too.
+    let failing = Options::default().on_type::<FormerNames>(|_, _, _| Err(Error::custom("no")));
+    let err = pair
+        .merge_with((vec![2], FormerNames { n: 2 }), &failing)
+        .unwrap_err();
+    assert_eq!(err.path(), "/1");
+    assert_eq!(pair, (vec![1], FormerNames { n: 1 }));
 }

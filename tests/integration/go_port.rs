@@ -219,7 +219,7 @@ fn custom_type_function_error_is_returned() {
         fn custom_fn(o: &Options) -> Option<conjungo::CustomFn<'_, Self>> {
             o.type_fn::<Self>()
         }
-        fn snapshot(&self) -> Option<Self> {
+        fn try_clone(&self) -> Option<Self> {
             Some(self.clone())
         }
     }

@@ -6,7 +6,7 @@
 //!    merge would meet (a kind mismatch, the depth limit, a failing custom function). It
 //!    writes nothing. Custom functions run here, on copies of their two values, and their
 //!    results are kept for the second pass. The pass is skipped entirely when it cannot
-//!    fail: a type whose [`Merge::FALLIBLE`] is false, merged with no custom function
+//!    fail: a type whose [`Merge::NEEDS_CHECK`] is false, merged with no custom function
 //!    registered (typed structs of std types), pays nothing for it.
 //! 2. **Apply** moves the source into the target. Its custom sites install the results
 //!    computed by the check pass instead of calling the function again.
@@ -162,9 +162,9 @@ impl<'a> Check<'a> {
     pub fn merge<T: Merge>(&mut self, target: &T, source: &T) -> Result<(), Error> {
         if self.options.has_custom() {
             if let Some(f) = T::custom_fn(self.options) {
-                return self.custom(target, target.snapshot(), source.snapshot(), f);
+                return self.custom(target, target.try_clone(), source.try_clone(), f);
             }
-        } else if !T::FALLIBLE {
+        } else if !T::NEEDS_CHECK {
             return Ok(());
         }
         target.check(source, self)

@@ -174,12 +174,12 @@ fn mismatch<V: Dynamic>(target: &V, source: &V) -> Error {
 /// Whether only the depth limit can fail: then the check pass walks the source alone (no
 /// lookups in the target), which bounds every recursion of the apply pass, since the merge
 /// recurses only along the source.
-fn depth_only(options: &Options) -> bool {
+pub(crate) fn depth_only(options: &Options) -> bool {
     options.mismatch != Mismatch::Error && !options.has_custom()
 }
 
 /// The nesting of `source`'s objects must stay within the limit.
-fn check_source_depth<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> {
+pub(crate) fn check_source_depth<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> {
     match source.as_object() {
         Some(object) => cx.nested(|cx| check_members_depth(object, cx)),
         None => Ok(()),
@@ -187,21 +187,23 @@ fn check_source_depth<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), 
 }
 
 /// [`check_source_depth`] of every member of an object already entered.
-fn check_members_depth<O: DynObject>(object: &O, cx: &mut Check<'_>) -> Result<(), Error> {
+pub(crate) fn check_members_depth<O: DynObject>(
+    object: &O,
+    cx: &mut Check<'_>,
+) -> Result<(), Error> {
     for (key, value) in object.iter() {
         check_source_depth(value, cx).map_err(|e| e.at_key(key))?;
     }
     Ok(())
 }
 
+/// The check of two dynamic values: what [`apply_value`] would fail on. Called when more
+/// than the depth can fail ([`depth_only`] is false; the `Merge` impls decide).
 pub(crate) fn check_value<V: Dynamic>(
     target: &V,
     source: &V,
     cx: &mut Check<'_>,
 ) -> Result<(), Error> {
-    if depth_only(cx.options()) {
-        return check_source_depth(source, cx);
-    }
     if source.is_null() {
         return Ok(());
     }
@@ -227,14 +229,12 @@ pub(crate) fn check_value<V: Dynamic>(
     }
 }
 
+/// [`check_value`] of two objects already entered.
 pub(crate) fn check_object<O: DynObject>(
     target: &O,
     source: &O,
     cx: &mut Check<'_>,
 ) -> Result<(), Error> {
-    if depth_only(cx.options()) {
-        return check_members_depth(source, cx);
-    }
     let mut side = joinable(target, source, cx.options()).then(|| Side::new(target.iter()));
     for (key, source) in source.iter() {
         let found = match &mut side {
@@ -432,12 +432,11 @@ pub(crate) fn apply_object<O: DynObject>(
     source: O,
     cx: &mut Apply<'_>,
 ) -> Result<(), Error> {
-    let options = cx.options();
     // Removals happen together at the end: one by one, an ordered document would shift
     // its members once per removal (quadratic in a hostile body).
     let mut removed: Vec<String> = Vec::new();
     let mut later: Vec<(String, O::Value)> = Vec::new();
-    if joinable(target, &source, options) {
+    if joinable(target, &source, cx.options()) {
         // Both in key order: each member is found by walking the target beside the source;
         // additions and removals wait until the walk is over (the same object in the end).
         let mut side = Side::new(target.iter_mut());
@@ -452,7 +451,7 @@ pub(crate) fn apply_object<O: DynObject>(
     } else {
         // With custom functions, new members go in after the merges, so that no member
         // moves before its custom result is found by its place.
-        let defer = options.has_custom();
+        let defer = cx.options().has_custom();
         for (key, source) in source.into_entries() {
             let found = target.get_mut(&key);
             match member(key, source, found, cx)? {
@@ -544,15 +543,23 @@ fn member<V: Dynamic>(
 macro_rules! dynamic_merge {
     ($value:ty, $object:ty) => {
         $crate::impls::dynamic::dynamic_merge!(@impl $value,
-            |target, source, cx| $crate::impls::dynamic::check_value(target, source, cx),
+            |target, source, cx| if $crate::impls::dynamic::depth_only(cx.options()) {
+                $crate::impls::dynamic::check_source_depth(source, cx)
+            } else {
+                $crate::impls::dynamic::check_value(target, source, cx)
+            },
             $crate::impls::dynamic::apply_value);
         $crate::impls::dynamic::dynamic_merge!(@impl $object,
-            |target, source, cx| cx.nested(|cx| $crate::impls::dynamic::check_object(target, source, cx)),
+            |target, source, cx| cx.nested(|cx| if $crate::impls::dynamic::depth_only(cx.options()) {
+                $crate::impls::dynamic::check_members_depth(source, cx)
+            } else {
+                $crate::impls::dynamic::check_object(target, source, cx)
+            }),
             $crate::impls::dynamic::apply_object);
     };
     (@impl $ty:ty, |$t:ident, $s:ident, $cx:ident| $check:expr, $apply:path) => {
         impl $crate::Merge for $ty {
-            const FALLIBLE: bool = true;
+            const NEEDS_CHECK: bool = true;
 
             fn check(&self, source: &Self, cx: &mut $crate::Check<'_>) -> Result<(), $crate::Error> {
                 let ($t, $s, $cx) = (self, source, cx);

@@ -15,10 +15,10 @@ macro_rules! map {
             V: Merge + 'static,
             $($s: BuildHasher + 'static,)?
         {
-            const FALLIBLE: bool = V::FALLIBLE;
+            const NEEDS_CHECK: bool = V::NEEDS_CHECK;
 
             fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
-                if V::LEAF && V::custom_fn(cx.options()).is_none() {
+                if V::__CONJUNGO_LEAF && V::custom_fn(cx.options()).is_none() {
                     return Ok(());
                 }
                 for (key, source) in source {

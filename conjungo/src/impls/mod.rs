@@ -37,13 +37,13 @@ macro_rules! custom_fn_by_type {
 pub(crate) use custom_fn_by_type;
 
 /// The two methods every `'static`, `Clone` impl shares: the custom function lookup and a
-/// `Clone` snapshot.
+/// `Clone` copy (`try_clone`).
 macro_rules! static_clone_hooks {
     () => {
         $crate::impls::custom_fn_by_type!();
 
         #[inline]
-        fn snapshot(&self) -> Option<Self> {
+        fn try_clone(&self) -> Option<Self> {
             Some(::core::clone::Clone::clone(self))
         }
     };

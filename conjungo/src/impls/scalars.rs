@@ -9,7 +9,7 @@ use crate::{Apply, Error, Merge};
 macro_rules! scalar {
     ($($ty:ty),* $(,)?) => {$(
         impl $crate::Merge for $ty {
-            const LEAF: bool = true;
+            const __CONJUNGO_LEAF: bool = true;
             const __CONJUNGO_FAST: bool = true;
             const __CONJUNGO_SCALAR: bool = true;
 
@@ -69,7 +69,7 @@ impl<T: ?Sized> Merge for &T {
         Ok(())
     }
 
-    fn snapshot(&self) -> Option<Self> {
+    fn try_clone(&self) -> Option<Self> {
         Some(*self)
     }
 }
@@ -84,7 +84,7 @@ impl<B: ?Sized + ToOwned> Merge for Cow<'_, B> {
         Ok(())
     }
 
-    fn snapshot(&self) -> Option<Self> {
+    fn try_clone(&self) -> Option<Self> {
         Some(self.clone())
     }
 }
@@ -96,7 +96,7 @@ impl<T: ?Sized> Merge for PhantomData<T> {
         Ok(())
     }
 
-    fn snapshot(&self) -> Option<Self> {
+    fn try_clone(&self) -> Option<Self> {
         Some(PhantomData)
     }
 }

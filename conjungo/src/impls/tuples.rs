@@ -5,7 +5,7 @@ use crate::{Apply, Check, Error, Merge};
 macro_rules! tuple {
     ($(($($name:ident $idx:tt),+))*) => {$(
         impl<$($name: Merge + 'static),+> Merge for ($($name,)+) {
-            const FALLIBLE: bool = false $(|| $name::FALLIBLE)+;
+            const NEEDS_CHECK: bool = false $(|| $name::NEEDS_CHECK)+;
 
             fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
                 $(cx.merge(&self.$idx, &source.$idx).map_err(|e| e.at_index($idx))?;)+
@@ -19,8 +19,8 @@ macro_rules! tuple {
 
             super::custom_fn_by_type!();
 
-            fn snapshot(&self) -> Option<Self> {
-                Some(($(self.$idx.snapshot()?,)+))
+            fn try_clone(&self) -> Option<Self> {
+                Some(($(self.$idx.try_clone()?,)+))
             }
         }
     )*};
@@ -42,7 +42,7 @@ tuple! {
 }
 
 impl<T: Merge + 'static, const N: usize> Merge for [T; N] {
-    const FALLIBLE: bool = T::FALLIBLE;
+    const NEEDS_CHECK: bool = T::NEEDS_CHECK;
 
     fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
         for (i, (target, source)) in self.iter().zip(source).enumerate() {
@@ -60,8 +60,8 @@ impl<T: Merge + 'static, const N: usize> Merge for [T; N] {
 
     super::custom_fn_by_type!();
 
-    fn snapshot(&self) -> Option<Self> {
-        let items: Vec<T> = self.iter().map(T::snapshot).collect::<Option<_>>()?;
+    fn try_clone(&self) -> Option<Self> {
+        let items: Vec<T> = self.iter().map(T::try_clone).collect::<Option<_>>()?;
         items.try_into().ok()
     }
 }

@@ -8,7 +8,7 @@ use crate::{Apply, Check, Error, Merge};
 /// `None` in the source keeps the target; `None` in the target takes the source (even with
 /// overwrite off); two `Some`s merge their insides.
 impl<T: Merge + 'static> Merge for Option<T> {
-    const FALLIBLE: bool = T::FALLIBLE;
+    const NEEDS_CHECK: bool = T::NEEDS_CHECK;
 
     #[inline]
     fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
@@ -45,21 +45,21 @@ impl<T: Merge + 'static> Merge for Option<T> {
 
     super::custom_fn_by_type!();
 
-    fn snapshot(&self) -> Option<Self> {
+    fn try_clone(&self) -> Option<Self> {
         match self {
             None => Some(None),
-            Some(inner) => inner.snapshot().map(Some),
+            Some(inner) => inner.try_clone().map(Some),
         }
     }
 }
 
 /// The inside merges.
 ///
-/// `FALLIBLE` is `true` whatever `T` is: recursive types go through a `Box`, and asking
+/// `NEEDS_CHECK` is `true` whatever `T` is: recursive types go through a `Box`, and asking
 /// `T` would be a cycle for mutually recursive ones. It costs one more walk of boxed
 /// values in the check pass, which does nothing where nothing can fail.
 impl<T: Merge + 'static> Merge for Box<T> {
-    const FALLIBLE: bool = true;
+    const NEEDS_CHECK: bool = true;
 
     #[inline]
     fn check(&self, source: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
@@ -73,8 +73,8 @@ impl<T: Merge + 'static> Merge for Box<T> {
 
     super::custom_fn_by_type!();
 
-    fn snapshot(&self) -> Option<Self> {
-        (**self).snapshot().map(Box::new)
+    fn try_clone(&self) -> Option<Self> {
+        (**self).try_clone().map(Box::new)
     }
 }
 
