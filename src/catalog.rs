@@ -6,17 +6,8 @@ use std::collections::HashMap;
 use conjungo::Merge;
 use serde::{Deserialize, Serialize};
 
-/// One network endpoint of a service.
-#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Endpoint {
-    /// Endpoint name.
-    pub name: String,
-    /// Its URL.
-    pub url: String,
-    /// Its port.
-    pub port: i64,
-}
+/// One network endpoint of a service: the workload's.
+pub use crate::workload::Endpoint;
 
 /// How a service is deployed.
 #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -62,30 +53,11 @@ pub struct Service {
     pub notes: Option<String>,
 }
 
-/// The workload of DESIGN §9: `svc(1)` and `svc(2)` are the target and the source.
+/// The workload of DESIGN §9 ([`crate::workload::svc`], the same values) as stored: with
+/// its `_id`, `svc-{n}`. `svc(1)` and `svc(2)` are the target and the source.
 pub fn svc(n: i64) -> Service {
-    Service {
-        id: format!("svc-{n}"),
-        name: format!("service-{n}"),
-        owner: format!("team-{n}"),
-        tier: n,
-        public: n % 2 == 0,
-        tags: (0..3).map(|i| format!("tag{i}-{n}")).collect(),
-        labels: (0..8)
-            .map(|i| (format!("l{i}"), format!("v{i}-{n}")))
-            .collect(),
-        endpoints: (0..2)
-            .map(|i| Endpoint {
-                name: format!("ep{i}"),
-                url: format!("https://svc{n}.example/{i}"),
-                port: 8000 + i,
-            })
-            .collect(),
-        deploy: Some(Deploy {
-            replicas: n,
-            image: format!("registry/svc:{n}"),
-            env: (0..8).map(|i| (format!("E{i}"), format!("x{n}"))).collect(),
-        }),
-        notes: None,
-    }
+    let mut stored =
+        bson::serialize_to_document(&crate::workload::svc(n)).expect("the workload serializes");
+    stored.insert("_id", format!("svc-{n}"));
+    bson::deserialize_from_document(stored).expect("the workload is a stored service")
 }

@@ -361,10 +361,7 @@ fn label_patch() -> impl Strategy<Value = Value> {
 
 fn body() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(prop_oneof![
-            Just(json!("renamed")),
-            Just(json!("service-1"))
-        ]),
+        prop::option::of(prop_oneof![Just(json!("renamed")), Just(json!("svc-1"))]),
         prop::option::of((0i64..3).prop_map(|n| json!(n))),
         prop::option::of(any::<bool>().prop_map(Value::Bool)),
         prop::option::of(prop::collection::vec("[a-c]", 0..3).prop_map(|v| json!(v))),
