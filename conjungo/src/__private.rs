@@ -328,29 +328,11 @@ pub fn patch_field<T: Clone + PartialEq>(
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    recorded(target, cx, f, T::clone, |target, before, cx| {
+    cx.recorded(target, f, T::clone, |target, before, cx| {
         if *target != before {
             cx.record_here(ChangeKind::Replaced);
         }
     })
-}
-
-/// Run `f` on `target`; when recording, `record` compares what `before` saw of the
-/// target with the target after `f`, and records what changed.
-fn recorded<T, B>(
-    target: &mut T,
-    cx: &mut Apply<'_>,
-    f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
-    before: impl FnOnce(&T) -> B,
-    record: impl FnOnce(&T, B, &mut Apply<'_>),
-) -> Result<(), Error> {
-    if !cx.is_recording() {
-        return f(target, cx);
-    }
-    let seen = before(target);
-    f(target, cx)?;
-    record(target, seen, cx);
-    Ok(())
 }
 
 /// Sequences (and `Option`s of them) that the appending strategies (`append`, `union`)
@@ -403,14 +385,13 @@ pub fn patch_append<S: Appendable>(
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut S, &mut Apply<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    recorded(target, cx, f, S::appended_len, |target, before, cx| match (
-        before,
-        target.appended_len(),
-    ) {
-        (Some(before), Some(after)) if after > before => target.record_tail(before, cx),
-        (Some(before), Some(after)) if after == before => {}
-        (None, None) => {}
-        _ => cx.record_here(ChangeKind::Replaced),
+    cx.recorded(target, f, S::appended_len, |target, before, cx| {
+        match (before, target.appended_len()) {
+            (Some(before), Some(after)) if after > before => target.record_tail(before, cx),
+            (Some(before), Some(after)) if after == before => {}
+            (None, None) => {}
+            _ => cx.record_here(ChangeKind::Replaced),
+        }
     })
 }
 

@@ -1,11 +1,21 @@
 //! Recording: during a PATCH, the apply pass notes *where* it changed the target (the
 //! object keys leading there, and what happened), for the change report and the MongoDB
 //! update (`patch::update` compiles the notes). A merge outside PATCH records nothing: the
-//! [`Apply`] methods here do nothing then, and the merge rules call them only where a
-//! change is made.
+//! [`Apply`] methods here (the hooks) do nothing then, beyond one branch each.
+//!
+//! The merge rules (`impls/`, the derive's code) reach the recording only through these
+//! hooks, where they change something: `record_here`/`record_at`, `under` (a member
+//! entered), `record_here_if` (a comparison made only while recording), `recorded` (a
+//! look at the target before and after a strategy) and `merge_seq` (the sequence rule of
+//! `impls::seqs`, recorded). No rule of `impls/` asks whether it is recorded; the patch
+//! forms of `patch/` ask only to skip work that feeds the update alone (the values read
+//! on the spot, the keyed lists' logs).
 
 use super::Apply;
+use crate::SeqStrategy;
+use crate::impls::seqs::merge_seq;
 use crate::patch::ChangeKind;
+use crate::strategy::seq::Seq;
 
 /// One object key of a recorded path. Shared: every change below a key holds the same
 /// string (a change costs its own key, not a copy of its whole path).
@@ -260,6 +270,82 @@ impl Apply<'_> {
     /// How many changes were recorded so far.
     pub(crate) fn change_count(&self) -> usize {
         self.rec().map_or(0, |r| r.changes.len())
+    }
+
+    /// Run `f` one object member deeper: what it records is under `key`. Not recording,
+    /// just `f`.
+    #[inline]
+    pub(crate) fn under<R>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> R) -> R {
+        if self.rec().is_none() {
+            return f(self);
+        }
+        self.enter(key);
+        let result = f(self);
+        self.leave();
+        result
+    }
+
+    /// Record a change of `kind` at the current place if `changed()` (asked only while
+    /// recording: a comparison is paid for only by a PATCH).
+    #[inline]
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn record_here_if(&mut self, kind: ChangeKind, changed: impl FnOnce() -> bool) {
+        if self.rec().is_some() && changed() {
+            self.record_here(kind);
+        }
+    }
+
+    /// Run `f` on `target`. While recording, `before` first takes what it needs of the
+    /// target (a length, a copy), and `record` compares it with the target after a
+    /// successful `f` and records what changed. Not recording, just `f`.
+    #[inline]
+    pub(crate) fn recorded<T, B>(
+        &mut self,
+        target: &mut T,
+        f: impl FnOnce(&mut T, &mut Self) -> Result<(), crate::Error>,
+        before: impl FnOnce(&T) -> B,
+        record: impl FnOnce(&T, B, &mut Self),
+    ) -> Result<(), crate::Error> {
+        if self.rec().is_none() {
+            return f(target, self);
+        }
+        let seen = before(target);
+        f(target, self)?;
+        record(target, seen, self);
+        Ok(())
+    }
+
+    /// The sequence rule ([`merge_seq`]) with what it changed recorded: the sequences of
+    /// typed patches and dynamic arrays say only how their values compare (`same`: a
+    /// replacement by equal items is no change) and how an append is recorded
+    /// (`appended`, given the length before).
+    pub(crate) fn merge_seq<S: Seq>(
+        &mut self,
+        target: &mut S,
+        source: S,
+        same: impl FnOnce(&S, &S) -> bool,
+        appended: impl FnOnce(&S, usize, &mut Self),
+    ) {
+        let options = self.options();
+        if self.rec().is_none() {
+            merge_seq(target, source, options);
+            return;
+        }
+        let grows = source.seq_len() > 0;
+        let kind = match options.seq {
+            SeqStrategy::Append if grows => ChangeKind::Appended,
+            SeqStrategy::Prepend if grows => ChangeKind::Replaced,
+            SeqStrategy::Replace if options.overwrite && !same(target, &source) => {
+                ChangeKind::Replaced
+            }
+            _ => return,
+        };
+        let before = target.seq_len();
+        merge_seq(target, source, options);
+        match kind {
+            ChangeKind::Appended => appended(target, before, self),
+            kind => self.record_here(kind),
+        }
     }
 
     /// Go one object member deeper (while recording): changes recorded until the matching

@@ -2,6 +2,7 @@
 //! value type: `serde_json::Value` and `bson::Bson` implement [`Dynamic`].
 
 use crate::cx::CustomFn;
+use crate::patch::ChangeKind;
 use crate::{Apply, Check, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options};
 
 /// A dynamic value: null, scalars, arrays and objects.
@@ -326,9 +327,7 @@ fn take<V: Dynamic>(mut source: V, options: &Options) -> V {
 /// Replace `target` with `source`, recording the change if it is one.
 #[inline]
 fn replace<V: Dynamic>(target: &mut V, source: V, cx: &mut Apply<'_>) {
-    if cx.is_recording() && !target.identical(&source) {
-        cx.record_here(crate::patch::ChangeKind::Replaced);
-    }
+    cx.record_here_if(ChangeKind::Replaced, || !target.identical(&source));
     *target = source;
 }
 
@@ -406,22 +405,18 @@ pub(crate) fn custom<V: Dynamic>(
     cx: &mut Apply<'_>,
     f: CustomFn<'_, V>,
 ) -> Result<(), Error> {
-    if !cx.is_recording() {
-        return cx.custom_unrecorded(target, source, f);
-    }
-    let before = target.clone();
-    cx.custom_unrecorded(target, source, f)?;
-    if !target.identical(&before) {
-        cx.record_here(crate::patch::ChangeKind::Replaced);
-    }
-    Ok(())
+    cx.recorded(
+        target,
+        |target, cx| cx.custom_unrecorded(target, source, f),
+        V::clone,
+        |target, before, cx| cx.record_here_if(ChangeKind::Replaced, || !target.identical(&before)),
+    )
 }
 
 fn apply_array<V: Dynamic>(target: &mut Vec<V>, source: Vec<V>, cx: &mut Apply<'_>) {
-    super::seqs::apply_seq(
+    cx.merge_seq(
         target,
         source,
-        cx,
         |target, source| identical_items(target, source),
         |target, before, cx| cx.record_appended(target.len() - before),
     );
@@ -497,43 +492,30 @@ fn member<V: Dynamic>(
         return Ok(match (options.nulls, found) {
             (NullStrategy::Skip, _) | (NullStrategy::Delete, None) => Step::Kept,
             (NullStrategy::Delete, Some(_)) => {
-                cx.record_at(&key, crate::patch::ChangeKind::Removed);
+                cx.record_at(&key, ChangeKind::Removed);
                 Step::Remove(key)
             }
             (NullStrategy::Set, Some(target)) => {
                 if options.overwrite && !target.is_null() {
                     *target = V::null();
-                    if cx.is_recording() {
-                        cx.record_at(&key, crate::patch::ChangeKind::Replaced);
-                    }
+                    cx.record_at(&key, ChangeKind::Replaced);
                 }
                 Step::Kept
             }
             (NullStrategy::Set, None) => {
-                if cx.is_recording() {
-                    cx.record_at(&key, crate::patch::ChangeKind::Added);
-                }
+                cx.record_at(&key, ChangeKind::Added);
                 Step::Add(key, V::null())
             }
         });
     }
     match found {
         Some(target) => {
-            if cx.is_recording() {
-                cx.enter(&key);
-                let result = cx.merge(target, source);
-                cx.leave();
-                result
-            } else {
-                cx.merge(target, source)
-            }
-            .map_err(|e| e.at_key(&key))?;
+            cx.under(&key, |cx| cx.merge(target, source))
+                .map_err(|e| e.at_key(&key))?;
             Ok(Step::Kept)
         }
         None => {
-            if cx.is_recording() {
-                cx.record_at(&key, crate::patch::ChangeKind::Added);
-            }
+            cx.record_at(&key, ChangeKind::Added);
             Ok(Step::Add(key, take(source, options)))
         }
     }

@@ -6,7 +6,6 @@
 
 use std::collections::VecDeque;
 
-use crate::patch::ChangeKind;
 use crate::strategy::seq::Seq;
 use crate::{Apply, Error, Merge, Options, SeqStrategy};
 
@@ -22,37 +21,6 @@ pub(crate) fn merge_seq<S: Seq>(target: &mut S, source: S, options: &Options) {
             }
         }
         SeqStrategy::Keep => {}
-    }
-}
-
-/// [`merge_seq`] with what it changed recorded (during a PATCH): the sequences of typed
-/// patches and dynamic arrays take their rule from [`merge_seq`] too, and only say how
-/// their values compare (`same`: a replacement by equal items is no change) and how an
-/// append is recorded (`appended`, given the length before).
-pub(crate) fn apply_seq<S: Seq>(
-    target: &mut S,
-    source: S,
-    cx: &mut Apply<'_>,
-    same: impl FnOnce(&S, &S) -> bool,
-    appended: impl FnOnce(&S, usize, &mut Apply<'_>),
-) {
-    let options = cx.options();
-    if !cx.is_recording() {
-        merge_seq(target, source, options);
-        return;
-    }
-    let grows = source.seq_len() > 0;
-    let kind = match options.seq {
-        SeqStrategy::Append if grows => ChangeKind::Appended,
-        SeqStrategy::Prepend if grows => ChangeKind::Replaced,
-        SeqStrategy::Replace if options.overwrite && !same(target, &source) => ChangeKind::Replaced,
-        _ => return,
-    };
-    let before = target.seq_len();
-    merge_seq(target, source, options);
-    match kind {
-        ChangeKind::Appended => appended(target, before, cx),
-        kind => cx.record_here(kind),
     }
 }
 

@@ -75,23 +75,21 @@ macro_rules! map {
                     match entry {
                         Patch::Absent => {}
                         Patch::Null => {
-                            if self.remove(&key).is_some() && cx.is_recording() {
+                            if self.remove(&key).is_some() {
                                 let first = cx.change_count();
                                 cx.record_at(&name, ChangeKind::Removed);
                                 prefill_entry(cx, first, &(), EntryAt::Removed);
                             }
                         }
                         Patch::Set(entry) => match self.get_mut(&key) {
-                            Some(have) => {
-                                cx.enter(&name);
-                                let first = cx.change_count();
-                                let result = have.apply_patch(entry, cx);
-                                if result.is_ok() {
+                            Some(have) => cx
+                                .under(&name, |cx| {
+                                    let first = cx.change_count();
+                                    have.apply_patch(entry, cx)?;
                                     prefill_entry(cx, first, &*have, EntryAt::Entered);
-                                }
-                                cx.leave();
-                                result.map_err(|e| e.at_key(&name))?;
-                            }
+                                    Ok::<_, Error>(())
+                                })
+                                .map_err(|e| e.at_key(&name))?,
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
                                 let first = cx.change_count();
@@ -107,7 +105,7 @@ macro_rules! map {
                     }
                 }
                 self.extend(later);
-                if whole && cx.is_recording() && cx.change_count() > start {
+                if whole && cx.change_count() > start {
                     cx.truncate_changes(start);
                     cx.record_here(ChangeKind::Replaced);
                 }

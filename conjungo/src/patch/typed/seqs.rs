@@ -13,10 +13,9 @@ macro_rules! seq {
                 if has_custom_fn::<Self>(cx.options()) {
                     return cx.merge(self, patch);
                 }
-                crate::impls::seqs::apply_seq(
+                cx.merge_seq(
                     self,
                     patch,
-                    cx,
                     |target, patch| target == patch,
                     |target, before, cx| {
                         crate::__private::Appendable::record_tail(target, before, cx)
