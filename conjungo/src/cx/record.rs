@@ -101,11 +101,21 @@ impl RawChange {
 }
 
 impl Apply<'_> {
+    /// The recorder, while recording. Recording starts only in PATCH helpers of the `bson`
+    /// feature: without it this is `None` at compile time, and every hook compiles away.
+    #[inline]
     fn rec(&self) -> Option<&Recorder> {
+        #[cfg(not(feature = "bson"))]
+        return None;
+        #[cfg(feature = "bson")]
         self.state.as_ref().and_then(|s| s.recorder.as_ref())
     }
 
+    #[inline]
     fn rec_mut(&mut self) -> Option<&mut Recorder> {
+        #[cfg(not(feature = "bson"))]
+        return None;
+        #[cfg(feature = "bson")]
         self.state.as_mut().and_then(|s| s.recorder.as_mut())
     }
 
