@@ -380,6 +380,7 @@ impl fmt::Display for ErrorKind {
 /// nested merges: a successful merge never pays for it.
 ///
 /// ```
+/// # #[cfg(feature = "json")] {
 /// use conjungo::{ErrorKind, Kind, Merge};
 /// use serde_json::json;
 ///
@@ -391,6 +392,7 @@ impl fmt::Display for ErrorKind {
 ///     &ErrorKind::TypeMismatch { target: Kind::Number, source: Kind::String }
 /// );
 /// assert_eq!(target, json!({"a": {"b/c": 1}})); // untouched
+/// # }
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Error {

@@ -3,6 +3,7 @@
 //! RFC 7396, and atomic: a merge that fails changes nothing.
 //!
 //! ```
+//! # #[cfg(feature = "derive")] {
 //! use conjungo::{Merge, Options};
 //! use std::collections::HashMap;
 //!
@@ -30,6 +31,7 @@
 //! assert_eq!(config.replicas, Some(2));
 //! assert_eq!(config.tags, ["a", "b"]); // appended, as Go does
 //! assert_eq!(config.labels.len(), 2); // deep
+//! # }
 //! # Ok::<(), conjungo::Error>(())
 //! ```
 //!
@@ -346,6 +348,7 @@ pub trait Merge: Sized {
 /// On `Err`, `target` is exactly as it was (see "Atomicity" in the crate docs).
 ///
 /// ```
+/// # #[cfg(feature = "json")] {
 /// use conjungo::{merge, Options};
 /// use serde_json::json;
 ///
@@ -354,6 +357,7 @@ pub trait Merge: Sized {
 /// merge(&mut target, source, &Options::default().overwrite(false)).unwrap();
 /// assert_eq!(target, json!({"A": "original", "B": 1,
 ///     "D": ["unchanged", 0, "added", 1], "E": "inserted"}));
+/// # }
 /// ```
 #[inline]
 pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {

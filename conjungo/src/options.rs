@@ -226,6 +226,7 @@ impl Options {
     /// exactly [`json::merge_patch`](crate::json::merge_patch).
     ///
     /// ```
+    /// # #[cfg(feature = "json")] {
     /// use conjungo::{Merge, Options};
     /// use serde_json::json;
     ///
@@ -238,6 +239,7 @@ impl Options {
     /// ).unwrap();
     /// assert_eq!(doc, json!({"title": "Hello!", "author": {"given": "John"},
     ///     "tags": ["example"], "content": "x", "phoneNumber": "+01-123-456-7890"}));
+    /// # }
     /// ```
     pub fn merge_patch() -> Self {
         Options {
@@ -307,6 +309,7 @@ impl Options {
     /// `kind`. A per-type function ([`Options::on_type`]) for the value type wins over this.
     ///
     /// ```
+    /// # #[cfg(feature = "json")] {
     /// use conjungo::{Kind, Merge, Options};
     /// use serde_json::{json, Value};
     ///
@@ -320,6 +323,7 @@ impl Options {
     /// let mut v = json!({"greeting": "hello"});
     /// v.merge_with(json!({"greeting": ", world"}), &options).unwrap();
     /// assert_eq!(v, json!({"greeting": "hello, world"}));
+    /// # }
     /// ```
     #[must_use]
     pub fn on_kind<V: 'static>(self, kind: Kind, f: impl MergeFn<V>) -> Self {
@@ -333,6 +337,7 @@ impl Options {
     /// `SetDefaultMergeFunc`, whose default is "source if overwrite, else target").
     ///
     /// ```
+    /// # #[cfg(feature = "json")] {
     /// use conjungo::{Merge, Options};
     /// use serde_json::{json, Value};
     ///
@@ -346,6 +351,7 @@ impl Options {
     /// let mut v = json!({"a": "b", "n": {"x": "z"}});
     /// v.merge_with(json!({"a": "a", "n": {"x": "zz"}}), &options).unwrap();
     /// assert_eq!(v, json!({"a": "b", "n": {"x": "zz"}}));
+    /// # }
     /// ```
     #[must_use]
     pub fn on_default<V: 'static>(self, f: impl MergeFn<V>) -> Self {

@@ -41,6 +41,7 @@ pub fn overwrite<T>(target: &mut T, source: T, options: &Options) -> Result<(), 
 /// yet can be set once.
 ///
 /// ```
+/// # #[cfg(feature = "derive")] {
 /// use conjungo::{ErrorKind, Merge};
 ///
 /// #[derive(Merge, Debug, PartialEq)]
@@ -63,6 +64,7 @@ pub fn overwrite<T>(target: &mut T, source: T, options: &Options) -> Result<(), 
 ///     .unwrap_err();
 /// assert_eq!((err.kind(), err.path()), (&ErrorKind::Immutable, "/owner"));
 /// assert_eq!(a.name, "b");
+/// # }
 /// ```
 #[inline]
 pub fn immutable<T: PartialEq>(target: &mut T, source: T, _options: &Options) -> Result<(), Error> {

@@ -30,6 +30,7 @@ use crate::strategy::seq::Seq;
 /// stored and read back with [`parse`](super::parse).
 ///
 /// ```
+/// # #[cfg(all(feature = "derive", feature = "bson"))] {
 /// use conjungo::{patch, Merge, Options};
 /// use serde::{Deserialize, Serialize};
 ///
@@ -55,6 +56,7 @@ use crate::strategy::seq::Seq;
 /// patch::apply(&mut merged, p, &Options::merge_patch()).unwrap();
 /// assert_eq!(merged, new);
 /// assert_eq!(patch::diff(&new, &new), DocPatch::default());
+/// # }
 /// ```
 pub fn diff<T: Patchable>(old: &T, new: &T) -> T::Patch
 where

@@ -57,6 +57,7 @@ impl Applied {
 /// only when valid: otherwise the error is [`ErrorKind::Invalid`] with every problem.
 ///
 /// ```
+/// # #[cfg(all(feature = "derive", feature = "bson"))] {
 /// use conjungo::{patch, Merge};
 /// use serde::{Deserialize, Serialize};
 ///
@@ -86,6 +87,7 @@ impl Applied {
 /// assert_eq!((err.http_status(), err.path()), (422, "/_id"));
 /// let err = patch::parse::<UserPatch>(br#"{"name": null}"#).unwrap_err();
 /// assert_eq!((err.http_status(), err.path()), (422, "/name"));
+/// # }
 /// ```
 pub fn apply<T: Patchable + Serialize>(
     target: &mut T,
@@ -161,6 +163,7 @@ fn versioned<T: Patchable>(
 /// The `#[merge(version)]` field of `value` (`None`: it has none, or it is beyond `i64`).
 ///
 /// ```
+/// # #[cfg(all(feature = "derive", feature = "bson"))] {
 /// # use conjungo::{patch, Merge};
 /// # use serde::{Deserialize, Serialize};
 /// #[derive(Merge, Serialize, Deserialize)]
@@ -168,6 +171,7 @@ fn versioned<T: Patchable>(
 /// struct Doc { title: String, #[merge(version)] v: i64 }
 ///
 /// assert_eq!(patch::version(&Doc { title: "a".into(), v: 3 }), Some(3));
+/// # }
 /// ```
 pub fn version<T: Patchable>(value: &T) -> Option<i64> {
     value.__conjungo_version().and_then(|(_, v)| v.current())
@@ -182,6 +186,7 @@ pub fn version<T: Patchable>(value: &T) -> Option<i64> {
 /// your write is caught by [`Applied::filter`] (the write matches nothing).
 ///
 /// ```
+/// # #[cfg(all(feature = "derive", feature = "bson"))] {
 /// use conjungo::{patch, Merge, Options};
 /// use serde::{Deserialize, Serialize};
 ///
@@ -202,6 +207,7 @@ pub fn version<T: Patchable>(value: &T) -> Option<i64> {
 ///
 /// let err = patch::check_version(&stored, 3).unwrap_err();
 /// assert_eq!(err.http_status(), 412);
+/// # }
 /// ```
 pub fn check_version<T: Patchable>(value: &T, expected: i64) -> Result<(), Error> {
     let found = version(value);
