@@ -1,109 +1,20 @@
 //! Code generation, reading only the model.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::visit::Visit;
-use syn::{Ident, Member, Path, Type};
+use syn::{Ident, Member, Path};
 
 use crate::ast::{Container, Data, Field, Style, Variant, option_inner};
-use crate::attr::{Strategy, StrategyKind};
+use crate::attr::StrategyKind;
+use crate::bound::recursive;
+use crate::respan::respan;
+use crate::strategy::{by_key_args, by_key_call, strategy_fn, with_closure};
 
 pub fn krate(cont: &Container<'_>) -> Path {
     cont.attrs
         .krate
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(::conjungo))
-}
-
-/// Whether a type mentions one of the container's type parameters.
-fn mentions(ty: &Type, params: &[&Ident]) -> bool {
-    struct Finder<'p> {
-        params: &'p [&'p Ident],
-        found: bool,
-    }
-    impl<'ast> Visit<'ast> for Finder<'_> {
-        fn visit_path(&mut self, path: &'ast syn::Path) {
-            if let Some(first) = path.segments.first()
-                && path.leading_colon.is_none()
-                && self.params.iter().any(|p| first.ident == **p)
-            {
-                self.found = true;
-            }
-            syn::visit::visit_path(self, path);
-        }
-    }
-    let mut finder = Finder {
-        params,
-        found: false,
-    };
-    finder.visit_type(ty);
-    finder.found
-}
-
-/// The same tokens with every span set to `span`, so that errors about them (a strategy
-/// function whose bounds do not hold) land on the user's attribute.
-pub fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut tt| {
-            if let proc_macro2::TokenTree::Group(g) = &tt {
-                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
-                group.set_span(span);
-                tt = proc_macro2::TokenTree::Group(group);
-            } else {
-                tt.set_span(span);
-            }
-            tt
-        })
-        .collect()
-}
-
-/// The closure that calls a `with = path` function, the call spanned on the user's path so
-/// that a wrong signature is reported there.
-pub fn with_closure(ty: &Type, path: &Path, span: Span, krate: &Path) -> TokenStream {
-    let call = quote_spanned!(span=> #path(__t, __s, __o));
-    quote!(|__t: &mut #ty, __s: #ty, __o: &#krate::Options| #call)
-}
-
-/// The sequence type of a strategy field (`Vec<T>`, or the inside of `Option<Vec<T>>`).
-pub fn seq_type(ty: &Type) -> &Type {
-    option_inner(ty).unwrap_or(ty)
-}
-
-/// The key of an item of a `by_key` list (`|item| &item.key`), and the list's passes
-/// (`__private::ByKey`) with the hash function the probe finds for the key type (`None`:
-/// the key is not `Hash + Eq`). The item type is spanned at the attribute (`span`): a
-/// field that is no sequence is reported there.
-pub fn by_key_args(
-    ty: &Type,
-    key: &Member,
-    krate: &Path,
-    span: Span,
-) -> (TokenStream, TokenStream) {
-    let seq = seq_type(ty);
-    let item = respan(quote!(<#seq as #krate::strategy::seq::Seq>::Item), span);
-    let key_fn = quote!(|__item: &#item| &__item.#key);
-    let hash = quote!((&#krate::__private::key_probe(#key_fn)).__conjungo_hash());
-    (
-        key_fn.clone(),
-        quote!(#krate::__private::ByKey::new(#key_fn, #hash)),
-    )
-}
-
-/// A call of the method `method` of a `by_key` list's passes (`by`), its name spanned on
-/// the attribute so that a type error lands there.
-pub fn by_key_call(by: &TokenStream, method: &str, span: Span, args: TokenStream) -> TokenStream {
-    let method = Ident::new(method, span);
-    quote!(#by.#method(#args))
-}
-
-/// The `#[merge(union)]` function of a field: hashed when the items are `Hash + Eq`.
-pub fn union_fn(ty: &Type, krate: &Path) -> TokenStream {
-    let seq = seq_type(ty);
-    quote!(#krate::__private::union_with::<#seq>(
-        (&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
-            .__conjungo_hash()
-    ))
 }
 
 /// `item` (a generated impl) inside `const _: () = { … };`, as serde_derive places its
@@ -119,39 +30,6 @@ pub fn hidden_const(krate: &Path, item: TokenStream) -> TokenStream {
             #item
         };
     }
-}
-
-/// The one table of the strategies whose rule is a function of `conjungo::strategy`
-/// (`skip`, `version`, `by_key` and `with` have rules of their own, and return `None`):
-/// the function's path, spanned at the attribute so that a field type the function does
-/// not take is reported there, in the `Merge` impl and in the patch type alike.
-pub fn strategy_fn(strategy: &Strategy, ty: &Type, krate: &Path) -> Option<TokenStream> {
-    let f = match &strategy.kind {
-        StrategyKind::Replace => quote!(#krate::strategy::replace),
-        StrategyKind::Atomic => quote!(#krate::strategy::overwrite),
-        StrategyKind::Immutable => quote!(#krate::strategy::immutable),
-        StrategyKind::Keep => quote!(#krate::strategy::keep),
-        StrategyKind::Append => quote!(#krate::strategy::seq::append),
-        StrategyKind::Prepend => quote!(#krate::strategy::seq::prepend),
-        StrategyKind::Union => union_fn(ty, krate),
-        StrategyKind::Skip
-        | StrategyKind::Version
-        | StrategyKind::ByKey(_)
-        | StrategyKind::With(_) => return None,
-    };
-    Some(respan(f, strategy.span))
-}
-
-/// Whether a field's type names the container itself (directly or through `Self`).
-pub fn recursive(cont: &Container<'_>, ty: &Type) -> bool {
-    let own: [&Ident; 1] = [cont.ident];
-    mentions(ty, &own) || mentions_self(ty)
-}
-
-/// Whether a type mentions `Self`.
-fn mentions_self(ty: &Type) -> bool {
-    let this = Ident::new("Self", Span::call_site());
-    mentions(ty, &[&this])
 }
 
 /// How one field is read on each side.
@@ -360,34 +238,9 @@ pub fn expand(cont: &Container<'_>) -> TokenStream {
     let ok = quote!(::core::result::Result::Ok(()));
     let result = quote!(::core::result::Result<(), #krate::Error>);
 
-    let type_params: Vec<&Ident> = cont.generics.type_params().map(|p| &p.ident).collect();
     let has_lifetimes = cont.generics.lifetimes().next().is_some();
 
-    // Bounds: `'static` on type parameters (so that `Options::on_type` can find the type),
-    // and `FieldType: Merge` for fields on the default path that mention a parameter.
-    let mut generics = cont.generics.clone();
-    {
-        let where_clause = generics.make_where_clause();
-        if !has_lifetimes {
-            for p in &type_params {
-                where_clause.predicates.push(syn::parse_quote!(#p: 'static));
-            }
-        }
-        let all_fields: Vec<&Field<'_>> = match &cont.data {
-            Data::Struct(_, fields) => fields.iter().collect(),
-            Data::Enum(variants) => variants.iter().flat_map(|v| &v.fields).collect(),
-        };
-        if cont.attrs.replace.is_none() {
-            for field in all_fields {
-                if field.strategy.is_none() && mentions(field.ty, &type_params) {
-                    let ty = field.ty;
-                    where_clause
-                        .predicates
-                        .push(syn::parse_quote!(#ty: #krate::Merge));
-                }
-            }
-        }
-    }
+    let generics = crate::bound::with_bounds(cont, krate);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
 
     let (fallible, check_body, apply_body) = if cont.attrs.replace.is_some() {
@@ -651,24 +504,4 @@ fn expand_enum(g: &Gen<'_>, variants: &[Variant<'_>]) -> (TokenStream, TokenStre
         #ok
     };
     (fallible, check_body, apply_body)
-}
-
-/// What is emitted when the input has errors: the errors, plus an impl that keeps call
-/// sites from piling up errors of their own.
-pub fn fallback(cont_ident: &Ident, generics: &syn::Generics, krate: &Path) -> TokenStream {
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
-    quote! {
-        const _: () = {
-            #[automatically_derived]
-            impl #impl_generics #krate::Merge for #cont_ident #ty_generics #where_clause {
-                fn apply(
-                    &mut self,
-                    _: Self,
-                    _: &mut #krate::Apply<'_>,
-                ) -> ::core::result::Result<(), #krate::Error> {
-                    ::core::unreachable!()
-                }
-            }
-        };
-    }
 }

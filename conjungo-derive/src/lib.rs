@@ -5,9 +5,13 @@
 
 mod ast;
 mod attr;
+mod bound;
 mod ctxt;
 mod expand;
+mod fallback;
 mod patch;
+mod respan;
+mod strategy;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -44,7 +48,7 @@ fn derive(input: &DeriveInput) -> proc_macro2::TokenStream {
                     .as_ref()
                     .map(expand::krate)
                     .unwrap_or_else(|| syn::parse_quote!(::conjungo));
-                tokens.extend(expand::fallback(&input.ident, &input.generics, &krate));
+                tokens.extend(fallback::fallback(&input.ident, &input.generics, &krate));
             }
             tokens
         }

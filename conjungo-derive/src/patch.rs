@@ -7,9 +7,10 @@ use syn::{Ident, Path};
 
 use crate::ast::{Container, Data, Field, SerdeDefault, Style, option_inner};
 use crate::attr::StrategyKind;
-use crate::expand::{
-    by_key_args, by_key_call, hidden_const, recursive, respan, strategy_fn, with_closure,
-};
+use crate::bound::recursive;
+use crate::expand::hidden_const;
+use crate::respan::respan;
+use crate::strategy::{by_key_args, by_key_call, strategy_fn, with_closure};
 
 fn path_string(krate: &Path, rest: &str) -> String {
     let base: String = quote!(#krate).to_string().split_whitespace().collect();
@@ -845,7 +846,7 @@ fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
 
 /// The hash function of a `union` field's items (`None`: they are compared one by one).
 fn set_hash(ty: &syn::Type, krate: &Path) -> TokenStream {
-    let seq = crate::expand::seq_type(ty);
+    let seq = crate::strategy::seq_type(ty);
     quote!((&#krate::__private::HashProbe::<<#seq as #krate::strategy::seq::Seq>::Item>::NEW)
         .__conjungo_hash())
 }
