@@ -452,6 +452,10 @@ fn what_the_one_pass_leaves_to_the_value_path() {
         // A refused key, an unknown field, a wrapper with a second key, a wrong type.
         br#"{"$set": {"title": "a"}}"#,
         br#"{"zz": 1}"#,
+        // Unknown fields serde skips (`deserialize_ignored_any`): in a struct read as it
+        // comes, in an externally tagged enum (read into a `Value` first).
+        br#"{"items": [{"id": "a", "n": 1, "zz": 2}]}"#,
+        br#"{"kind": {"Named": {"name": "x", "zz": 1}}}"#,
         br#"{"seen": {"$date": 5, "x": 1}}"#,
         br#"{"count": "1"}"#,
         // Not an object; a trailing character; a path over the limit.

@@ -69,7 +69,6 @@ fn pass<P: DeserializeOwned>(
         unsorted,
         failed: &failed,
     };
-    let mut ignored = false;
     let mut json = serde_json::Deserializer::from_slice(body);
     let stream = Stream {
         de: &mut json,
@@ -77,10 +76,11 @@ fn pass<P: DeserializeOwned>(
         depth: 0,
         path_len: Some(0),
     };
-    let patch = serde_ignored::deserialize(stream, |_| ignored = true).ok()?;
+    let patch = P::deserialize(stream).ok()?;
     // An error a type swallowed (a `deserialize_with` that falls back to a default) is
-    // still a failure: the `Value` path may refuse the body before any type reads it.
-    (!ignored && !failed.get() && json.end().is_ok()).then_some(patch)
+    // still a failure: the `Value` path may refuse the body before any type reads it. So
+    // is an ignored value (see `buffer!`).
+    (!failed.get() && json.end().is_ok()).then_some(patch)
 }
 
 /// How objects read as maps (or by `deserialize_any`) are read.
@@ -162,12 +162,17 @@ macro_rules! forward {
 }
 
 /// Values whose reading could see keys in any way: read into a `Value` and gated first.
+/// A value ignored there or here (an unknown field: serde skips it with
+/// `deserialize_ignored_any`, which every place of the pass is read through) fails the
+/// pass, as the `Value` path refuses it.
 macro_rules! buffer {
     ($($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
             let failed = self.state.failed;
             let value = noted(failed, self.buffered())?;
-            noted(failed, value.$method($($arg,)* visitor).map_err(de::Error::custom))
+            let mut ignored = |_: serde_ignored::Path<'_>| failed.set(true);
+            let de = serde_ignored::Deserializer::new(value, &mut ignored);
+            noted(failed, de.$method($($arg,)* visitor).map_err(de::Error::custom))
         }
     )*};
 }
