@@ -235,7 +235,8 @@ fn root_key(key: &str) -> Result<(), Error> {
 /// A key an update can name at the top level of a document: not empty, no `$` prefix, no
 /// `.` or NUL.
 pub(crate) fn top_level_key(key: &str) -> Result<(), Error> {
-    if key.is_empty() || key.starts_with('$') || key.contains('.') || key.contains('\0') {
+    // One pass over the bytes (`.` and NUL are ASCII): the key of every change is asked.
+    if key.is_empty() || key.starts_with('$') || key.bytes().any(|b| b == b'.' || b == 0) {
         return Err(Error::new(ErrorKind::ForbiddenKey {
             key: key.to_owned(),
             reason: "a top-level key that is empty, starts with `$` or contains `.` or NUL \
