@@ -319,7 +319,8 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
     depth: usize,
     value: &T,
 ) {
-    let mut ops = Vec::with_capacity(changes.len());
+    // Filled only for changes below the value (none when the value is set whole).
+    let mut ops = Vec::new();
     let mut at_value = false;
     for change in changes.iter() {
         let (path, op) = change.place();
