@@ -1,5 +1,8 @@
 //! Maps patch entry by entry.
 
+use std::any::Any;
+use std::borrow::Cow;
+
 use super::*;
 
 /// Where a map entry's changes were recorded, for [`prefill_entry`].
@@ -34,13 +37,22 @@ fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value:
     let _ = (cx, first, value, at);
 }
 
+/// `key` as the text of its place: a `String` key is its own text (no copy; the type test
+/// is decided at compile time), other keys are written with `Display`.
+fn key_text<K: Display + 'static>(key: &K) -> Cow<'_, str> {
+    match (key as &dyn Any).downcast_ref::<String>() {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(key.to_string()),
+    }
+}
+
 /// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
 /// entry or, where there is none, builds one.
 macro_rules! map {
     ($map:ident<K, V $(, $s:ident)?> where $($bound:path),*) => {
         impl<K, V $(, $s)?> Patchable for $map<K, V $(, $s)?>
         where
-            K: DeserializeOwned + Serialize + Display + Clone $(+ $bound)*,
+            K: DeserializeOwned + Serialize + Display + Clone + 'static $(+ $bound)*,
             V: Patchable + Serialize,
             $($s: BuildHasher + Default,)?
         {
@@ -48,7 +60,7 @@ macro_rules! map {
 
             fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
-                    let name = key.to_string();
+                    let name = key_text(key);
                     no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
                         match self.get(key) {
@@ -70,7 +82,7 @@ macro_rules! map {
                 let defer = cx.options().has_custom();
                 let mut later = Vec::new();
                 for (key, entry) in patch {
-                    let name = key.to_string();
+                    let name = key_text(&key);
                     whole |= !addressable(&name);
                     match entry {
                         Patch::Absent => {}
@@ -114,7 +126,7 @@ macro_rules! map {
 
             fn check_build(patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
-                    let name = key.to_string();
+                    let name = key_text(key);
                     no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
                         V::check_build(entry, cx).map_err(|e| e.at_key(&name))?;
@@ -124,14 +136,14 @@ macro_rules! map {
             }
 
             fn check_root(patch: &Self::Patch) -> Result<(), Error> {
-                patch.keys().try_for_each(|key| root_key(&key.to_string()))
+                patch.keys().try_for_each(|key| root_key(&key_text(key)))
             }
 
             fn build(patch: Self::Patch) -> Result<Self, Error> {
                 let mut out = Self::default();
                 for (key, entry) in patch {
                     if let Patch::Set(entry) = entry {
-                        let built = V::build(entry).map_err(|e| e.at_key(&key.to_string()))?;
+                        let built = V::build(entry).map_err(|e| e.at_key(&key_text(&key)))?;
                         out.insert(key, built);
                     }
                 }
@@ -177,7 +189,7 @@ macro_rules! map {
                     return Ok(());
                 }
                 Error::invalid(self.iter().filter_map(|(key, value)| {
-                    value.validate_merged().err().map(|e| e.at_key(&key.to_string()))
+                    value.validate_merged().err().map(|e| e.at_key(&key_text(key)))
                 }))
             }
         }
