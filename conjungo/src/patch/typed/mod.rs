@@ -111,7 +111,9 @@ impl<T: Serialize> Serialize for Patch<T> {
 /// Leaves (numbers, strings, `bool`, sequences, sets, bson atomic values) patch as
 /// themselves: the new value replaces the old (sequences follow
 /// [`SeqStrategy`](crate::SeqStrategy): appended items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
-/// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry). JSON
+/// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry); an
+/// entry's place is its key's `Display` text (a `String` key as it is), and bson stores
+/// maps whose keys serialize as strings only (it refuses a map keyed by numbers). JSON
 /// and bson values merge their patch with the merge options (RFC 7396 with
 /// [`Options::merge_patch`](crate::Options::merge_patch)). Structs with
 /// `#[merge(patch)]` patch as their generated `<Name>Patch`.
