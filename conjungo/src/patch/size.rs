@@ -142,6 +142,12 @@ impl Part {
         upper: Some(0),
     };
 
+    /// Nothing known (a custom function may write anything).
+    const UNKNOWN: Part = Part {
+        lower: 0,
+        upper: None,
+    };
+
     /// Add a member's part.
     pub(crate) fn add(&mut self, other: Part) {
         self.lower += other.lower;
@@ -252,10 +258,7 @@ impl Walk<'_> {
     /// [`member`](Self::member) of a source that is not a document.
     pub(crate) fn value(&self, target: Option<&Bson>, source: &Bson, path: usize) -> Part {
         if self.options.has_custom() {
-            return Part {
-                lower: 0,
-                upper: None,
-            };
+            return Part::UNKNOWN;
         }
         let set = |value: usize| element(path, value);
         let (lower, upper) = match (target, source) {
@@ -289,18 +292,18 @@ impl Walk<'_> {
     /// where nothing is stored).
     pub(crate) fn object(&self, target: Option<&Bson>, source: &impl Object, path: usize) -> Part {
         if self.options.has_custom() {
-            return Part {
-                lower: 0,
-                upper: None,
-            };
+            return Part::UNKNOWN;
         }
         let set = |value: usize| element(path, value);
         match target {
-            // Added: the object as converted.
-            None => Part {
-                lower: set(source.size()),
-                upper: Some(set(source.size())),
-            },
+            // Added: the object as converted (its size asked once: a document's is a walk).
+            None => {
+                let size = set(source.size());
+                Part {
+                    lower: size,
+                    upper: Some(size),
+                }
+            }
             // The whole merged document is set: at most both together.
             Some(Bson::Document(stored)) if !source.addressable() => Part {
                 lower: 0,
