@@ -457,6 +457,7 @@ fn what_the_one_pass_leaves_to_the_value_path() {
         br#"{"items": [{"id": "a", "n": 1, "zz": 2}]}"#,
         br#"{"kind": {"Named": {"name": "x", "zz": 1}}}"#,
         br#"{"seen": {"$date": 5, "x": 1}}"#,
+        br#"{"extra": {"a": {"": 0.0, "$date": 0}}}"#,
         br#"{"count": "1"}"#,
         // Not an object; a trailing character; a path over the limit.
         br#"[1]"#,

@@ -461,10 +461,6 @@ impl<'de, A: MapAccess<'de>> Members<'_, '_, '_, 'de, A> {
     fn key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
         let Some(key) = self.access.next_key_seed(KeySeed)? else {
             self.state.keys.truncate(self.start);
-            // A wrapper's key passes only as the object's one key.
-            if self.wrapper && self.count != 1 {
-                return Err(refused());
-            }
             return Ok(None);
         };
         self.key(&key)?;
@@ -479,7 +475,16 @@ impl<'de, A: MapAccess<'de>> Members<'_, '_, '_, 'de, A> {
 
     fn key(&mut self, key: &Cow<'de, str>) -> Result<(), A::Error> {
         self.count += 1;
+        // A wrapper's key passes only as the object's one key, refused as soon as it is
+        // not: the type reading the object (bson's) may stop reading at a wrapper's key,
+        // before the object's end.
+        if self.wrapper {
+            return Err(refused());
+        }
         if is_wrapper_key(key, self.state.gate.wrappers()) {
+            if self.count != 1 {
+                return Err(refused());
+            }
             self.wrapper = true;
         } else {
             check_key(key, self.depth).map_err(|_| refused::<A::Error>())?;
