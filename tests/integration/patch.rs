@@ -561,3 +561,78 @@ fn maps_keyed_by_a_newtype() {
     assert_eq!(err.path(), "/by_level/$x");
     assert_eq!(scores, unchanged);
 }
+
+/// A nested type serde stores as a list of pairs, not a document (`#[serde(into, from)]`).
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+#[serde(into = "Pairs", from = "Pairs")]
+struct Pinned {
+    name: String,
+    tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Pairs(Vec<(String, String)>);
+
+impl From<Pinned> for Pairs {
+    fn from(p: Pinned) -> Self {
+        let mut pairs = vec![("name".to_owned(), p.name)];
+        pairs.extend(p.tags);
+        Pairs(pairs)
+    }
+}
+
+impl From<Pairs> for Pinned {
+    fn from(Pairs(mut pairs): Pairs) -> Self {
+        let tags = pairs.split_off(1).into_iter().collect();
+        Pinned {
+            name: pairs.pop().map(|(_, v)| v).unwrap_or_default(),
+            tags,
+        }
+    }
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Holder {
+    title: String,
+    pinned: Pinned,
+}
+
+#[test]
+fn a_place_serde_stores_whole_is_set_whole_with_every_change_below_it() {
+    // A struct field (read by the walk) and a map entry (read where it changed) below a
+    // place serde stores as an array: the update sets that place whole, once.
+    let mut h = Holder {
+        title: "t".into(),
+        pinned: Pinned {
+            name: "a".into(),
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+        },
+    };
+    let before = bson::serialize_to_document(&h).unwrap();
+    for (body, pinned) in [
+        (
+            br#"{"pinned": {"name": "b", "tags": {"k": "w"}}}"#.as_slice(),
+            bson::bson!([["name", "b"], ["k", "w"]]),
+        ),
+        (
+            br#"{"title": "u", "pinned": {"name": "c"}}"#.as_slice(),
+            bson::bson!([["name", "c"], ["k", "w"]]),
+        ),
+    ] {
+        let stored = bson::serialize_to_document(&h).unwrap();
+        let p: HolderPatch = patch::parse(body).unwrap();
+        let applied = patch::apply(&mut h, p, &Options::default()).unwrap();
+        let mut set = doc! {"pinned": pinned};
+        if h.title == "u" {
+            set = doc! {"pinned": set.get("pinned").unwrap().clone(), "title": "u"};
+        }
+        assert_eq!(applied.update, doc! {"$set": set});
+        assert_eq!(
+            apply_applied(&stored, &applied).unwrap(),
+            bson::serialize_to_document(&h).unwrap()
+        );
+    }
+    assert_ne!(before, bson::serialize_to_document(&h).unwrap());
+}

@@ -97,10 +97,6 @@ impl<'k> Children<'k> {
     fn key(&self, key: &str) -> Option<&'k str> {
         self.search(key).ok().map(|i| self.0[i].0)
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl<'k> IntoIterator for Children<'k> {
@@ -122,30 +118,40 @@ impl<'k> std::ops::Index<&str> for Children<'k> {
 }
 
 impl<'k> Node<'k> {
-    /// Add `op` at `path`.
-    pub(crate) fn insert(&mut self, path: &'k [Segment], op: Op) {
+    /// Add `op` at `path`, with its value if it was read on the spot.
+    pub(crate) fn insert(&mut self, path: &'k [Segment], op: Op, found: Option<Found>) {
         let mut node = self;
         for segment in path {
             node = node.children.entry(segment);
         }
         node.op = Some(op);
+        if let Some(found) = found {
+            node.found = found;
+            node.prefilled = true;
+        }
     }
 
-    /// Give the operation `op` at `path` (if it is still that one) its prefilled value.
-    pub(crate) fn prefill(&mut self, path: &[Segment], op: Op, found: Found) {
+    /// Whether a place without an operation holds what serde stores there (a value that is
+    /// not a document, taken whole, or [`Found::Skipped`]): the places below it are part
+    /// of it.
+    pub(crate) fn taken_above(&self) -> bool {
+        self.op.is_none()
+            && self.children.0.iter().any(|(_, child)| {
+                child.op.is_none()
+                    && (!matches!(child.found, Found::Unreached) || child.taken_above())
+            })
+    }
+
+    /// What the walk found at `path` (an operation's place), taken out of the tree.
+    pub(crate) fn take_found(&mut self, path: &[Segment]) -> Found {
         let mut node = self;
         for segment in path {
             match node.children.get_mut(segment) {
                 Some(child) => node = child,
-                None => return,
+                None => return Found::Unreached,
             }
         }
-        // Only an operation exactly at `path`: one at an ancestor covers more than this
-        // change (its value is read by the walk).
-        if node.op == Some(op) && node.children.is_empty() {
-            node.found = found;
-            node.prefilled = true;
-        }
+        std::mem::take(&mut node.found)
     }
 
     /// The node at `path`.
@@ -274,37 +280,104 @@ pub(crate) fn op_at(
     }
 }
 
-/// The tree of operations, with no two on overlapping paths: sorted, a path's descendants
-/// follow it and become part of a whole-value `$set` of the ancestor; equal paths keep one
-/// operation (two different ones at one place become a `$set` of what is there at the end).
-pub(crate) fn tree<'k>(ops: Vec<(&'k [Segment], Op)>) -> Node<'k> {
+/// One operation of an update at its place: `(path, op, value)`, where `value` is the
+/// index (in a list beside the operations) of the value read on the spot for it, or `None`
+/// when the walk of the merged value reads it.
+pub(crate) type Planned<'k> = (&'k [Segment], Op, Option<usize>);
+
+/// Paths in key order, segment by segment. Changes below one key share its string (see
+/// [`Segment`]): those compare equal without reading them.
+fn cmp_paths(a: &[Segment], b: &[Segment]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if std::rc::Rc::ptr_eq(x, y) {
+            continue;
+        }
+        match (**x).cmp(&**y) {
+            std::cmp::Ordering::Equal => {}
+            other => return other,
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Whether `path` is `at` or below it.
+fn within(path: &[Segment], at: &[Segment]) -> bool {
+    path.len() >= at.len()
+        && path
+            .iter()
+            .zip(at)
+            .all(|(x, y)| std::rc::Rc::ptr_eq(x, y) || x == y)
+}
+
+/// The tree of operations, with no two on overlapping paths (see [`resolve`]), and the
+/// values read on the spot (`values`, indexed as [`Planned`] says) in place.
+pub(crate) fn tree<'k>(ops: Vec<Planned<'k>>, values: &mut [Option<Found>]) -> Node<'k> {
     let mut root = Node::default();
-    for (path, op) in resolve(ops) {
-        root.insert(path, op);
+    for (path, op, value) in resolve(ops) {
+        root.insert(path, op, value.and_then(|i| values[i].take()));
     }
     root
 }
 
-/// The operations of [`tree`] as a sorted list, with no two on overlapping paths.
-pub(crate) fn resolve(mut ops: Vec<(&[Segment], Op)>) -> Vec<(&[Segment], Op)> {
+/// The operations of an update as a list sorted by path, with no two on overlapping
+/// paths: a path's descendants follow it and become part of a whole-value `$set` of the
+/// ancestor; equal paths keep one operation (two different ones at one place become a
+/// `$set` of what is there at the end). The value read on the spot that stays is the last
+/// one (in the order of `ops`) of an operation at that very place equal to the one kept;
+/// when there is none, the walk reads the value.
+pub(crate) fn resolve(mut ops: Vec<Planned<'_>>) -> Vec<Planned<'_>> {
     // Recorded in document order, the paths are often sorted already: then this is linear.
-    if !ops.is_sorted_by(|a, b| a.0 <= b.0) {
-        ops.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    if !ops.is_sorted_by(|a, b| cmp_paths(a.0, b.0).is_le()) {
+        // Equal paths keep their order (the values' indexes follow it).
+        let mut order: Vec<(usize, Planned<'_>)> = ops.into_iter().enumerate().collect();
+        order.sort_unstable_by(|(i, a), (j, b)| cmp_paths(a.0, b.0).then(i.cmp(j)));
+        ops = order.into_iter().map(|(_, op)| op).collect();
     }
-    // Each path is folded into the last one kept, when that one is equal or an ancestor.
-    ops.dedup_by(|(path, op), (last, last_op)| {
-        if *last == *path {
-            if *last_op != *op {
-                *last_op = Op::Set;
+    // Of the place kept last: the operation first recorded there, whether every operation
+    // there was that one, and the last values read for it and for a `$set` there.
+    let mut first = Op::Set;
+    let mut same = true;
+    let mut by_first: Option<usize> = None;
+    let mut by_set: Option<usize> = None;
+    let mut kept = 0;
+    for i in 0..ops.len() {
+        let (path, op, value) = ops[i];
+        if kept > 0 && within(path, ops[kept - 1].0) {
+            let last = &mut ops[kept - 1];
+            if path.len() > last.0.len() {
+                // A descendant: part of the ancestor's whole value.
+                same = false;
+                last.1 = Op::Set;
+            } else {
+                if op != first {
+                    same = false;
+                    last.1 = Op::Set;
+                }
+                if value.is_some() {
+                    if op == first {
+                        by_first = value;
+                    }
+                    if op == Op::Set {
+                        by_set = value;
+                    }
+                }
             }
-            return true;
+            continue;
         }
-        if last.len() < path.len() && path[..last.len()] == **last {
-            *last_op = Op::Set;
-            return true;
+        if kept > 0 {
+            ops[kept - 1].2 = if same { by_first } else { by_set };
         }
-        false
-    });
+        first = op;
+        same = true;
+        by_first = value;
+        by_set = if op == Op::Set { value } else { None };
+        ops[kept] = (path, op, None);
+        kept += 1;
+    }
+    if kept > 0 {
+        ops[kept - 1].2 = if same { by_first } else { by_set };
+    }
+    ops.truncate(kept);
     ops
 }
 
@@ -321,6 +394,7 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
 ) {
     // Filled only for changes below the value (none when the value is set whole).
     let mut ops = Vec::new();
+    let mut values = Vec::new();
     let mut at_value = false;
     for change in changes.iter() {
         let (path, op) = change.place();
@@ -330,7 +404,12 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
         if path.len() == depth {
             at_value = true;
         } else {
-            ops.push((&path[depth..], op));
+            ops.push((
+                &path[depth..],
+                op,
+                change.prefill.is_some().then_some(ops.len()),
+            ));
+            values.push(change.prefill.clone());
         }
     }
     if at_value {
@@ -363,23 +442,15 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
         }
         return;
     }
-    let already: Vec<Option<Found>> = changes.iter().map(|c| c.prefill.clone()).collect();
-    let mut sub = tree(ops);
-    for (change, found) in changes.iter().zip(&already) {
-        if let Some(found) = found {
-            let (path, op) = change.place();
-            sub.prefill(&path[depth..], op, found.clone());
-        }
-    }
+    let mut sub = tree(ops, &mut values);
     if sub.settle() && value.serialize(Walk { node: &mut sub }).is_err() {
         return;
     }
     let read: Vec<Option<Found>> = changes
         .iter()
-        .zip(&already)
-        .map(|(change, found)| {
+        .map(|change| {
             // Decided where recorded: nothing to read (its value is on one of them).
-            if found.is_some() || change.placed.is_some() {
+            if change.prefill.is_some() || change.placed.is_some() {
                 return None;
             }
             let (path, _) = change.place();
@@ -968,7 +1039,13 @@ mod tests {
     }
 
     fn tree_of(paths: &[(Vec<Segment>, Op)]) -> Node<'_> {
-        tree(paths.iter().map(|(p, op)| (p.as_slice(), *op)).collect())
+        tree(
+            paths
+                .iter()
+                .map(|(p, op)| (p.as_slice(), *op, None))
+                .collect(),
+            &mut [],
+        )
     }
 
     #[test]
@@ -1006,6 +1083,118 @@ mod tests {
         assert_eq!(root.get(&path("a")).unwrap().op, Some(Op::Set));
         assert!(root.get(&path("a.b")).is_none());
         assert_eq!(root.get(&path("c")).unwrap().op, Some(Op::Set));
+    }
+
+    /// Resolved operations as owned paths, for comparisons.
+    type Resolved = Vec<(Vec<String>, Op, Option<usize>)>;
+
+    fn owned(list: &[Planned<'_>]) -> Resolved {
+        list.iter()
+            .map(|(p, op, v)| (p.iter().map(|s| s.to_string()).collect(), *op, *v))
+            .collect()
+    }
+
+    /// What the tree of the previous release wrote: the operations sorted and folded, then
+    /// each change's value given, in the order recorded, to the place kept at its very
+    /// path if the operation kept there is its own.
+    fn resolved_before(ops: &[(Vec<Segment>, Op, Option<usize>)]) -> Resolved {
+        let mut list: Vec<(&[Segment], Op)> = ops.iter().map(|(p, op, _)| (&p[..], *op)).collect();
+        list.sort_by(|a, b| a.0.cmp(b.0));
+        list.dedup_by(|(path, op), (last, last_op)| {
+            if *last == *path {
+                if *last_op != *op {
+                    *last_op = Op::Set;
+                }
+                return true;
+            }
+            if last.len() < path.len() && path[..last.len()] == **last {
+                *last_op = Op::Set;
+                return true;
+            }
+            false
+        });
+        let mut out: Vec<Planned<'_>> = list.into_iter().map(|(p, op)| (p, op, None)).collect();
+        for (path, op, value) in ops {
+            if let Some(kept) = out.iter_mut().find(|(p, o, _)| *p == &path[..] && o == op)
+                && value.is_some()
+            {
+                kept.2 = *value;
+            }
+        }
+        owned(&out)
+    }
+
+    #[test]
+    fn resolving_keeps_the_last_value_read_by_the_operation_kept() {
+        let ops: Vec<(Vec<Segment>, Op, Option<usize>)> = vec![
+            (path("h"), Op::Push(1), Some(0)),
+            (path("c"), Op::Set, Some(1)),
+            (path("f.g"), Op::Set, Some(2)),
+            (path("c"), Op::Unset, Some(3)),
+            (path("e"), Op::Unset, Some(4)),
+            (path("a.b"), Op::Set, Some(5)),
+            (path("e"), Op::Set, None),
+            (path("a"), Op::Set, Some(6)),
+            (path("f"), Op::Unset, Some(7)),
+            (path("h"), Op::Push(1), Some(8)),
+            (path("d"), Op::Set, Some(9)),
+            (path("d"), Op::Set, Some(10)),
+        ];
+        let planned: Vec<Planned<'_>> = ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect();
+        let s = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            owned(&resolve(planned)),
+            vec![
+                (s("a"), Op::Set, Some(6)),
+                (s("c"), Op::Set, Some(1)),
+                (s("d"), Op::Set, Some(10)),
+                (s("e"), Op::Set, None),
+                (s("f"), Op::Set, None),
+                (s("h"), Op::Push(1), Some(8)),
+            ]
+        );
+        assert_eq!(
+            resolved_before(&ops),
+            owned(&resolve(
+                ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect()
+            ))
+        );
+    }
+
+    #[test]
+    fn resolving_agrees_with_the_tree_of_the_previous_release() {
+        // Random lists of changes over a few keys (a fixed generator: the same lists each
+        // run), with keys shared as recorded paths share them, or not.
+        let keys: Vec<Segment> = ["a", "b", "ab", ""].map(Segment::from).to_vec();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        for _ in 0..3000 {
+            let len = 1 + next(8);
+            let ops: Vec<(Vec<Segment>, Op, Option<usize>)> = (0..len)
+                .map(|i| {
+                    let depth = 1 + next(3);
+                    let path = (0..depth)
+                        .map(|_| {
+                            let key = &keys[next(keys.len() as u64)];
+                            if next(2) == 0 {
+                                key.clone()
+                            } else {
+                                Segment::from(&**key)
+                            }
+                        })
+                        .collect();
+                    let op = [Op::Set, Op::Unset, Op::Push(1), Op::Pull][next(4)];
+                    (path, op, (next(2) == 0).then_some(i))
+                })
+                .collect();
+            let planned = ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect();
+            assert_eq!(owned(&resolve(planned)), resolved_before(&ops), "{ops:?}");
+        }
     }
 
     #[test]

@@ -512,33 +512,37 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             .map(|(k, kind)| ([Segment::from(k)], kind))
             .collect();
     }
-    // The values read on the spot (a typed merge's), taken before the tree borrows the
-    // changes' paths; a schemaless merge reads nothing on the spot.
-    let prefilled: Vec<Option<Found>> = match merged {
-        Merged::Typed(_) => raw.iter_mut().map(|c| c.prefill.take()).collect(),
-        Merged::Document(_) => Vec::new(),
+    // Each change's place, with the value read on the spot (a typed merge's; a schemaless
+    // merge reads nothing on the spot), taken before the places borrow the changes' paths.
+    let mut values: Vec<Option<Found>> = match merged {
+        Merged::Typed(_) if !root_replaced => raw.iter_mut().map(|c| c.prefill.take()).collect(),
+        _ => Vec::new(),
     };
-    let mut ops: Vec<(&[Segment], Op)> = Vec::with_capacity(raw.len().max(root.len()));
+    let mut ops: Vec<extract::Planned<'_>> = Vec::with_capacity(raw.len().max(root.len()));
     if root_replaced {
         for (key, kind) in &root {
-            ops.push(placed(key, *kind, 0)?);
+            let (path, op) = placed(key, *kind, 0)?;
+            ops.push((path, op, None));
         }
     } else {
-        for change in &raw {
+        for (i, change) in raw.iter().enumerate() {
             if change.placed.is_none() {
                 top_level(&change.segments)?;
             }
-            ops.push(change.place());
+            let (path, op) = change.place();
+            let value = values.get(i).is_some_and(Option::is_some).then_some(i);
+            ops.push((path, op, value));
         }
     }
 
     let mut out = Update::default();
+    let ops = extract::resolve(ops);
     match merged {
-        // Values are found by lookups along each path: no tree is needed (a schemaless
-        // merge reads nothing on the spot, and a lookup finds it anyway).
+        // Values are found by lookups along each path (a schemaless merge reads nothing on
+        // the spot, and a lookup finds it anyway).
         Merged::Document(doc) => {
             let mut covered: Option<&[Segment]> = None;
-            for (path, op) in extract::resolve(ops) {
+            for (path, op, _) in ops {
                 if covered.is_some_and(|c| path.starts_with(c)) {
                     continue;
                 }
@@ -549,19 +553,37 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
                 out.write(at.iter().map(|s| &**s), Some(op), found)?;
             }
         }
+        // The walk of the merged value reads only what was not read on the spot (changes
+        // of struct fields; map entries and dynamic values are read where they change):
+        // only those places go in its tree, and every value is written in path order.
         Merged::Typed(value) => {
-            // Each change's place, as found above (`ops` goes into the tree).
-            let places = (!root_replaced).then(|| ops.clone());
-            let mut tree = extract::tree(ops);
-            for ((path, op), found) in places.into_iter().flatten().zip(prefilled) {
-                if let Some(found) = found {
-                    tree.prefill(path, op, found);
+            let mut walked = Node::default();
+            for &(path, op, at) in &ops {
+                if at.is_none() {
+                    walked.insert(path, op, None);
                 }
             }
-            extract::from_serialize(&mut tree, value)?;
-            let mut path = Vec::new();
-            for (key, node) in tree.children {
-                emit(key, node, &mut path, &mut out)?;
+            extract::from_serialize(&mut walked, value)?;
+            if walked.taken_above() {
+                // Serde stores a value taken whole (not a document) or nothing above some
+                // changed place: the tree of every place decides what is written.
+                let mut tree = Node::default();
+                for (path, op, at) in ops {
+                    tree.insert(path, op, at.and_then(|i| values[i].take()));
+                }
+                extract::from_serialize(&mut tree, value)?;
+                let mut path = Vec::new();
+                for (key, node) in tree.children {
+                    emit(key, node, &mut path, &mut out)?;
+                }
+            } else {
+                for (path, op, at) in ops {
+                    let found = match at {
+                        Some(i) => values[i].take().unwrap_or_default(),
+                        None => walked.take_found(path),
+                    };
+                    out.write(path.iter().map(|s| &**s), Some(op), found)?;
+                }
             }
         }
     }
