@@ -21,6 +21,13 @@ use crate::strategy::seq::Seq;
 /// string (a change costs its own key, not a copy of its whole path).
 pub(crate) type Segment = std::rc::Rc<str>;
 
+/// The object keys leading to a recorded change: most paths are a few keys long, kept
+/// inline (no allocation per change).
+#[cfg(feature = "bson")]
+pub(crate) type Path = smallvec::SmallVec<[Segment; 3]>;
+#[cfg(not(feature = "bson"))]
+pub(crate) type Path = Vec<Segment>;
+
 /// What a recording apply pass saw change, for change reports and MongoDB updates.
 #[derive(Default)]
 pub(crate) struct Recorder {
@@ -40,7 +47,7 @@ pub(crate) struct Recorder {
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
-    pub(crate) segments: Vec<Segment>,
+    pub(crate) segments: Path,
     /// `patch::extract::cut_of(&segments)`, known when the change is recorded.
     #[cfg(feature = "bson")]
     pub(crate) cut: Option<usize>,
@@ -85,7 +92,7 @@ pub(crate) struct Placed {
 impl RawChange {
     /// A change at `segments`, the first `cut` of them addressable below the top level.
     #[cfg_attr(not(feature = "bson"), allow(unused_variables))]
-    fn new(segments: Vec<Segment>, cut: Option<usize>, kind: ChangeKind) -> Self {
+    fn new(segments: Path, cut: Option<usize>, kind: ChangeKind) -> Self {
         RawChange {
             segments,
             #[cfg(feature = "bson")]
@@ -122,7 +129,13 @@ impl Apply<'_> {
     /// Record every change this pass makes (used by the PATCH helpers).
     #[cfg(feature = "bson")]
     pub(crate) fn start_recording(&mut self) {
-        self.state.get_or_insert_with(Box::default).recorder = Some(Recorder::default());
+        // Room for the changes of a small patch and the keys of a deep place: a PATCH
+        // records at least one change, and growing by doubling moves every change again.
+        self.state.get_or_insert_with(Box::default).recorder = Some(Recorder {
+            stack: Vec::with_capacity(8),
+            changes: Vec::with_capacity(16),
+            ..Recorder::default()
+        });
     }
 
     #[cfg(feature = "bson")]
@@ -159,7 +172,7 @@ impl Apply<'_> {
     #[doc(hidden)]
     pub fn record_here(&mut self, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
-            let segments = r.stack.clone();
+            let segments = Path::from(&r.stack[..]);
             let cut = r.cut_below(None);
             r.changes.push(RawChange::new(segments, cut, kind));
         }
@@ -169,7 +182,7 @@ impl Apply<'_> {
     #[doc(hidden)]
     pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
-            let mut segments = Vec::with_capacity(r.stack.len() + 1);
+            let mut segments = Path::with_capacity(r.stack.len() + 1);
             segments.extend(r.stack.iter().cloned());
             segments.push(Segment::from(key));
             let cut = r.cut_below(Some(key));
@@ -235,11 +248,11 @@ impl Apply<'_> {
         array_filter: Option<bson::Document>,
     ) {
         if let Some(r) = self.rec_mut() {
-            let below = |tail: &[&str]| {
-                let mut v = Vec::with_capacity(r.stack.len() + tail.len());
-                v.extend(r.stack.iter().cloned());
-                v.extend(tail.iter().map(|s| Segment::from(*s)));
-                v
+            let below = |tail: &[&str]| -> Path {
+                let stack = r.stack.iter().cloned();
+                stack
+                    .chain(tail.iter().map(|s| Segment::from(*s)))
+                    .collect()
             };
             // Placed: its update path is `at`, the cut is not asked for.
             let mut change = RawChange::new(below(pointer), None, kind);
@@ -247,7 +260,7 @@ impl Apply<'_> {
             // `None`: another change at the same place carries the value (one copy).
             change.prefill = value;
             change.placed = Some(Box::new(Placed {
-                at: below(at),
+                at: below(at).into_vec(),
                 op,
                 array_filter,
             }));

@@ -328,10 +328,8 @@ pub(crate) fn tree<'k>(ops: Vec<Planned<'k>>, values: &mut [Option<Found>]) -> N
 pub(crate) fn resolve(mut ops: Vec<Planned<'_>>) -> Vec<Planned<'_>> {
     // Recorded in document order, the paths are often sorted already: then this is linear.
     if !ops.is_sorted_by(|a, b| cmp_paths(a.0, b.0).is_le()) {
-        // Equal paths keep their order (the values' indexes follow it).
-        let mut order: Vec<(usize, Planned<'_>)> = ops.into_iter().enumerate().collect();
-        order.sort_unstable_by(|(i, a), (j, b)| cmp_paths(a.0, b.0).then(i.cmp(j)));
-        ops = order.into_iter().map(|(_, op)| op).collect();
+        // Stable: equal paths keep the order they were recorded in.
+        ops.sort_by(|a, b| cmp_paths(a.0, b.0));
     }
     // Of the place kept last: the operation first recorded there, whether every operation
     // there was that one, and the last values read for it and for a `$set` there.
@@ -392,6 +390,16 @@ pub(crate) fn prefill_serialized<T: Serialize + ?Sized>(
     depth: usize,
     value: &T,
 ) {
+    // The common case: the value replaced whole, one change.
+    if let [change] = changes
+        && change.kind != ChangeKind::Removed
+        && change.place().0.len() == depth
+    {
+        if let Ok(found) = crate::bson::to_bson(value) {
+            change.prefill = Some(Found::Value(found));
+        }
+        return;
+    }
     // Filled only for changes below the value (none when the value is set whole).
     let mut ops = Vec::new();
     let mut values = Vec::new();
