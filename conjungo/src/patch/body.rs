@@ -82,13 +82,10 @@ pub(crate) fn read_body(body: &[u8], limits: &Limits) -> Result<Value, Error> {
             limit: limits.max_body_bytes,
         }));
     }
-    if let Err(e) = std::str::from_utf8(body) {
-        return Err(malformed(format!(
-            "invalid UTF-8 at byte {}",
-            e.valid_up_to()
-        )));
-    }
-    serde_json::from_slice(body).map_err(|e| {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    // From the `str`: its strings are not checked as UTF-8 again.
+    serde_json::from_str(text).map_err(|e| {
         if e.to_string().starts_with("recursion limit exceeded") {
             Error::new(ErrorKind::DepthLimit {
                 limit: limits.max_depth,

@@ -54,7 +54,9 @@ pub(super) fn read(
     options: &crate::Options,
     limits: &Limits,
 ) -> Option<Body> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    // Checked as UTF-8 once: serde_json then reads strings out of a `str` without checking
+    // each one again.
+    let mut de = serde_json::Deserializer::from_str(std::str::from_utf8(body).ok()?);
     let mut reader = Reader {
         limits,
         paths: 0,

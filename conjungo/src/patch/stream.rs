@@ -41,20 +41,21 @@ use super::body::{Gate, check_key, is_wrapper_key, too_deep};
 pub(crate) fn parse<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> Option<P> {
     // The root must be an object (the `Value` path's shape rule): a struct could also be
     // read from an array.
-    if std::str::from_utf8(body).is_err()
-        || body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{')
-    {
+    // Checked as UTF-8 once: serde_json then reads strings out of a `str` without checking
+    // each one again.
+    let text = std::str::from_utf8(body).ok()?;
+    if text.bytes().find(|b| !b.is_ascii_whitespace()) != Some(b'{') {
         return None;
     }
     let mut unsorted = false;
-    pass(body, limits, Maps::Sorted, &mut unsorted)
-        .or_else(|| unsorted.then(|| pass(body, limits, Maps::Buffered, &mut false))?)
+    pass(text, limits, Maps::Sorted, &mut unsorted)
+        .or_else(|| unsorted.then(|| pass(text, limits, Maps::Buffered, &mut false))?)
 }
 
 /// One pass over `body`, maps read as `maps` says; `unsorted` tells whether it failed on
 /// a map's key out of order.
 fn pass<P: DeserializeOwned>(
-    body: &[u8],
+    body: &str,
     limits: &Limits,
     maps: Maps,
     unsorted: &mut bool,
@@ -69,7 +70,7 @@ fn pass<P: DeserializeOwned>(
         unsorted,
         failed: &failed,
     };
-    let mut json = serde_json::Deserializer::from_slice(body);
+    let mut json = serde_json::Deserializer::from_str(body);
     let stream = Stream {
         de: &mut json,
         state: &mut state,
@@ -733,7 +734,7 @@ mod tests {
             (r#"{"m": {"a": 1, "a": 2}}"#, false, ordered(&[("a", 2)])),
         ] {
             let mut unsorted = false;
-            let first = pass::<HasOrdered>(body.as_bytes(), &limits, Maps::Sorted, &mut unsorted);
+            let first = pass::<HasOrdered>(body, &limits, Maps::Sorted, &mut unsorted);
             assert_eq!(first.is_some(), sorted, "{body}");
             assert_eq!(unsorted, !sorted, "{body}");
             let reference = super::super::body::parse_value::<HasOrdered>(body.as_bytes(), &limits);
