@@ -106,12 +106,12 @@ pub mod seq {
     }
 
     macro_rules! seq_impl {
-        ($($ty:ident: $push:ident),*) => {$(
+        ($($ty:ident: $push:ident, $append:ident),*) => {$(
             impl<T> Seq for $ty<T> {
                 type Item = T;
                 #[inline]
-                fn append_seq(&mut self, mut other: Self) {
-                    self.append(&mut other);
+                fn append_seq(&mut self, other: Self) {
+                    $append(self, other);
                 }
                 #[inline]
                 fn prepend_seq(&mut self, mut other: Self) {
@@ -143,7 +143,26 @@ pub mod seq {
         )*};
     }
 
-    seq_impl!(Vec: push, VecDeque: push_back);
+    /// `other`'s items after `target`'s, into whichever buffer has room for both when
+    /// `target`'s has not: a buffer of the source often has room (serde grows it by
+    /// doubling), and then nothing is reallocated.
+    #[inline]
+    fn append_vec<T>(target: &mut Vec<T>, mut other: Vec<T>) {
+        let needed = target.len() + other.len();
+        if target.capacity() < needed && other.capacity() >= needed {
+            other.splice(0..0, std::mem::take(target));
+            *target = other;
+        } else {
+            target.append(&mut other);
+        }
+    }
+
+    #[inline]
+    fn append_deque<T>(target: &mut VecDeque<T>, mut other: VecDeque<T>) {
+        target.append(&mut other);
+    }
+
+    seq_impl!(Vec: push, append_vec, VecDeque: push_back, append_deque);
 
     /// Source items after the target's.
     #[inline]

@@ -188,6 +188,16 @@ fn merge_slice_appends() {
     let mut target = json!(["unchanged", 0]);
     merge(&mut target, json!(["added", 1]), &Options::default()).unwrap();
     assert_eq!(target, json!(["unchanged", 0, "added", 1]));
+    // Whichever buffer holds the result (a source with room for both lends its own), the
+    // target's items come first.
+    for (target_room, source_room) in [(0, 0), (0, 8), (8, 0), (8, 8)] {
+        let mut target = Vec::with_capacity(2 + target_room);
+        target.extend([1, 2]);
+        let mut source = Vec::with_capacity(2 + source_room);
+        source.extend([3, 4]);
+        merge(&mut target, source, &Options::default()).unwrap();
+        assert_eq!(target, [1, 2, 3, 4], "{target_room} {source_room}");
+    }
 }
 
 #[test]
