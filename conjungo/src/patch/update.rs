@@ -525,9 +525,15 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             ops.push((path, op, None));
         }
     } else {
+        // Changes below one top-level key share it: each is asked about once in a row.
+        let mut checked: Option<&Segment> = None;
         for (i, change) in raw.iter().enumerate() {
             if change.placed.is_none() {
-                top_level(&change.segments)?;
+                let first = change.segments.first();
+                if !first.is_some_and(|k| checked.is_some_and(|c| std::rc::Rc::ptr_eq(c, k))) {
+                    top_level(&change.segments)?;
+                    checked = first;
+                }
             }
             let (path, op) = change.place();
             let value = values.get(i).is_some_and(Option::is_some).then_some(i);
