@@ -575,6 +575,11 @@ impl Error {
 /// one home of pointer escaping.
 pub(crate) fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
+    // Most keys have nothing to escape: copied whole.
+    if !key.bytes().any(|b| b == b'~' || b == b'/') {
+        pointer.push_str(key);
+        return;
+    }
     let mut rest = key;
     // `~` and `/` are ASCII: a byte search finds them without decoding.
     while let Some(i) = rest.bytes().position(|b| b == b'~' || b == b'/') {
@@ -683,5 +688,26 @@ impl serde::Serialize for Problems<'_> {
 impl From<ErrorKind> for Error {
     fn from(kind: ErrorKind) -> Self {
         Error::new(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pointer_segments_escape_tilde_and_slash() {
+        for (key, segment) in [
+            ("plain", "/plain"),
+            ("", "/"),
+            ("a/b", "/a~1b"),
+            ("m~n", "/m~0n"),
+            ("~/", "/~0~1"),
+            ("x~", "/x~0"),
+            ("/", "/~1"),
+            ("é/ü", "/é~1ü"),
+        ] {
+            let mut pointer = String::from("/top");
+            super::push_segment(&mut pointer, key);
+            assert_eq!(pointer, format!("/top{segment}"), "{key:?}");
+        }
     }
 }
