@@ -16,6 +16,9 @@ pub struct Container<'a> {
     pub data: Data<'a>,
     /// The container's `#[serde(default)]` / `#[serde(default = "path")]`.
     pub serde_default: SerdeDefault,
+    /// `#[serde(transparent)]` or `#[serde(into = "…")]`: serde does not store the
+    /// container as its fields.
+    pub serde_stored_whole: bool,
 }
 
 /// Where serde takes a value missing from the input.
@@ -273,6 +276,9 @@ pub fn from_ast<'a>(cx: &Ctxt, input: &'a DeriveInput) -> Option<Container<'a>> 
         serde_default: serde.as_ref().map_or(SerdeDefault::None, |s| {
             SerdeDefault::from_serde(s.attrs.default())
         }),
+        serde_stored_whole: serde
+            .as_ref()
+            .is_some_and(|s| s.attrs.transparent() || s.attrs.type_into().is_some()),
     })
 }
 

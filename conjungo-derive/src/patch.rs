@@ -207,6 +207,23 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         quote!(#fident: #b)
     });
     let applies = open.iter().map(|f| apply_field(f, krate));
+    let apply_fields = quote! {
+        let #patch_ident { #(#bind_fields,)* .. } = __patch;
+        #(#applies)*
+        #ok
+    };
+    // A container serde stores as something else than its fields: its changes are one
+    // replacement of the whole value (its fields' places name nothing stored).
+    let (apply_body, stored_whole) = if cont.serde_stored_whole {
+        (
+            quote!(#krate::__private::stored_whole(__cx, |__cx| { #apply_fields })),
+            quote!(
+                const __CONJUNGO_STORED_WHOLE: bool = true;
+            ),
+        )
+    } else {
+        (apply_fields, quote!())
+    };
     // check_build / build
     let container_default = !cont.serde_default.is_none();
     let build_checks = open
@@ -239,10 +256,10 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
 
             #[allow(unused_variables)]
             fn apply_patch(&mut self, __patch: #patch_ident, __cx: &mut #krate::Apply<'_>) -> #result {
-                let #patch_ident { #(#bind_fields,)* .. } = __patch;
-                #(#applies)*
-                #ok
+                #apply_body
             }
+
+            #stored_whole
 
             #[allow(unused_variables, unused_mut)]
             fn check_build(__patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {

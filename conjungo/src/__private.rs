@@ -284,6 +284,23 @@ pub use serde;
 
 pub use crate::patch::typed::{null_on_required, replace_leaf, storable};
 
+/// The patch of a type serde does not store as its fields (`#[serde(transparent)]`,
+/// `#[serde(into = "…")]`): what `apply` changes is recorded as one replacement of the
+/// whole value at the current place, whose value the update reads through serde. Its
+/// fields' own places (`tags.map.k` for a transparent `tags`) name nothing stored.
+pub fn stored_whole(
+    cx: &mut Apply<'_>,
+    apply: impl FnOnce(&mut Apply<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let start = cx.change_count();
+    apply(cx)?;
+    if cx.change_count() > start {
+        cx.truncate_changes(start);
+        cx.record_here(ChangeKind::Replaced);
+    }
+    Ok(())
+}
+
 /// The error of a `null` for a required field, as a deserializer error (recognised by
 /// `parse`).
 pub fn null_on_required_de<'de, D: Deserializer<'de>>() -> D::Error {

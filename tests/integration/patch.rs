@@ -636,3 +636,93 @@ fn a_place_serde_stores_whole_is_set_whole_with_every_change_below_it() {
     }
     assert_ne!(before, bson::serialize_to_document(&h).unwrap());
 }
+
+/// A map serde stores as the map itself (`#[serde(transparent)]`): the patch names the
+/// wrapper's field (`{"tags": {"map": {…}}}`), the stored document has no such level.
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+#[serde(transparent)]
+struct Tags {
+    map: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Tagged {
+    title: String,
+    tags: Tags,
+}
+
+/// Parse, apply, and check the update against the stored forms before and after.
+fn patched<T>(target: &mut T, body: &[u8]) -> patch::Applied
+where
+    T: Patchable + Serialize,
+    T::Patch: serde::de::DeserializeOwned,
+{
+    let stored = bson::serialize_to_document(&*target).unwrap();
+    let p: T::Patch = patch::parse(body).unwrap();
+    let applied = patch::apply(target, p, &Options::default()).unwrap();
+    assert_eq!(
+        apply_applied(&stored, &applied).unwrap(),
+        bson::serialize_to_document(&*target).unwrap(),
+        "update {}",
+        applied.update
+    );
+    applied
+}
+
+#[test]
+fn a_type_serde_stores_as_something_else_than_its_fields_is_set_whole() {
+    // Nested: the map changed below a transparent wrapper is set at the wrapper's place
+    // (the update used to set `tags.map.k`, a field the stored document does not have:
+    // the change was lost and a stray field written).
+    let mut t = Tagged {
+        title: "t".into(),
+        tags: Tags {
+            map: [("k".to_owned(), "v".to_owned())].into(),
+        },
+    };
+    let applied = patched(&mut t, br#"{"tags": {"map": {"k": "w", "n": "1"}}}"#);
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"tags": {"k": "w", "n": "1"}}}
+    );
+    let pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(pointers, ["/tags"]);
+    let applied = patched(&mut t, br#"{"title": "u", "tags": {"map": {"n": null}}}"#);
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"tags": {"k": "w"}, "title": "u"}}
+    );
+    // Nothing changed: no update.
+    let applied = patched(&mut t, br#"{"tags": {"map": {"k": "w"}}}"#);
+    assert_eq!(applied.update, doc! {});
+
+    // At the root: every top-level key is set, those gone are unset.
+    let mut root = Tags {
+        map: [
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ]
+        .into(),
+    };
+    let applied = patched(&mut root, br#"{"map": {"a": "x", "b": null}}"#);
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"a": "x"}, "$unset": {"b": ""}}
+    );
+
+    // `#[serde(into)]`, map entries alone changed: the whole value, as serde stores it.
+    let mut h = Holder {
+        title: "t".into(),
+        pinned: Pinned {
+            name: "a".into(),
+            tags: [("k".to_owned(), "v".to_owned())].into(),
+        },
+    };
+    let applied = patched(&mut h, br#"{"pinned": {"tags": {"k": "z"}}}"#);
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"pinned": [["name", "a"], ["k", "z"]]}}
+    );
+}

@@ -241,7 +241,9 @@ fn apply_in_place<T: Patchable + Serialize>(
     target.check_patch(&patch, &mut check)?;
     let mut apply = check.into_apply();
     apply.start_recording();
-    let before_keys = if options.has_custom() {
+    // A custom function, or a type serde does not store as its fields, may replace the
+    // whole document: the update then needs the keys it had.
+    let before_keys = if options.has_custom() || T::__CONJUNGO_STORED_WHOLE {
         Some(extract::top_level_keys(&*target)?)
     } else {
         None

@@ -155,6 +155,12 @@ pub trait Patchable: Sized {
     /// [`apply`](super::apply) merge a copy of the target and validate it.
     const VALIDATES: bool = false;
 
+    /// Whether serde stores this type as something other than its fields
+    /// (`#[serde(transparent)]`, `#[serde(into = "…")]`): its changes are then written as
+    /// one replacement of the whole value, which serde serializes where it stands.
+    #[doc(hidden)]
+    const __CONJUNGO_STORED_WHOLE: bool = false;
+
     /// Check a merged value: the `#[merge(validate = …)]` hooks of this type and of the
     /// values it holds (fields, map entries), every problem at its place (see
     /// [`Error::invalid`]). The default finds nothing.
