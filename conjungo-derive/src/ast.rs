@@ -87,6 +87,8 @@ pub struct Field<'a> {
     pub serialize_with: Option<syn::ExprPath>,
     /// `#[serde(with)]` / `deserialize_with`: how serde reads the field.
     pub deserialize_with: Option<syn::ExprPath>,
+    /// `#[serde(skip_serializing_if = "path")]`: when serde leaves the field out.
+    pub skip_serializing_if: Option<syn::ExprPath>,
 }
 
 impl Field<'_> {
@@ -132,6 +134,7 @@ struct SerdeField {
     aliases: Vec<String>,
     serialize_with: Option<syn::ExprPath>,
     deserialize_with: Option<syn::ExprPath>,
+    skip_serializing_if: Option<syn::ExprPath>,
 }
 
 struct SerdeNames {
@@ -159,6 +162,7 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
                     default: SerdeDefault::from_serde(f.attrs.default()),
                     serialize_with: f.attrs.serialize_with().cloned(),
                     deserialize_with: f.attrs.deserialize_with().cloned(),
+                    skip_serializing_if: f.attrs.skip_serializing_if().cloned(),
                 }
             })
             .collect(),
@@ -193,6 +197,7 @@ fn fields_from<'a>(
                     aliases: Vec::new(),
                     serialize_with: None,
                     deserialize_with: None,
+                    skip_serializing_if: None,
                 });
             Field {
                 member,
@@ -207,6 +212,7 @@ fn fields_from<'a>(
                 aliases: serde.aliases,
                 serialize_with: serde.serialize_with,
                 deserialize_with: serde.deserialize_with,
+                skip_serializing_if: serde.skip_serializing_if,
             }
         })
         .collect()

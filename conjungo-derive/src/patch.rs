@@ -638,13 +638,25 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         // `skip`, `version`: never patched.
         (Some(_), None) => return TokenStream::new(),
     };
+    // A field serde may leave out (`skip_serializing_if`): if it is left out after the
+    // patch, what changed inside it is one change of the field (the update unsets it).
+    let apply_here = match &f.field.skip_serializing_if {
+        Some(skip) => quote! {
+            let __start = #krate::__private::change_count(__cx);
+            let __r = #apply;
+            if __r.is_ok() && #skip(&self.#member) {
+                #krate::__private::changed_whole_since(__cx, __start);
+            }
+        },
+        None => quote!(let __r = #apply;),
+    };
     quote! {
         match #b {
             #krate::Patch::Absent => {}
             #krate::Patch::Null => #null
             #krate::Patch::Set(__v) => {
                 __cx.enter(#name);
-                let __r = #apply;
+                #apply_here
                 __cx.leave();
                 __r.map_err(|__e| __e.at_key(#name))?;
             }

@@ -284,6 +284,21 @@ pub use serde;
 
 pub use crate::patch::typed::{null_on_required, replace_leaf, storable};
 
+/// How many changes were recorded so far (0 when not recording).
+pub fn change_count(cx: &Apply<'_>) -> usize {
+    cx.change_count()
+}
+
+/// The changes recorded since `start` (below the current place), if any, become one
+/// replacement of the whole value at the current place: its value is then read through
+/// serde where it stands (left out by `skip_serializing_if`: the update unsets it).
+pub fn changed_whole_since(cx: &mut Apply<'_>, start: usize) {
+    if cx.change_count() > start {
+        cx.truncate_changes(start);
+        cx.record_here(ChangeKind::Replaced);
+    }
+}
+
 /// The patch of a type serde does not store as its fields (`#[serde(transparent)]`,
 /// `#[serde(into = "…")]`): what `apply` changes is recorded as one replacement of the
 /// whole value at the current place, whose value the update reads through serde. Its
@@ -294,10 +309,7 @@ pub fn stored_whole(
 ) -> Result<(), Error> {
     let start = cx.change_count();
     apply(cx)?;
-    if cx.change_count() > start {
-        cx.truncate_changes(start);
-        cx.record_here(ChangeKind::Replaced);
-    }
+    changed_whole_since(cx, start);
     Ok(())
 }
 

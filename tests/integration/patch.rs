@@ -726,3 +726,36 @@ fn a_type_serde_stores_as_something_else_than_its_fields_is_set_whole() {
         doc! {"$set": {"pinned": [["name", "a"], ["k", "z"]]}}
     );
 }
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Sparse {
+    title: String,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    tags: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[test]
+fn a_field_serde_leaves_out_after_the_patch_is_unset() {
+    let mut s = Sparse {
+        title: "t".into(),
+        tags: [("k".to_owned(), "v".to_owned())].into(),
+        note: None,
+    };
+    // The last entry removed: serde leaves the map out, so the update unsets it (it used to
+    // unset `tags.k`, leaving `tags: {}` stored).
+    let applied = patched(&mut s, br#"{"tags": {"k": null}}"#);
+    assert_eq!(applied.update, doc! {"$unset": {"tags": ""}});
+    let pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(pointers, ["/tags"]);
+    // Entries added to a map left out: set below it (MongoDB creates the document).
+    let applied = patched(&mut s, br#"{"tags": {"a": "1"}, "note": "n"}"#);
+    assert_eq!(applied.update, doc! {"$set": {"tags.a": "1", "note": "n"}});
+    // An entry removed while others stay: just that entry.
+    let applied = patched(&mut s, br#"{"tags": {"b": "2"}}"#);
+    assert_eq!(applied.update, doc! {"$set": {"tags.b": "2"}});
+    let applied = patched(&mut s, br#"{"tags": {"a": null}, "note": null}"#);
+    assert_eq!(applied.update, doc! {"$unset": {"tags.a": "", "note": ""}});
+}
