@@ -759,3 +759,62 @@ fn a_field_serde_leaves_out_after_the_patch_is_unset() {
     let applied = patched(&mut s, br#"{"tags": {"a": null}, "note": null}"#);
     assert_eq!(applied.update, doc! {"$unset": {"tags.a": "", "note": ""}});
 }
+
+/// A map key whose serde name is not its `Display` text (`Red` shown, `red` stored).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+enum Colour {
+    Red,
+    Blue,
+}
+
+impl std::fmt::Display for Colour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Palette {
+    weights: std::collections::BTreeMap<Colour, i64>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Counts {
+    by_number: std::collections::BTreeMap<u32, i64>,
+}
+
+#[test]
+fn map_entries_are_placed_by_their_keys_as_serde_stores_them() {
+    // The update used to name `weights.Red` (the key's `Display`): MongoDB kept `red` and
+    // gained stray fields.
+    let mut p = Palette {
+        weights: [(Colour::Red, 1)].into(),
+    };
+    let applied = patched(&mut p, br#"{"weights": {"red": 2, "blue": 3}}"#);
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"weights.blue": 3_i64, "weights.red": 2_i64}}
+    );
+    let mut pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    pointers.sort_unstable();
+    assert_eq!(pointers, ["/weights/blue", "/weights/red"]);
+    let applied = patched(&mut p, br#"{"weights": {"blue": null}}"#);
+    assert_eq!(applied.update, doc! {"$unset": {"weights.blue": ""}});
+
+    // Keys bson cannot store (numbers): refused by the check pass, nothing changed.
+    let mut c = Counts {
+        by_number: [(7, 1)].into(),
+    };
+    let before = c.clone();
+    let body: CountsPatch = patch::parse(br#"{"by_number": {"7": 2}}"#).unwrap();
+    let err = patch::apply(&mut c, body, &Options::default()).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Unstorable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.path(), "/by_number");
+    assert_eq!(c, before);
+}

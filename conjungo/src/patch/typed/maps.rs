@@ -37,12 +37,162 @@ fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value:
     let _ = (cx, first, value, at);
 }
 
-/// `key` as the text of its place: a `String` key is its own text (no copy; the type test
-/// is decided at compile time), other keys are written with `Display`.
-fn key_text<K: Display + 'static>(key: &K) -> Cow<'_, str> {
-    match (key as &dyn Any).downcast_ref::<String>() {
-        Some(text) => Cow::Borrowed(text),
-        None => Cow::Owned(key.to_string()),
+/// `key` as the text of its place: what serde writes for it as a map key, which is how
+/// bson stores it (a `String` key is its own text, borrowed: the type test is decided at
+/// compile time). A key that does not serialize as a string (a number, a struct) cannot
+/// be a key of a stored document: an error.
+fn key_text<K: Serialize + 'static>(key: &K) -> Result<Cow<'_, str>, Error> {
+    if let Some(text) = (key as &dyn Any).downcast_ref::<String>() {
+        return Ok(Cow::Borrowed(text));
+    }
+    key.serialize(KeyText).map(Cow::Owned).map_err(|NotText| {
+        Error::new(ErrorKind::Unstorable {
+            message: format!(
+                "a map key of type `{}` does not serialize as a string, \
+                 and a stored document's keys are strings",
+                std::any::type_name::<K>()
+            ),
+        })
+    })
+}
+
+/// Why a key has no text: it does not serialize as a string.
+#[derive(Debug)]
+struct NotText;
+
+impl std::fmt::Display for NotText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a map key must serialize as a string")
+    }
+}
+
+impl std::error::Error for NotText {}
+
+impl serde::ser::Error for NotText {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        NotText
+    }
+}
+
+/// The serializer of a map key's text: a string, a char, a unit variant's name (as
+/// renamed), through newtypes — what bson's serializer takes as a document key.
+struct KeyText;
+
+macro_rules! not_text {
+    ($($method:ident: $ty:ty),*) => {$(
+        fn $method(self, _: $ty) -> Result<String, NotText> {
+            Err(NotText)
+        }
+    )*};
+}
+
+impl serde::Serializer for KeyText {
+    type Ok = String;
+    type Error = NotText;
+    type SerializeSeq = serde::ser::Impossible<String, NotText>;
+    type SerializeTuple = serde::ser::Impossible<String, NotText>;
+    type SerializeTupleStruct = serde::ser::Impossible<String, NotText>;
+    type SerializeTupleVariant = serde::ser::Impossible<String, NotText>;
+    type SerializeMap = serde::ser::Impossible<String, NotText>;
+    type SerializeStruct = serde::ser::Impossible<String, NotText>;
+    type SerializeStructVariant = serde::ser::Impossible<String, NotText>;
+
+    fn serialize_str(self, v: &str) -> Result<String, NotText> {
+        Ok(v.to_owned())
+    }
+
+    fn serialize_char(self, v: char) -> Result<String, NotText> {
+        Ok(v.to_string())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, NotText> {
+        Ok(variant.to_owned())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, NotText> {
+        value.serialize(self)
+    }
+
+    not_text!(
+        serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+        serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_bytes: &[u8],
+        serialize_unit_struct: &'static str
+    );
+
+    fn serialize_none(self) -> Result<String, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_unit(self) -> Result<String, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotText> {
+        Err(NotText)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, NotText> {
+        Err(NotText)
     }
 }
 
@@ -52,7 +202,7 @@ macro_rules! map {
     ($map:ident<K, V $(, $s:ident)?> where $($bound:path),*) => {
         impl<K, V $(, $s)?> Patchable for $map<K, V $(, $s)?>
         where
-            K: DeserializeOwned + Serialize + Display + Clone + 'static $(+ $bound)*,
+            K: DeserializeOwned + Serialize + Clone + 'static $(+ $bound)*,
             V: Patchable + Serialize,
             $($s: BuildHasher + Default,)?
         {
@@ -60,7 +210,7 @@ macro_rules! map {
 
             fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
-                    let name = key_text(key);
+                    let name = key_text(key)?;
                     no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
                         match self.get(key) {
@@ -82,7 +232,7 @@ macro_rules! map {
                 let defer = cx.options().has_custom();
                 let mut later = Vec::new();
                 for (key, entry) in patch {
-                    let name = key_text(&key);
+                    let name = key_text(&key)?;
                     whole |= !addressable(&name);
                     match entry {
                         Patch::Absent => {}
@@ -126,7 +276,7 @@ macro_rules! map {
 
             fn check_build(patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
                 for (key, entry) in patch {
-                    let name = key_text(key);
+                    let name = key_text(key)?;
                     no_operator(&name)?;
                     if let Patch::Set(entry) = entry {
                         V::check_build(entry, cx).map_err(|e| e.at_key(&name))?;
@@ -136,14 +286,15 @@ macro_rules! map {
             }
 
             fn check_root(patch: &Self::Patch) -> Result<(), Error> {
-                patch.keys().try_for_each(|key| root_key(&key_text(key)))
+                patch.keys().try_for_each(|key| root_key(&key_text(key)?))
             }
 
             fn build(patch: Self::Patch) -> Result<Self, Error> {
                 let mut out = Self::default();
                 for (key, entry) in patch {
                     if let Patch::Set(entry) = entry {
-                        let built = V::build(entry).map_err(|e| e.at_key(&key_text(&key)))?;
+                        let name = key_text(&key)?;
+                        let built = V::build(entry).map_err(|e| e.at_key(&name))?;
                         out.insert(key, built);
                     }
                 }
@@ -189,7 +340,10 @@ macro_rules! map {
                     return Ok(());
                 }
                 Error::invalid(self.iter().filter_map(|(key, value)| {
-                    value.validate_merged().err().map(|e| e.at_key(&key_text(key)))
+                    value.validate_merged().err().map(|e| match key_text(key) {
+                        Ok(name) => e.at_key(&name),
+                        Err(unnamed) => unnamed,
+                    })
                 }))
             }
         }

@@ -6,7 +6,6 @@
 //! [`Patchable`] for derived structs.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::fmt::Display;
 use std::hash::{BuildHasher, Hash};
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
@@ -112,8 +111,9 @@ impl<T: Serialize> Serialize for Patch<T> {
 /// themselves: the new value replaces the old (sequences follow
 /// [`SeqStrategy`](crate::SeqStrategy): appended items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
 /// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry); an
-/// entry's place is its key's `Display` text (a `String` key as it is), and bson stores
-/// maps whose keys serialize as strings only (it refuses a map keyed by numbers). JSON
+/// entry's place is its key as serde writes it (a `String` as it is, a unit variant by its
+/// serde name, a newtype through to its string): what bson stores. A key that does not
+/// serialize as a string (a number) is refused, as bson refuses to store it. JSON
 /// and bson values merge their patch with the merge options (RFC 7396 with
 /// [`Options::merge_patch`](crate::Options::merge_patch)). Structs with
 /// `#[merge(patch)]` patch as their generated `<Name>Patch`.
