@@ -571,6 +571,25 @@ impl Error {
     }
 }
 
+/// A serializer of conjungo's own gave up on a value (what it does then is its caller's
+/// business: another serializer, or an error of its own). Carries nothing.
+#[derive(Debug)]
+pub(crate) struct Declined;
+
+impl fmt::Display for Declined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("declined by one of conjungo's serializers")
+    }
+}
+
+impl std::error::Error for Declined {}
+
+impl serde::ser::Error for Declined {
+    fn custom<M: fmt::Display>(_: M) -> Self {
+        Declined
+    }
+}
+
 /// Append `/key` to a JSON Pointer, escaping `~` as `~0` and `/` as `~1` (RFC 6901). The
 /// one home of pointer escaping.
 pub(crate) fn push_segment(pointer: &mut String, key: &str) {

@@ -24,22 +24,7 @@ pub(crate) fn to_bson<T: Serialize + ?Sized>(value: &T) -> Result<Bson, bson::er
 
 /// The value must be serialized by bson's serializer (an Extended JSON form is possible,
 /// or bson refuses something and its error is the answer).
-#[derive(Debug)]
-struct Redo;
-
-impl std::fmt::Display for Redo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("serialized again by bson")
-    }
-}
-
-impl std::error::Error for Redo {}
-
-impl ser::Error for Redo {
-    fn custom<M: std::fmt::Display>(_: M) -> Self {
-        Redo
-    }
-}
+use crate::error::Declined as Redo;
 
 /// bson's serializer, for one shape.
 fn bson_ser() -> bson::Serializer {

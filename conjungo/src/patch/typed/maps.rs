@@ -3,6 +3,10 @@
 use std::any::Any;
 use std::borrow::Cow;
 
+use serde::ser::Impossible;
+
+use crate::error::Declined;
+
 use super::*;
 
 /// Where a map entry's changes were recorded, for [`prefill_entry`].
@@ -45,7 +49,7 @@ fn key_text<K: Serialize + 'static>(key: &K) -> Result<Cow<'_, str>, Error> {
     if let Some(text) = (key as &dyn Any).downcast_ref::<String>() {
         return Ok(Cow::Borrowed(text));
     }
-    key.serialize(KeyText).map(Cow::Owned).map_err(|NotText| {
+    key.serialize(KeyText).map(Cow::Owned).map_err(|Declined| {
         Error::new(ErrorKind::Unstorable {
             message: format!(
                 "a map key of type `{}` does not serialize as a string, \
@@ -56,52 +60,35 @@ fn key_text<K: Serialize + 'static>(key: &K) -> Result<Cow<'_, str>, Error> {
     })
 }
 
-/// Why a key has no text: it does not serialize as a string.
-#[derive(Debug)]
-struct NotText;
-
-impl std::fmt::Display for NotText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a map key must serialize as a string")
-    }
-}
-
-impl std::error::Error for NotText {}
-
-impl serde::ser::Error for NotText {
-    fn custom<T: std::fmt::Display>(_: T) -> Self {
-        NotText
-    }
-}
-
 /// The serializer of a map key's text: a string, a char, a unit variant's name (as
 /// renamed), through newtypes — what bson's serializer takes as a document key.
 struct KeyText;
 
+/// The methods of [`KeyText`] that decline: every other shape is not a key's text.
 macro_rules! not_text {
-    ($($method:ident: $ty:ty),*) => {$(
-        fn $method(self, _: $ty) -> Result<String, NotText> {
-            Err(NotText)
+    ($($method:ident $(<$t:ident>)? ($($arg:ty),*) -> $ret:ty;)*) => {$(
+        fn $method $(<$t: Serialize + ?Sized>)? (self, $(_: $arg),*) -> Result<$ret, Declined> {
+            Err(Declined)
         }
     )*};
 }
 
 impl serde::Serializer for KeyText {
     type Ok = String;
-    type Error = NotText;
-    type SerializeSeq = serde::ser::Impossible<String, NotText>;
-    type SerializeTuple = serde::ser::Impossible<String, NotText>;
-    type SerializeTupleStruct = serde::ser::Impossible<String, NotText>;
-    type SerializeTupleVariant = serde::ser::Impossible<String, NotText>;
-    type SerializeMap = serde::ser::Impossible<String, NotText>;
-    type SerializeStruct = serde::ser::Impossible<String, NotText>;
-    type SerializeStructVariant = serde::ser::Impossible<String, NotText>;
+    type Error = Declined;
+    type SerializeSeq = Impossible<String, Declined>;
+    type SerializeTuple = Impossible<String, Declined>;
+    type SerializeTupleStruct = Impossible<String, Declined>;
+    type SerializeTupleVariant = Impossible<String, Declined>;
+    type SerializeMap = Impossible<String, Declined>;
+    type SerializeStruct = Impossible<String, Declined>;
+    type SerializeStructVariant = Impossible<String, Declined>;
 
-    fn serialize_str(self, v: &str) -> Result<String, NotText> {
+    fn serialize_str(self, v: &str) -> Result<String, Declined> {
         Ok(v.to_owned())
     }
 
-    fn serialize_char(self, v: char) -> Result<String, NotText> {
+    fn serialize_char(self, v: char) -> Result<String, Declined> {
         Ok(v.to_string())
     }
 
@@ -110,7 +97,7 @@ impl serde::Serializer for KeyText {
         _: &'static str,
         _: u32,
         variant: &'static str,
-    ) -> Result<String, NotText> {
+    ) -> Result<String, Declined> {
         Ok(variant.to_owned())
     }
 
@@ -118,81 +105,27 @@ impl serde::Serializer for KeyText {
         self,
         _: &'static str,
         value: &T,
-    ) -> Result<String, NotText> {
+    ) -> Result<String, Declined> {
         value.serialize(self)
     }
 
-    not_text!(
-        serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
-        serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
-        serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_bytes: &[u8],
-        serialize_unit_struct: &'static str
-    );
-
-    fn serialize_none(self) -> Result<String, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_unit(self) -> Result<String, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, NotText> {
-        Err(NotText)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotText> {
-        Err(NotText)
+    not_text! {
+        serialize_bool(bool) -> String; serialize_i8(i8) -> String;
+        serialize_i16(i16) -> String; serialize_i32(i32) -> String;
+        serialize_i64(i64) -> String; serialize_u8(u8) -> String;
+        serialize_u16(u16) -> String; serialize_u32(u32) -> String;
+        serialize_u64(u64) -> String; serialize_f32(f32) -> String;
+        serialize_f64(f64) -> String; serialize_bytes(&[u8]) -> String;
+        serialize_none() -> String; serialize_some<T>(&T) -> String;
+        serialize_unit() -> String; serialize_unit_struct(&'static str) -> String;
+        serialize_newtype_variant<T>(&'static str, u32, &'static str, &T) -> String;
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 }
 
