@@ -786,8 +786,57 @@ struct Counts {
     by_number: std::collections::BTreeMap<u32, i64>,
 }
 
+/// Maps keyed as real models key them: uuids, dates, chars (bson stores each as its
+/// string form).
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Keyed {
+    by_id: std::collections::BTreeMap<uuid::Uuid, i64>,
+    by_day: HashMap<chrono::NaiveDate, String>,
+    by_grade: std::collections::BTreeMap<char, bool>,
+}
+
 #[test]
 fn map_entries_are_placed_by_their_keys_as_serde_stores_them() {
+    let id = |n: u128| uuid::Uuid::from_u128(n);
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2025, 6, d).unwrap();
+    let mut k = Keyed {
+        by_id: [(id(1), 10)].into(),
+        by_day: [(day(1), "a".to_owned())].into(),
+        by_grade: [('a', true)].into(),
+    };
+    let applied = patched(
+        &mut k,
+        br#"{"by_id": {"00000000-0000-0000-0000-000000000001": 11,
+                       "00000000-0000-0000-0000-000000000002": 20},
+             "by_day": {"2025-06-01": null, "2025-06-02": "b"},
+             "by_grade": {"b": false}}"#,
+    );
+    assert_eq!(
+        applied.update,
+        doc! {
+            "$set": {
+                "by_day.2025-06-02": "b",
+                "by_grade.b": false,
+                "by_id.00000000-0000-0000-0000-000000000001": 11_i64,
+                "by_id.00000000-0000-0000-0000-000000000002": 20_i64,
+            },
+            "$unset": {"by_day.2025-06-01": ""},
+        }
+    );
+    let mut pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    pointers.sort_unstable();
+    assert_eq!(
+        pointers,
+        [
+            "/by_day/2025-06-01",
+            "/by_day/2025-06-02",
+            "/by_grade/b",
+            "/by_id/00000000-0000-0000-0000-000000000001",
+            "/by_id/00000000-0000-0000-0000-000000000002",
+        ]
+    );
+
     // The update used to name `weights.Red` (the key's `Display`): MongoDB kept `red` and
     // gained stray fields.
     let mut p = Palette {
