@@ -488,8 +488,34 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             return ::core::result::Result::Err(#krate::__private::null_on_required().at_key(#name));
         })
     };
+    let whole = whole_merge(f, krate);
     let check = match f.field.strategy.as_ref().map(|s| (&s.kind, s.span)) {
         None if f.custom_serde => storage_check(f, krate),
+        // Stored through its own function: the merged value is checked, merged on copies.
+        Some((kind, span)) if whole.is_some() => {
+            let source = source_value(f);
+            let storage = storage_of(f, &quote!(__m), krate);
+            let keys = match kind {
+                StrategyKind::ByKey(key) => {
+                    let (_, by) = by_key_args(f.field.ty, key, krate, span);
+                    let method = if f.is_option { "check_option" } else { "check" };
+                    let call = by_key_call(&by, method, span, quote!(&self.#member, &__s, __cx));
+                    quote!(#call?;)
+                }
+                _ => quote!(),
+            };
+            quote!({
+                let __s = #source;
+                #keys
+                #krate::__private::check_merged(
+                    &self.#member,
+                    __s,
+                    __cx,
+                    |__t, __s, __cx| #whole,
+                    |__m, __cx| #storage,
+                )
+            })
+        }
         Some((StrategyKind::Immutable, span)) => {
             let storage = storage_check(f, krate);
             let compare = respan(quote!(#krate::__private::immutable_check), span);
@@ -516,13 +542,16 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             } else {
                 quote!((&#krate::__private::Probe(__v)).__conjungo_try_clone())
             };
+            let storage = storage_of(f, &quote!(__m), krate);
             quote!({
                 let __f = #closure;
-                __cx.custom(
+                // The function's result is what is stored.
+                __cx.custom_stored(
                     &self.#member,
                     (&#krate::__private::Probe(&self.#member)).__conjungo_try_clone(),
                     #source,
                     #krate::CustomFn::new(&__f),
+                    |__m, __cx| #storage,
                 )
             })
         }
@@ -535,7 +564,11 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
             };
             by_key_call(&by, method, span, quote!(&self.#member, __v, __cx))
         }
-        Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
+        // What is written comes from the given value: it must be storable.
+        Some((StrategyKind::Union, _)) => {
+            quote!(#krate::__private::storable(&__v.add, __cx))
+        }
+        Some(_) => quote!(#krate::__private::storable::<#inner>(__v, __cx)),
     };
     quote! {
         match &__patch.#fident {
@@ -598,8 +631,16 @@ fn apply_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         .as_ref()
         .filter(|s| !matches!(s.kind, StrategyKind::Union))
         .and_then(|s| strategy_fn(s, f.field.ty, krate));
+    let whole = whole_merge(f, krate);
     let apply = match (f.field.strategy.as_ref().map(|s| (&s.kind, s.span)), plain) {
         (None, _) if f.custom_serde => strategy(quote!(#krate::strategy::overwrite), false),
+        // Stored through its own function: merged and written whole.
+        (Some(_), _) if whole.is_some() => {
+            quote!(#krate::__private::patch_field(&mut self.#member, __cx, |__t, __cx| {
+                let __s = #source;
+                #whole
+            }))
+        }
         (None, _) => quote!(#krate::patch::Patchable::apply_patch(&mut self.#member, __v, __cx)),
         (Some((StrategyKind::Union, span)), _) => {
             let hash = set_hash(f.field.ty, krate);
@@ -669,8 +710,12 @@ fn build_check_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) ->
     let name = &f.field.name;
     let inner = f.inner;
     let check = match f.field.strategy.as_ref().map(|s| &s.kind) {
-        Some(StrategyKind::ByKey(_)) if !f.custom_serde => quote!(__v.check_new()),
-        _ if f.whole => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
+        Some(StrategyKind::ByKey(_)) if !f.custom_serde => quote!(__v.check_new(__cx)),
+        Some(StrategyKind::Union) if !f.custom_serde => {
+            quote!(#krate::__private::storable(&__v.add, __cx))
+        }
+        // Built as given: it must be storable.
+        _ if f.whole => storage_check(f, krate),
         None => quote!(<#inner as #krate::patch::Patchable>::check_build(__v, __cx)),
         Some(_) => quote!(::core::result::Result::<(), #krate::Error>::Ok(())),
     };
@@ -1003,10 +1048,43 @@ impl WithFns<'_> {
     }
 }
 
-/// The storage check of a field serde writes through `serialize_with`: the new value,
-/// serialized the way serde stores it, must be storable as BSON.
+/// For a field serde stores through a function of its own (`serialize_with`) that has a
+/// merge strategy: the whole-value merge of `__s` into `__t` (both of the field's type)
+/// with the apply pass `__cx`, by the strategy's rule. Such a field is patched and stored
+/// whole: only its merged value tells what serde stores. `None` for the strategies that
+/// have no merge (`skip`, `version`, `immutable`) or a path of their own (`with`).
+fn whole_merge(f: &FieldGen<'_>, krate: &Path) -> Option<TokenStream> {
+    let strategy = f.field.strategy.as_ref()?;
+    if !f.custom_serde {
+        return None;
+    }
+    match &strategy.kind {
+        StrategyKind::ByKey(key) => {
+            let (_, by) = by_key_args(f.field.ty, key, krate, strategy.span);
+            let method = if f.is_option { "apply_option" } else { "apply" };
+            Some(by_key_call(
+                &by,
+                method,
+                strategy.span,
+                quote!(__t, __s, __cx),
+            ))
+        }
+        StrategyKind::Immutable | StrategyKind::With(_) => None,
+        _ => {
+            let fpath = strategy_fn(strategy, f.field.ty, krate)?;
+            Some(if f.is_option {
+                quote!(#krate::__private::through_option(__t, __s, __cx.options(), #fpath))
+            } else {
+                quote!(#fpath(__t, __s, __cx.options()))
+            })
+        }
+    }
+}
+
+/// The storage check of a field's new value given in the patch (`__v`): serialized the
+/// way serde stores the field (through its `serialize_with`, if any), it must be storable
+/// as BSON.
 fn storage_check(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
-    let ty = f.field.ty;
     let value = if f.is_option {
         quote!(&::core::option::Option::Some(::core::clone::Clone::clone(
             __v
@@ -1014,6 +1092,25 @@ fn storage_check(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
     } else {
         quote!(__v)
     };
+    storage_of(f, &value, krate)
+}
+
+/// The field's new value given in the patch (`__v`, the inside of an `Option` field's
+/// value), copied, as a value of the field's type.
+fn source_value(f: &FieldGen<'_>) -> TokenStream {
+    if f.is_option {
+        quote!(::core::option::Option::Some(::core::clone::Clone::clone(
+            __v
+        )))
+    } else {
+        quote!(::core::clone::Clone::clone(__v))
+    }
+}
+
+/// The storage check of `value` (a reference to a value of the field's type) serialized
+/// the way serde stores the field.
+fn storage_of(f: &FieldGen<'_>, value: &TokenStream, krate: &Path) -> TokenStream {
+    let ty = f.field.ty;
     match &f.field.serialize_with {
         Some(path) => {
             let serde = quote!(#krate::__private::serde);

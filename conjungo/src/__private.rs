@@ -351,17 +351,44 @@ pub fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     }
 }
 
-/// A strategy field of a patch: run `f`, and record the field as replaced if it changed.
+/// A field of a patch written whole (a strategy field, a field serde stores through a
+/// function of its own): run `f`, and record the field as replaced if it changed. What `f`
+/// records itself is dropped: the field is one change.
 pub fn patch_field<T: Clone + PartialEq>(
     target: &mut T,
     cx: &mut Apply<'_>,
     f: impl FnOnce(&mut T, &mut Apply<'_>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    cx.recorded(target, f, T::clone, |target, before, cx| {
+    let whole = |target: &mut T, cx: &mut Apply<'_>| {
+        let paused = cx.pause_recording();
+        let result = f(target, cx);
+        cx.resume_recording(paused);
+        result
+    };
+    cx.recorded(target, whole, T::clone, |target, before, cx| {
         if *target != before {
             cx.record_here(ChangeKind::Replaced);
         }
     })
+}
+
+/// The check pass of a field written whole whose stored form only its merged value can
+/// tell (serde stores it through a function of its own): `merge` runs on a copy, and
+/// `storable` is asked of the result, so that a value bson refuses fails the patch before
+/// anything changes. Nothing to do where storage is not checked.
+pub fn check_merged<T: Clone>(
+    target: &T,
+    source: T,
+    cx: &mut Check<'_>,
+    merge: impl FnOnce(&mut T, T, &mut Apply<'_>) -> Result<(), Error>,
+    storable: impl FnOnce(&T, &mut Check<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    if !cx.checks_storage() {
+        return Ok(());
+    }
+    let mut merged = target.clone();
+    merge(&mut merged, source, &mut Apply::new(cx.options()))?;
+    storable(&merged, cx)
 }
 
 /// Sequences (and `Option`s of them) that the appending strategies (`append`, `union`)

@@ -23,4 +23,5 @@ mod patch;
 mod real_model;
 mod schema;
 mod std;
+mod unstorable;
 mod validate;

@@ -182,9 +182,24 @@ impl<'a> Check<'a> {
         source: Option<T>,
         f: CustomFn<'_, T>,
     ) -> Result<(), Error> {
+        self.custom_stored(place, target, source, f, |_, _| Ok(()))
+    }
+
+    /// [`custom`](Check::custom), with `storable` asked of the function's result before it
+    /// is kept (a typed PATCH checks that bson can store it).
+    #[doc(hidden)]
+    pub fn custom_stored<T>(
+        &mut self,
+        place: &T,
+        target: Option<T>,
+        source: Option<T>,
+        f: CustomFn<'_, T>,
+        storable: impl FnOnce(&T, &mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         match (target, source) {
             (Some(mut target), Some(source)) => {
                 f.call(&mut target, source, self.options)?;
+                storable(&target, self)?;
                 self.results.push(place, Some((f.store)(target)));
             }
             _ => self.results.push(place, None),

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::__private::ByKey;
 use crate::index::{HashFn, KeyIndex};
+use crate::patch::typed::storable;
 use crate::strategy::seq::Seq;
 use crate::{Apply, Check, Error, Merge};
 
@@ -264,9 +265,26 @@ where
         cx: &mut Check<'_>,
     ) -> Result<(), Error> {
         match patch {
-            KeyedPatch::Items(source) => self.check(target, source, cx),
+            KeyedPatch::Items(source) => {
+                self.check(target, source, cx)?;
+                // What is written: the new items, and the fields of stored ones that change.
+                for (i, item) in source.seq_iter().enumerate() {
+                    storable(item, cx).map_err(|e| e.at_index(i))?;
+                }
+                Ok(())
+            }
             #[cfg(feature = "json")]
-            KeyedPatch::ByKey(entries) => steps(target, entries, &self.key).map(drop),
+            KeyedPatch::ByKey(entries) => {
+                for step in steps(target, entries, &self.key)? {
+                    if let Step::Update(_, item) | Step::Insert(item) = &step {
+                        // Named by its key (which `steps` checked is the name it was given).
+                        storable(item, cx).map_err(|e| {
+                            e.at_key(&key_string((self.key)(item)).unwrap_or_default())
+                        })?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -427,14 +445,20 @@ impl<S> KeyedPatch<S> {
         }
     }
 
-    /// The check of [`into_new`](Self::into_new): the same errors, nothing built.
-    pub fn check_new(&self) -> Result<(), Error>
+    /// The check of [`into_new`](Self::into_new): the same errors, nothing built; and, in
+    /// a typed PATCH, that bson can store every item.
+    pub fn check_new(&self, cx: &mut Check<'_>) -> Result<(), Error>
     where
         S: Seq + Default,
         S::Item: Merge + Serialize + DeserializeOwned,
     {
         match self {
-            KeyedPatch::Items(_) => Ok(()),
+            KeyedPatch::Items(items) => {
+                for (i, item) in items.seq_iter().enumerate() {
+                    storable(item, cx).map_err(|e| e.at_index(i))?;
+                }
+                Ok(())
+            }
             #[cfg(feature = "json")]
             KeyedPatch::ByKey(entries) => {
                 for (name, patch) in entries {
@@ -444,7 +468,9 @@ impl<S> KeyedPatch<S> {
                             &mut value,
                             serde_json::Value::Object(patch.clone()),
                         )?;
-                        super::body::deserialize::<S::Item>(value).map_err(|e| e.at_key(name))?;
+                        let item: S::Item =
+                            super::body::deserialize(value).map_err(|e| e.at_key(name))?;
+                        storable(&item, cx).map_err(|e| e.at_key(name))?;
                     }
                 }
                 Ok(())

@@ -331,8 +331,13 @@ fn check_whole<T: Merge + Serialize>(
     cx: &mut Check<'_>,
     storage: bool,
 ) -> Result<(), Error> {
-    if has_custom_fn::<T>(cx.options()) {
-        return cx.merge(target, patch);
+    if cx.options().has_custom()
+        && let Some(f) = T::custom_fn(cx.options())
+    {
+        // The function's result is what is stored.
+        return cx.custom_stored(target, target.try_clone(), patch.try_clone(), f, |r, cx| {
+            if storage { storable(r, cx) } else { Ok(()) }
+        });
     }
     if storage {
         storable(patch, cx)?;
