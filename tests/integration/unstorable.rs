@@ -436,3 +436,57 @@ fn strategies_on_fields_serde_stores_through_their_own_function() {
     let pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
     assert_eq!(pointers, ["/stock", "/labels"]);
 }
+
+/// A period serde refuses to write when it ends before it starts: a `Serialize` impl by
+/// hand whose failure no single field shows.
+#[derive(Merge, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Period {
+    from: u32,
+    to: u32,
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if self.from > self.to {
+            return Err(serde::ser::Error::custom(
+                "a period cannot end before it starts",
+            ));
+        }
+        let mut st = s.serialize_struct("Period", 2)?;
+        st.serialize_field("from", &self.from)?;
+        st.serialize_field("to", &self.to)?;
+        st.end()
+    }
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch, validate = no_rules)]
+struct Booking {
+    room: String,
+    period: Period,
+}
+
+fn no_rules(_: &Booking) -> Result<(), Error> {
+    Ok(())
+}
+
+#[test]
+fn a_validated_type_is_unchanged_when_serde_refuses_the_patched_value() {
+    // As `patch::apply` documents: a type with a validator is patched on a copy, so even a
+    // failure only serde's impl of the whole value finds changes nothing.
+    let mut booking = Booking {
+        room: "a".into(),
+        period: Period { from: 1, to: 5 },
+    };
+    let before = booking.clone();
+    let body: BookingPatch = patch::parse(br#"{"room": "b", "period": {"from": 9}}"#).unwrap();
+    let err = patch::apply(&mut booking, body, &Options::default()).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Unstorable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.path(), "/period");
+    assert_eq!(booking, before);
+}

@@ -50,7 +50,15 @@ impl Applied {
 ///
 /// Checked before anything changes: `null` on required fields, nested values built from
 /// the patch that miss required fields, kind mismatches in JSON/bson fields, custom
-/// functions, changes of `#[merge(immutable)]` fields. A failing patch changes nothing.
+/// functions, changes of `#[merge(immutable)]` fields, and that bson can store every value
+/// the patch writes (each value serialized as serde stores it: through a field's
+/// `serialize_with`, and the merged value of a strategy field that has one, or the result
+/// of a custom function). A failing patch changes nothing.
+///
+/// One failure cannot be seen before the change: a `Serialize` impl written by hand that
+/// refuses a combination of fields, each fine alone, fails when the update is compiled.
+/// Give such a type a validator (`#[merge(validate = …)]`), and it is patched on a copy
+/// that replaces `target` only when everything succeeded.
 ///
 /// A type with validators (`#[merge(validate = …)]` on it or on the structs it holds,
 /// [`Options::validate`]) is patched on a copy, validated, and the copy replaces `target`
