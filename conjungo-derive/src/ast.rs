@@ -75,7 +75,8 @@ pub struct Field<'a> {
     pub strategy: Option<Strategy>,
     /// The only field of a tuple struct or variant: serde writes it without a wrapper.
     pub newtype: bool,
-    /// `#[serde(skip)]` / `skip_deserializing`: a patch cannot set it.
+    /// `#[serde(skip)]`, `skip_deserializing` or `skip_serializing`: a patch cannot set it
+    /// (serde would not read it from a body, or never stores it).
     pub serde_skip: bool,
     /// `#[serde(flatten)]`.
     pub serde_flatten: bool,
@@ -129,6 +130,7 @@ struct SerdeField {
     ser_name: String,
     de_name: String,
     skip_deserializing: bool,
+    skip_serializing: bool,
     flatten: bool,
     default: SerdeDefault,
     aliases: Vec<String>,
@@ -158,6 +160,7 @@ fn serde_field_names(fields: &[serde_ast::Field<'_>]) -> SerdeNames {
                         .collect(),
                     de_name,
                     skip_deserializing: f.attrs.skip_deserializing(),
+                    skip_serializing: f.attrs.skip_serializing(),
                     flatten: f.attrs.flatten(),
                     default: SerdeDefault::from_serde(f.attrs.default()),
                     serialize_with: f.attrs.serialize_with().cloned(),
@@ -192,6 +195,7 @@ fn fields_from<'a>(
                     ser_name: plain.clone(),
                     de_name: plain,
                     skip_deserializing: false,
+                    skip_serializing: false,
                     flatten: false,
                     default: SerdeDefault::None,
                     aliases: Vec::new(),
@@ -206,7 +210,7 @@ fn fields_from<'a>(
                 de_name: serde.de_name,
                 strategy: attr::field_attrs(cx, &field.attrs).strategy,
                 newtype: matches!(fields, syn::Fields::Unnamed(u) if u.unnamed.len() == 1),
-                serde_skip: serde.skip_deserializing,
+                serde_skip: serde.skip_deserializing || serde.skip_serializing,
                 serde_flatten: serde.flatten,
                 serde_default: serde.default,
                 aliases: serde.aliases,

@@ -468,6 +468,31 @@ fn serde_skipped_fields_are_protected_too() {
             cache: 7
         }
     );
+
+    // A field serde reads but never stores (`skip_serializing`): no update can carry it.
+    // It was changed, then the update failed to compile (the target changed, an error).
+    #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[merge(patch)]
+    struct Session {
+        user: String,
+        #[serde(skip_serializing, default)]
+        token: String,
+    }
+    let err = patch::parse::<SessionPatch>(br#"{"user": "b", "token": "t"}"#).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::ProtectedField {
+            field: "token".into()
+        }
+    );
+    assert_eq!((err.http_status(), err.path()), (422, "/token"));
+    let mut session = Session {
+        user: "a".into(),
+        token: "s".into(),
+    };
+    let applied = patched(&mut session, br#"{"user": "b"}"#);
+    assert_eq!(applied.update, doc! {"$set": {"user": "b"}});
+    assert_eq!(session.token, "s");
 }
 
 /// Maps keyed by another type than `String` (a newtype, as a stored key must serialize as
