@@ -142,6 +142,10 @@ macro_rules! map {
             type Patch = $map<K, Patch<V::Patch> $(, $s)?>;
 
             fn check_patch(&self, patch: &Self::Patch, cx: &mut Check<'_>) -> Result<(), Error> {
+                // Entries whose check does not depend on what is stored: no lookup.
+                if V::__CONJUNGO_CHECK_IS_BUILD && !cx.options().has_custom() {
+                    return Self::check_build(patch, cx);
+                }
                 for (key, entry) in patch {
                     let name = key_text(key)?;
                     no_operator(&name)?;

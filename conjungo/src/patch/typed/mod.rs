@@ -161,6 +161,13 @@ pub trait Patchable: Sized {
     #[doc(hidden)]
     const __CONJUNGO_STORED_WHOLE: bool = false;
 
+    /// Whether [`check_patch`](Patchable::check_patch) of any value is
+    /// [`check_build`](Patchable::check_build) of the patch when no custom function is
+    /// registered (values patched whole): a map then checks an entry's patch without
+    /// looking its key up.
+    #[doc(hidden)]
+    const __CONJUNGO_CHECK_IS_BUILD: bool = false;
+
     /// Check a merged value: the `#[merge(validate = …)]` hooks of this type and of the
     /// values it holds (fields, map entries), every problem at its place (see
     /// [`Error::invalid`]). The default finds nothing.
@@ -290,6 +297,8 @@ pub fn replace_leaf<T: PartialEq>(target: &mut T, value: T, cx: &mut Apply<'_>) 
 macro_rules! whole_value {
     ($storage:expr) => {
         type Patch = Self;
+
+        const __CONJUNGO_CHECK_IS_BUILD: bool = true;
 
         fn check_patch(&self, patch: &Self, cx: &mut Check<'_>) -> Result<(), Error> {
             check_whole(self, patch, cx, $storage)

@@ -39,6 +39,8 @@ impl<T: Patchable + Serialize> Patchable for Option<T> {
 
     const VALIDATES: bool = T::VALIDATES;
 
+    const __CONJUNGO_CHECK_IS_BUILD: bool = T::__CONJUNGO_CHECK_IS_BUILD;
+
     fn validate_merged(&self) -> Result<(), Error> {
         self.as_ref().map_or(Ok(()), T::validate_merged)
     }
@@ -95,6 +97,8 @@ impl<T: Patchable> Patchable for Box<T> {
     }
 
     const VALIDATES: bool = T::VALIDATES;
+
+    const __CONJUNGO_CHECK_IS_BUILD: bool = T::__CONJUNGO_CHECK_IS_BUILD;
 
     fn validate_merged(&self) -> Result<(), Error> {
         (**self).validate_merged()
