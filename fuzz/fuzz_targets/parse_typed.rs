@@ -34,6 +34,38 @@ struct Model {
     meta: Value,
     doc: bson::Document,
     inner: Option<Inner>,
+    /// Stored upper-cased through a function of its own that refuses codes over 3 bytes.
+    #[merge(append)]
+    #[serde(with = "codes")]
+    codes: Vec<String>,
+    #[merge(with = grow)]
+    points: u64,
+}
+
+/// Points grow by what a patch adds, times a factor: the result may not fit in `i64`.
+fn grow(points: &mut u64, add: u64, _: &Options) -> Result<(), conjungo::Error> {
+    *points = points.saturating_add(add).saturating_mul(1 << 16);
+    Ok(())
+}
+
+mod codes {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(codes: &[String], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(codes.len()))?;
+        for code in codes {
+            if code.len() > 3 {
+                return Err(serde::ser::Error::custom("a code has at most 3 bytes"));
+            }
+            seq.serialize_element(&code.to_uppercase())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Vec::deserialize(d)
+    }
 }
 
 #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -58,12 +90,20 @@ fn stored() -> Model {
         nick: None,
         tags: vec!["t".into()],
         roles: vec!["r".into()],
-        items: vec![Item { id: "a".into(), n: 1 }],
+        items: vec![Item {
+            id: "a".into(),
+            n: 1,
+        }],
         labels: BTreeMap::from([("l".into(), "v".into())]),
         settings: BTreeMap::from([("s".into(), Inner { a: 2, b: None })]),
         meta: json!({"x": {"1": "a", "k": "v"}, "n": 1, "arr": [1, 2]}),
         doc: bson::doc! {"d": {"e": 1_i64}},
-        inner: Some(Inner { a: 1, b: Some(json!({"z": null})) }),
+        inner: Some(Inner {
+            a: 1,
+            b: Some(json!({"z": null})),
+        }),
+        codes: vec!["ab".into()],
+        points: 2,
     }
 }
 
@@ -72,9 +112,14 @@ fuzz_target!(|data: &[u8]| {
     let limits = patch::Limits::default();
     let reference = conjungo::__private::parse_through_value::<ModelPatch>(data, &limits);
     if let Some(one_pass) = conjungo::__private::parse_one_pass::<ModelPatch>(data, &limits) {
-        assert_eq!(format!("{:?}", Ok::<_, conjungo::Error>(one_pass)), format!("{reference:?}"));
+        assert_eq!(
+            format!("{:?}", Ok::<_, conjungo::Error>(one_pass)),
+            format!("{reference:?}")
+        );
     }
-    let Ok(p) = patch::parse::<ModelPatch>(data) else { return };
+    let Ok(p) = patch::parse::<ModelPatch>(data) else {
+        return;
+    };
     let options = match data.first().map(|b| b % 3) {
         Some(0) => Options::merge_patch(),
         Some(1) => Options::default(),
