@@ -120,6 +120,9 @@ struct Order {
     codes: Vec<u64>,
     #[merge(with = bonus)]
     points: u64,
+    /// A type with no patch form of its own, patched whole.
+    #[merge(atomic)]
+    window: (u64, u64),
     /// Reviewers, stored as ObjectIds.
     #[merge(append)]
     #[serde(with = "oid_hex_list")]
@@ -156,6 +159,7 @@ fn order() -> Order {
         audit: vec![1],
         codes: vec![7],
         points: 3,
+        window: (1, 2),
         reviewers: vec![A.into()],
         watchers: vec![A.into()],
     }
@@ -248,6 +252,11 @@ fn a_value_bson_cannot_store_fails_the_patch_before_anything_changes() {
         (
             format!(r#"{{"title": "x", "codes": {{"add": [{max}]}}}}"#),
             "/codes",
+        ),
+        // A value patched whole with `atomic`.
+        (
+            format!(r#"{{"title": "x", "window": [1, {max}]}}"#),
+            "/window",
         ),
         // The result of a `with` function.
         (
