@@ -568,6 +568,14 @@ fn check_field(f: &FieldGen<'_>, krate: &Path) -> TokenStream {
         Some((StrategyKind::Union, _)) => {
             quote!(#krate::__private::storable(&__v.add, __cx))
         }
+        // The stored value is kept: the given one is written only where there is none.
+        Some((StrategyKind::Keep, _)) if f.is_option => quote!(match &self.#member {
+            ::core::option::Option::Some(_) => ::core::result::Result::Ok(()),
+            ::core::option::Option::None => #krate::__private::storable::<#inner>(__v, __cx),
+        }),
+        Some((StrategyKind::Keep, _)) => {
+            quote!(::core::result::Result::<(), #krate::Error>::Ok(()))
+        }
         Some(_) => quote!(#krate::__private::storable::<#inner>(__v, __cx)),
     };
     quote! {

@@ -123,6 +123,9 @@ struct Order {
     /// A type with no patch form of its own, patched whole.
     #[merge(atomic)]
     window: (u64, u64),
+    /// Set once, then kept.
+    #[merge(keep)]
+    first_seen: Option<u64>,
     /// Reviewers, stored as ObjectIds.
     #[merge(append)]
     #[serde(with = "oid_hex_list")]
@@ -160,6 +163,7 @@ fn order() -> Order {
         codes: vec![7],
         points: 3,
         window: (1, 2),
+        first_seen: None,
         reviewers: vec![A.into()],
         watchers: vec![A.into()],
     }
@@ -498,4 +502,28 @@ fn a_validated_type_is_unchanged_when_serde_refuses_the_patched_value() {
     );
     assert_eq!(err.path(), "/period");
     assert_eq!(booking, before);
+}
+
+#[test]
+fn a_kept_field_is_checked_only_where_the_given_value_is_written() {
+    let max = u64::MAX;
+    // None stored: the given value would be written.
+    let mut o = order();
+    let err = run(
+        &mut o,
+        &format!(r#"{{"title": "x", "first_seen": {max}}}"#),
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.path(), "/first_seen");
+    // A value stored: it is kept, the given one is never written.
+    o.first_seen = Some(5);
+    let applied = run(
+        &mut o,
+        &format!(r#"{{"title": "x", "first_seen": {max}}}"#),
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"title": "x"}});
+    assert_eq!(o.first_seen, Some(5));
 }
