@@ -892,3 +892,39 @@ fn map_entries_are_placed_by_their_keys_as_serde_stores_them() {
     assert_eq!(err.path(), "/by_number");
     assert_eq!(c, before);
 }
+
+#[test]
+fn map_entries_of_leaves_are_changes_only_where_they_differ() {
+    #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[merge(patch)]
+    struct Gauges {
+        levels: std::collections::BTreeMap<String, f64>,
+        names: HashMap<String, String>,
+    }
+    let mut g = Gauges {
+        levels: [("a".to_owned(), 0.0), ("b".to_owned(), 1.5)].into(),
+        names: [("x".to_owned(), "X".to_owned())].into(),
+    };
+    // `-0.0` is stored with other bits than `0.0`: a change; echoed values are none.
+    let applied = patched(
+        &mut g,
+        br#"{"levels": {"a": -0.0, "b": 1.5}, "names": {"x": "X"}}"#,
+    );
+    assert_eq!(applied.update, doc! {"$set": {"levels.a": -0.0}});
+    let pointers: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(pointers, ["/levels/a"]);
+    // A function registered for the entries' type decides their value.
+    let options = Options::default().on_type::<String>(|t, s, _| {
+        *t = format!("{t}+{s}");
+        Ok(())
+    });
+    let stored = bson::serialize_to_document(&g).unwrap();
+    let p: GaugesPatch = patch::parse(br#"{"names": {"x": "Y"}}"#).unwrap();
+    let applied = patch::apply(&mut g, p, &options).unwrap();
+    assert_eq!(g.names["x"], "X+Y");
+    assert_eq!(applied.update, doc! {"$set": {"names.x": "X+Y"}});
+    assert_eq!(
+        apply_applied(&stored, &applied).unwrap(),
+        bson::serialize_to_document(&g).unwrap()
+    );
+}

@@ -16,6 +16,10 @@ macro_rules! leaf {
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 apply_whole(self, patch, cx)
             }
+
+            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+                Ok(replace_if_changed(self, patch))
+            }
         }
     };
 }
@@ -36,6 +40,12 @@ macro_rules! float_leaf {
                     cx.record_here(ChangeKind::Replaced);
                 }
                 Ok(())
+            }
+
+            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+                let changed = self.to_bits() != patch.to_bits();
+                *self = patch;
+                Ok(changed)
             }
         }
     )*};
@@ -62,6 +72,10 @@ macro_rules! leaf_generic {
 
             fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
                 apply_whole(self, patch, cx)
+            }
+
+            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+                Ok(replace_if_changed(self, patch))
             }
         }
     )*};

@@ -14,7 +14,7 @@ use super::*;
 enum EntryAt {
     /// The entry was removed (one change, a key below the current place).
     Removed,
-    /// The entry was added (one change, a key below the current place).
+    /// The entry was added, or replaced whole (one change, a key below the current place).
     Added,
     /// The entry was patched in place, with its key entered (changes below it).
     Entered,
@@ -166,7 +166,8 @@ macro_rules! map {
                 let start = cx.change_count();
                 // With custom functions, built entries go in after the patches of existing
                 // ones, so that no entry moves before its custom result is found by its place.
-                let defer = cx.options().has_custom();
+                let custom = cx.options().has_custom();
+                let defer = custom;
                 let mut later = Vec::new();
                 for (key, entry) in patch {
                     let name = key_text(&key)?;
@@ -181,14 +182,26 @@ macro_rules! map {
                             }
                         }
                         Patch::Set(entry) => match self.get_mut(&key) {
-                            Some(have) => cx
-                                .under(&name, |cx| {
-                                    let first = cx.change_count();
-                                    have.apply_patch(entry, cx)?;
-                                    prefill_entry(cx, first, &*have, EntryAt::Entered);
-                                    Ok::<_, Error>(())
-                                })
-                                .map_err(|e| e.at_key(&name))?,
+                            Some(have) => {
+                                // A leaf replaced whole: one change at most, at the key.
+                                let entry = if custom { Err(entry) } else { have.__conjungo_replace(entry) };
+                                match entry {
+                                    Ok(false) => {}
+                                    Ok(true) => {
+                                        let first = cx.change_count();
+                                        cx.record_at(&name, ChangeKind::Replaced);
+                                        prefill_entry(cx, first, &*have, EntryAt::Added);
+                                    }
+                                    Err(entry) => cx
+                                        .under(&name, |cx| {
+                                            let first = cx.change_count();
+                                            have.apply_patch(entry, cx)?;
+                                            prefill_entry(cx, first, &*have, EntryAt::Entered);
+                                            Ok::<_, Error>(())
+                                        })
+                                        .map_err(|e| e.at_key(&name))?,
+                                }
+                            }
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
                                 let first = cx.change_count();

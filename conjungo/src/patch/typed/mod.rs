@@ -168,6 +168,16 @@ pub trait Patchable: Sized {
     #[doc(hidden)]
     const __CONJUNGO_CHECK_IS_BUILD: bool = false;
 
+    /// For values replaced whole by a patch when they differ (leaves), with no custom
+    /// function registered: replace `self` by `patch`, recording nothing, and tell whether
+    /// it changed. Others give the patch back (`Err`), and are patched by
+    /// [`apply_patch`](Patchable::apply_patch). A map records a changed entry of such
+    /// values at its key without entering it.
+    #[doc(hidden)]
+    fn __conjungo_replace(&mut self, patch: Self::Patch) -> Result<bool, Self::Patch> {
+        Err(patch)
+    }
+
     /// Check a merged value: the `#[merge(validate = …)]` hooks of this type and of the
     /// values it holds (fields, map entries), every problem at its place (see
     /// [`Error::invalid`]). The default finds nothing.
@@ -286,10 +296,18 @@ pub fn storable<T: Serialize + ?Sized>(_value: &T, _cx: &Check<'_>) -> Result<()
 
 /// Replace `target` with `value` when they differ, recording a `$set` of the place.
 pub fn replace_leaf<T: PartialEq>(target: &mut T, value: T, cx: &mut Apply<'_>) {
-    if *target != value {
-        *target = value;
+    if replace_if_changed(target, value) {
         cx.record_here(ChangeKind::Replaced);
     }
+}
+
+/// Replace `target` with `value` when they differ; whether it did.
+fn replace_if_changed<T: PartialEq>(target: &mut T, value: T) -> bool {
+    let changed = *target != value;
+    if changed {
+        *target = value;
+    }
+    changed
 }
 
 /// The methods every whole-value patch form shares: nothing to check, and a value is built
