@@ -69,9 +69,9 @@ fn pass<P: DeserializeOwned>(
         maps,
         unsorted,
         failed: &failed,
-        // A member takes at least 5 bytes (`"":0,`): the hints together stay below the
-        // number of members the body can hold.
-        hints: Cell::new(body.len() / 5),
+        // One entry of hint per 32 bytes of body: what hinted maps that stay empty take
+        // (a table of 16 buckets per 8 entries) stays within a few times the body's size.
+        hints: Cell::new(body.len() / 32),
     };
     let mut json = serde_json::Deserializer::from_str(body);
     let stream = Stream {
@@ -546,14 +546,16 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, '_, '_, 'de, A> {
         noted(failed, self.access.next_value_seed(below))
     }
 
-    /// serde_json cannot tell how many members an object has: a map read as it comes is
-    /// told to expect up to [`MAP_HINT`] (a `HashMap` of twenty entries then grows once
-    /// instead of rehashing its keys at 3, 7 and 14), out of a budget for the whole body,
-    /// so that the hints together never ask for room for more members than the body can
-    /// hold. (8 counted best on the typed request of `benches/patch.rs`: 16 and 32 make
-    /// the first table larger than the allocator serves quickly.)
+    /// serde_json cannot tell how many members an object has: a map that is a field of
+    /// the patched type itself, read as it comes, is told to expect up to [`MAP_HINT`]
+    /// (a `HashMap` of twenty entries then grows once instead of rehashing its keys at 3,
+    /// 7 and 14). Only those: each field comes once in a body, so a hostile body of many
+    /// empty maps deeper down cannot make hints take room it never fills; and out of a
+    /// budget of one entry per 32 bytes of the body, so that a tiny body asks for little.
+    /// (8 counted best on the typed request of `benches/patch.rs`: 16 and 32 make the
+    /// first table larger than the allocator serves quickly.)
     fn size_hint(&self) -> Option<usize> {
-        if self.sorted.is_none() {
+        if self.sorted.is_none() || self.depth > 1 {
             return self.access.size_hint();
         }
         let left = self.state.hints.get();
