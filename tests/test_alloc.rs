@@ -221,6 +221,8 @@ fn typed_patch_cost_follows_the_patch() {
     );
 }
 
+/// Only its patch type is read here.
+#[allow(dead_code)]
 #[derive(Merge, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
 #[merge(patch)]
 struct Nested {
