@@ -221,6 +221,35 @@ fn typed_patch_cost_follows_the_patch() {
     );
 }
 
+#[test]
+fn map_entries_echoed_unchanged_cost_no_allocation() {
+    use conjungo_suite::catalog::{ServicePatch, svc};
+    // A client that sends back labels it read: entries that do not change record nothing
+    // (no key of theirs is copied for a change).
+    let mut s = svc(1);
+    s.name = "x".into();
+    s.labels = (0..50)
+        .map(|i| (format!("l{i}"), format!("v{i}")))
+        .collect::<HashMap<_, _>>();
+    let echo = |n: usize| {
+        let labels: serde_json::Map<String, Value> = (0..n)
+            .map(|i| (format!("l{i}"), json!(format!("v{i}"))))
+            .collect();
+        serde_json::to_vec(&json!({"name": "x", "labels": labels})).unwrap()
+    };
+    let mut counts = Vec::new();
+    for n in [1, 20] {
+        let p: ServicePatch = patch::parse(&echo(n)).unwrap();
+        let (n, r) = count(|| patch::apply(&mut s, p, &Options::merge_patch()));
+        assert!(r.unwrap().is_empty());
+        counts.push(n);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "allocations of a patch of 1 vs 20 unchanged entries: {counts:?}"
+    );
+}
+
 /// Only its patch type is read here.
 #[allow(dead_code)]
 #[derive(Merge, serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
