@@ -527,3 +527,184 @@ fn a_kept_field_is_checked_only_where_the_given_value_is_written() {
     assert_eq!(applied.update, doc! {"$set": {"title": "x"}});
     assert_eq!(o.first_seen, Some(5));
 }
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// An id: a valid ObjectId in hex, or a string that is none.
+    fn id() -> impl Strategy<Value = Value> {
+        prop_oneof![Just(json!(A)), Just(json!(B)), Just(json!("zz"))]
+    }
+
+    /// A count: small, beyond `i64`, or near the edge.
+    fn count() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            (0u64..5).prop_map(|n| json!(n)),
+            Just(json!(u64::MAX)),
+            Just(json!(i64::MAX as u64)),
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = Value> {
+        (
+            prop::option::of(id()),
+            prop::option::of(count()),
+            prop::option::of(prop::collection::vec(count(), 0..3)),
+        )
+            .prop_map(|(product, qty, shipped)| {
+                let mut m = serde_json::Map::new();
+                for (k, v) in [
+                    ("product", product),
+                    ("qty", qty),
+                    ("shipped", shipped.map(Value::from)),
+                ] {
+                    if let Some(v) = v {
+                        m.insert(k.into(), v);
+                    }
+                }
+                Value::Object(m)
+            })
+    }
+
+    fn parcels() -> impl Strategy<Value = Value> {
+        let parcel = || {
+            (
+                prop_oneof![Just("p1"), Just("p2")],
+                prop::option::of(id()),
+                prop::option::of(count()),
+            )
+        };
+        prop_oneof![
+            prop::collection::vec(parcel(), 0..3).prop_map(|items| {
+                Value::from(
+                    items
+                        .into_iter()
+                        .map(|(pid, carrier, grams)| {
+                            let mut m = serde_json::Map::new();
+                            m.insert("id".into(), json!(pid));
+                            m.insert("carrier".into(), carrier.unwrap_or(json!(A)));
+                            if let Some(g) = grams {
+                                m.insert("grams".into(), g);
+                            }
+                            Value::Object(m)
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }),
+            prop::collection::btree_map(
+                prop_oneof![Just("p1".to_owned()), Just("p2".to_owned())],
+                prop::option::of((prop::option::of(id()), prop::option::of(count()))),
+                0..3,
+            )
+            .prop_map(|entries| {
+                let m: serde_json::Map<String, Value> = entries
+                    .into_iter()
+                    .map(|(pid, patch)| {
+                        let v = match patch {
+                            None => Value::Null,
+                            Some((carrier, grams)) => {
+                                let mut m = serde_json::Map::new();
+                                m.insert("id".into(), json!(pid));
+                                if let Some(c) = carrier {
+                                    m.insert("carrier".into(), c);
+                                }
+                                if let Some(g) = grams {
+                                    m.insert("grams".into(), g);
+                                }
+                                Value::Object(m)
+                            }
+                        };
+                        (pid, v)
+                    })
+                    .collect();
+                Value::Object(m)
+            }),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Value> {
+        (
+            prop::option::of(id()),
+            prop::option::of(prop::collection::btree_map(
+                prop_oneof![Just("sku-1".to_owned()), Just("sku-2".to_owned())],
+                prop::option::of(line()),
+                0..3,
+            )),
+            prop::option::of(prop_oneof![Just(Value::Null), line()]),
+            prop::option::of(parcels()),
+            prop::option::of(prop::collection::vec(count(), 0..3)),
+            prop::option::of(prop::collection::vec(count(), 0..3)),
+            prop::option::of(count()),
+            prop::option::of(prop::collection::vec(id(), 0..3)),
+            prop::option::of(prop::collection::vec(id(), 0..3)),
+            prop::option::of((count(), count())),
+            prop::option::of(prop_oneof![Just(Value::Null), count()]),
+        )
+            .prop_map(
+                |(
+                    owner,
+                    lines,
+                    gift,
+                    parcels,
+                    audit,
+                    codes,
+                    points,
+                    reviewers,
+                    watchers,
+                    window,
+                    first_seen,
+                )| {
+                    let mut m = serde_json::Map::new();
+                    m.insert("title".into(), json!("x"));
+                    let lines = lines.map(|l| {
+                        Value::Object(
+                            l.into_iter()
+                                .map(|(k, v)| (k, v.unwrap_or(Value::Null)))
+                                .collect(),
+                        )
+                    });
+                    for (k, v) in [
+                        ("owner", owner),
+                        ("lines", lines),
+                        ("gift", gift),
+                        ("parcels", parcels),
+                        ("audit", audit.map(Value::from)),
+                        ("codes", codes.map(Value::from)),
+                        ("points", points),
+                        ("reviewers", reviewers.map(Value::from)),
+                        ("watchers", watchers.map(Value::from)),
+                        ("window", window.map(|(a, b)| json!([a, b]))),
+                        ("first_seen", first_seen),
+                    ] {
+                        if let Some(v) = v {
+                            m.insert(k.into(), v);
+                        }
+                    }
+                    Value::Object(m)
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Generated bodies mixing values bson can and cannot store, in every place of the
+        /// order: a patch that fails changes nothing, one that succeeds gives an update that
+        /// replays to what serde stores (both asserted by `run`).
+        #[test]
+        fn a_patch_either_applies_whole_or_changes_nothing(
+            body in body(),
+            gift in any::<bool>(),
+            rfc in any::<bool>(),
+        ) {
+            let mut o = order();
+            if gift {
+                o.gift = Some(o.lines["sku-1"].clone());
+            }
+            let options = if rfc { Options::merge_patch() } else { Options::default() };
+            let _ = run(&mut o, &body.to_string(), &options);
+        }
+    }
+}
