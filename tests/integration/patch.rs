@@ -928,3 +928,49 @@ fn map_entries_of_leaves_are_changes_only_where_they_differ() {
         bson::serialize_to_document(&g).unwrap()
     );
 }
+
+#[test]
+fn tuples_and_arrays_patch_whole() {
+    /// A place as a GeoJSON point stores it, with opening hours as pairs.
+    #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[merge(patch)]
+    struct Place {
+        name: String,
+        /// `[longitude, latitude]`.
+        coordinates: [f64; 2],
+        hours: Option<(u32, u32)>,
+        by_day: std::collections::BTreeMap<String, (u32, u32)>,
+        big: (u64, String),
+    }
+    let mut place = Place {
+        name: "cafe".into(),
+        coordinates: [2.35, 48.85],
+        hours: None,
+        by_day: [("mon".to_owned(), (8, 18))].into(),
+        big: (1, "a".into()),
+    };
+    let applied = patched(
+        &mut place,
+        br#"{"coordinates": [2.36, 48.86], "hours": [9, 17],
+             "by_day": {"mon": [8, 18], "tue": [10, 16]}, "big": [2, "a"]}"#,
+    );
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {
+            "big": [2_i64, "a"],
+            "by_day.tue": [10_i64, 16_i64],
+            "coordinates": [2.36, 48.86],
+            "hours": [9_i64, 17_i64],
+        }}
+    );
+    assert_eq!(place.hours, Some((9, 17)));
+    // A wrong length is a body error; a value bson cannot store fails before any change.
+    let err = patch::parse::<PlacePatch>(br#"{"coordinates": [1.0]}"#).unwrap_err();
+    assert_eq!((err.http_status(), err.path()), (422, "/coordinates"));
+    let before = place.clone();
+    let p: PlacePatch =
+        patch::parse(br#"{"name": "bar", "big": [18446744073709551615, "a"]}"#).unwrap();
+    let err = patch::apply(&mut place, p, &Options::default()).unwrap_err();
+    assert_eq!(err.path(), "/big");
+    assert_eq!(place, before);
+}

@@ -1,5 +1,5 @@
 //! Atomic values patch whole: std leaves, floats (by their bits), leaves bson may refuse,
-//! std sets, and the atomic types of the optional crates.
+//! std sets, tuples and arrays, and the atomic types of the optional crates.
 
 use super::*;
 
@@ -84,6 +84,60 @@ macro_rules! leaf_generic {
 leaf_generic! {
     HashSet<T, S> where Eq, Hash;
     BTreeSet<T> where Ord;
+}
+
+/// Tuples patch whole, as a body writes them (a JSON array of the elements): a pair of
+/// coordinates or a range is one value. Their elements may be values bson refuses.
+macro_rules! tuple_leaf {
+    ($(($($name:ident),+))*) => {$(
+        impl<$($name),+> Patchable for ($($name,)+)
+        where
+            $($name: Merge + DeserializeOwned + Serialize + PartialEq + Clone + 'static,)+
+        {
+            whole_value!(true);
+
+            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+                apply_whole(self, patch, cx)
+            }
+
+            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+                Ok(replace_if_changed(self, patch))
+            }
+        }
+    )*};
+}
+
+tuple_leaf! {
+    (A)
+    (A, B)
+    (A, B, C)
+    (A, B, C, D)
+    (A, B, C, D, E)
+    (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G)
+    (A, B, C, D, E, F, G, H)
+    (A, B, C, D, E, F, G, H, I)
+    (A, B, C, D, E, F, G, H, I, J)
+    (A, B, C, D, E, F, G, H, I, J, K)
+    (A, B, C, D, E, F, G, H, I, J, K, L)
+}
+
+/// Arrays patch whole (GeoJSON's `[longitude, latitude]`), where serde reads and writes
+/// them (up to 32 elements).
+impl<T, const N: usize> Patchable for [T; N]
+where
+    T: Merge + PartialEq + Clone + 'static,
+    [T; N]: DeserializeOwned + Serialize,
+{
+    whole_value!(true);
+
+    fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+        apply_whole(self, patch, cx)
+    }
+
+    fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+        Ok(replace_if_changed(self, patch))
+    }
 }
 
 #[cfg(feature = "bson")]
