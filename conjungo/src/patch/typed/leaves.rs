@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// The methods of a value patched whole, replaced where it differs (`storage`: whether
+/// bson may refuse its values, asked in the check pass).
+macro_rules! replaced_whole {
+    ($storage:expr) => {
+        whole_value!($storage);
+
+        fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
+            apply_whole(self, patch, cx)
+        }
+
+        fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
+            Ok(replace_if_changed(self, patch))
+        }
+    };
+}
+
 /// Leaves patched whole. `checked:` for those whose values bson may refuse (integers
 /// beyond `i64`, `i128`, durations beyond `i64` seconds): the check pass asks bson's
 /// serializer about the new value.
@@ -11,15 +27,7 @@ macro_rules! leaf {
     ($($ty:ty),* $(,)?) => {$(leaf!(@impl false, $ty);)*};
     (@impl $checked:literal, $ty:ty) => {
         impl Patchable for $ty {
-            whole_value!($checked);
-
-            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                apply_whole(self, patch, cx)
-            }
-
-            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
-                Ok(replace_if_changed(self, patch))
-            }
+            replaced_whole!($checked);
         }
     };
 }
@@ -68,15 +76,7 @@ macro_rules! leaf_generic {
             T: DeserializeOwned + Serialize + PartialEq + Clone + 'static $(+ $bound)*,
             $($s: BuildHasher + Default + Clone + 'static,)?
         {
-            whole_value!(true);
-
-            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                apply_whole(self, patch, cx)
-            }
-
-            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
-                Ok(replace_if_changed(self, patch))
-            }
+            replaced_whole!(true);
         }
     )*};
 }
@@ -94,15 +94,7 @@ macro_rules! tuple_leaf {
         where
             $($name: Merge + DeserializeOwned + Serialize + PartialEq + Clone + 'static,)+
         {
-            whole_value!(true);
-
-            fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-                apply_whole(self, patch, cx)
-            }
-
-            fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
-                Ok(replace_if_changed(self, patch))
-            }
+            replaced_whole!(true);
         }
     )*};
 }
@@ -129,15 +121,7 @@ where
     T: Merge + PartialEq + Clone + 'static,
     [T; N]: DeserializeOwned + Serialize,
 {
-    whole_value!(true);
-
-    fn apply_patch(&mut self, patch: Self, cx: &mut Apply<'_>) -> Result<(), Error> {
-        apply_whole(self, patch, cx)
-    }
-
-    fn __conjungo_replace(&mut self, patch: Self) -> Result<bool, Self> {
-        Ok(replace_if_changed(self, patch))
-    }
+    replaced_whole!(true);
 }
 
 #[cfg(feature = "bson")]
