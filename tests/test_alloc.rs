@@ -275,5 +275,19 @@ fn a_body_of_many_small_maps_takes_no_more_memory_than_its_value() {
              ({} bytes of body)",
             body.len()
         );
+        // A map patched at the root: its entries, maps themselves, are fields of nothing,
+        // and only the budget bounds their hints.
+        type Groups = HashMap<String, HashMap<String, String>>;
+        let body = format!("{{{}}}", members.join(","));
+        let (value, _) = peak_bytes(|| serde_json::from_slice::<Value>(body.as_bytes()).unwrap());
+        let (patch, _) = peak_bytes(|| {
+            patch::parse::<<Groups as conjungo::patch::Patchable>::Patch>(body.as_bytes()).unwrap()
+        });
+        assert!(
+            patch <= 2 * value,
+            "root map, {n} × {inner}: {patch} bytes at most for the patch, {value} for the \
+             `Value` ({} bytes of body)",
+            body.len()
+        );
     }
 }

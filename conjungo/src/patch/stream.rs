@@ -69,9 +69,9 @@ fn pass<P: DeserializeOwned>(
         maps,
         unsorted,
         failed: &failed,
-        // One entry of hint per 32 bytes of body: what hinted maps that stay empty take
-        // (a table of 16 buckets per 8 entries) stays within a few times the body's size.
+        // One entry of hint per 32 bytes of body: a tiny body asks for little.
         hints: Cell::new(body.len() / 32),
+        root_struct: false,
     };
     let mut json = serde_json::Deserializer::from_str(body);
     let stream = Stream {
@@ -109,6 +109,8 @@ struct State<'s, 'l, 'de> {
     /// How many entries the maps read as they come may still be told to expect (see
     /// [`Members::size_hint`]).
     hints: Cell<usize>,
+    /// Whether the body's root is read as a struct (the patched type's fields).
+    root_struct: bool,
 }
 
 /// The most entries one map is told to expect.
@@ -355,6 +357,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Intercept<'_, '_, '_, 'de, V> {
             }
         };
         too_deep(self.depth, self.state.gate.limits()).map_err(|_| refused::<A::Error>())?;
+        if self.depth == 0 {
+            self.state.root_struct = !sorted;
+        }
         let start = self.state.keys.len();
         let members = Members {
             access,
@@ -547,15 +552,16 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Members<'_, '_, '_, 'de, A> {
     }
 
     /// serde_json cannot tell how many members an object has: a map that is a field of
-    /// the patched type itself, read as it comes, is told to expect up to [`MAP_HINT`]
+    /// the patched struct itself, read as it comes, is told to expect up to [`MAP_HINT`]
     /// (a `HashMap` of twenty entries then grows once instead of rehashing its keys at 3,
     /// 7 and 14). Only those: each field comes once in a body, so a hostile body of many
-    /// empty maps deeper down cannot make hints take room it never fills; and out of a
-    /// budget of one entry per 32 bytes of the body, so that a tiny body asks for little.
-    /// (8 counted best on the typed request of `benches/patch.rs`: 16 and 32 make the
-    /// first table larger than the allocator serves quickly.)
+    /// empty maps (deeper down, or the entries of a map patched at the root) cannot make
+    /// hints take room it never fills; and out of a budget of one entry per 32 bytes of
+    /// the body, so that a tiny body asks for little. (8 counted best on the typed request
+    /// of `benches/patch.rs`: 16 and 32 make the first table larger than the allocator
+    /// serves quickly.)
     fn size_hint(&self) -> Option<usize> {
-        if self.sorted.is_none() || self.depth > 1 {
+        if self.sorted.is_none() || self.depth != 1 || !self.state.root_struct {
             return self.access.size_hint();
         }
         let left = self.state.hints.get();
