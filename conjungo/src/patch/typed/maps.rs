@@ -184,7 +184,11 @@ macro_rules! map {
                         Patch::Set(entry) => match self.get_mut(&key) {
                             Some(have) => {
                                 // A leaf replaced whole: one change at most, at the key.
-                                let entry = if custom { Err(entry) } else { have.__conjungo_replace(entry) };
+                                let entry = if custom {
+                                    Err(entry)
+                                } else {
+                                    have.__conjungo_replace(entry)
+                                };
                                 match entry {
                                     Ok(false) => {}
                                     Ok(true) => {
