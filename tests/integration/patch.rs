@@ -974,3 +974,57 @@ fn tuples_and_arrays_patch_whole() {
     assert_eq!(err.path(), "/big");
     assert_eq!(place, before);
 }
+
+#[test]
+fn std_values_of_every_kind_patch_whole() {
+    use std::borrow::Cow;
+    use std::num::{NonZeroU32, NonZeroU64};
+    use std::sync::Arc;
+    /// A service's settings with the std types a model meets: shared and boxed strings,
+    /// non-zero counts, a socket address.
+    #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[merge(patch)]
+    struct Settings {
+        region: Arc<str>,
+        owner: std::rc::Rc<String>,
+        title: Box<str>,
+        label: Cow<'static, str>,
+        workers: NonZeroU32,
+        quota: NonZeroU64,
+        listen: std::net::SocketAddrV4,
+        marker: (),
+    }
+    let mut s = Settings {
+        region: "eu".into(),
+        owner: std::rc::Rc::new("ann".into()),
+        title: "t".into(),
+        label: Cow::Borrowed("l"),
+        workers: NonZeroU32::new(2).unwrap(),
+        quota: NonZeroU64::new(10).unwrap(),
+        listen: "127.0.0.1:80".parse().unwrap(),
+        marker: (),
+    };
+    let applied = patched(
+        &mut s,
+        br#"{"region": "us", "owner": "bob", "title": "t", "label": "m", "workers": 4,
+             "quota": 10, "listen": "0.0.0.0:8080"}"#,
+    );
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {
+            "label": "m", "listen": "0.0.0.0:8080", "owner": "bob", "region": "us",
+            "workers": 4_i64,
+        }}
+    );
+    assert_eq!(&*s.region, "us");
+    // Zero is no `NonZeroU32`: a body error at its pointer; a quota beyond `i64` cannot be
+    // stored: refused before anything changes.
+    let err = patch::parse::<SettingsPatch>(br#"{"workers": 0}"#).unwrap_err();
+    assert_eq!((err.http_status(), err.path()), (422, "/workers"));
+    let before = s.clone();
+    let p: SettingsPatch =
+        patch::parse(br#"{"region": "ap", "quota": 18446744073709551615}"#).unwrap();
+    let err = patch::apply(&mut s, p, &Options::default()).unwrap_err();
+    assert_eq!(err.path(), "/quota");
+    assert_eq!(s, before);
+}

@@ -1,5 +1,9 @@
 //! Atomic values patch whole: std leaves, floats (by their bits), leaves bson may refuse,
-//! std sets, tuples and arrays, and the atomic types of the optional crates.
+//! std sets, tuples and arrays, shared pointers and copy-on-write values, and the atomic
+//! types of the optional crates.
+
+use std::rc::Rc;
+use std::sync::Arc;
 
 use super::*;
 
@@ -62,12 +66,43 @@ macro_rules! float_leaf {
 float_leaf!(f32, f64);
 
 leaf! {
-    bool, char, i8, i16, i32, i64, isize, u8, u16, u32,
-    String, std::path::PathBuf, std::net::IpAddr,
+    bool, char, (), i8, i16, i32, i64, isize, u8, u16, u32,
+    String, Box<str>, std::path::PathBuf, std::ffi::OsString, std::net::IpAddr,
     std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
+    std::net::SocketAddrV4, std::net::SocketAddrV6,
+    std::num::NonZeroI8, std::num::NonZeroI16, std::num::NonZeroI32, std::num::NonZeroI64,
+    std::num::NonZeroIsize, std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32,
 }
 
-leaf! { checked: i128, u64, u128, usize, std::time::Duration }
+leaf! {
+    checked: i128, u64, u128, usize, std::time::Duration, std::time::SystemTime,
+    std::num::NonZeroI128, std::num::NonZeroU64, std::num::NonZeroU128, std::num::NonZeroUsize,
+}
+
+/// Shared pointers and copy-on-write values patch whole, like the values they hold (serde
+/// reads `Rc` and `Arc` with its `rc` feature). The value behind a shared pointer is never
+/// changed in place: the pointer is replaced.
+macro_rules! pointer_leaf {
+    ($($ptr:ident),*) => {$(
+        impl<T> Patchable for $ptr<T>
+        where
+            T: ?Sized + PartialEq + 'static,
+            $ptr<T>: DeserializeOwned + Serialize + Merge + Clone,
+        {
+            replaced_whole!(true);
+        }
+    )*};
+}
+
+pointer_leaf!(Rc, Arc);
+
+impl<B> Patchable for std::borrow::Cow<'static, B>
+where
+    B: ?Sized + ToOwned + PartialEq + 'static,
+    std::borrow::Cow<'static, B>: DeserializeOwned + Serialize + Merge,
+{
+    replaced_whole!(true);
+}
 
 macro_rules! leaf_generic {
     ($($ty:ident<T $(, $s:ident)?> where $($bound:path),*;)*) => {$(

@@ -107,7 +107,8 @@ impl<T: Serialize> Serialize for Patch<T> {
 /// A type with a patch form: what a PATCH body holds for a value of this type, how it is
 /// checked and applied, and how a value is built from it where there was none.
 ///
-/// Leaves (numbers, strings, `bool`, sequences, sets, tuples, arrays, bson atomic values) patch as
+/// Leaves (numbers, strings, `bool`, sequences, sets, tuples, arrays, `Rc`/`Arc`/`Cow`
+/// values, bson atomic values) patch as
 /// themselves: the new value replaces the old (sequences follow
 /// [`SeqStrategy`](crate::SeqStrategy): appended items become a `$push`). `Option<T>` patches as `T`'s form (a `null` at the field
 /// sets `None`). Maps patch as maps of [`Patch`] entries (`null` removes one entry); an
