@@ -65,7 +65,10 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
                 if field.serde_flatten {
                     cx.error(
                         field.member.span(),
-                        "`patch` does not support `#[serde(flatten)]` fields",
+                        "`patch` does not support `#[serde(flatten)]` fields: a body names their \
+                         members at this struct's level, where the patch type cannot tell them \
+                         from its own fields; write them as fields of this struct, or patch the \
+                         stored document with `conjungo::patch::apply_document`",
                     );
                 }
             }
