@@ -46,6 +46,89 @@ struct Geo {
     lon: f64,
 }
 
+/// Values patched whole through their own patch forms (tuples, arrays, `NonZero`
+/// integers, `Box<str>`, `Rc`, `SystemTime`), a `u64` that may not fit in `i64`, and a
+/// list stored through a function of its own with `append`: set whole, as serde stores it.
+#[derive(Merge, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[merge(patch)]
+struct Settings {
+    #[merge(skip)]
+    #[serde(rename = "_id")]
+    id: i32,
+    window: (u32, u32),
+    point: Option<[f64; 2]>,
+    retries: std::num::NonZeroU32,
+    motto: Box<str>,
+    shared: std::rc::Rc<String>,
+    quota: u64,
+    since: std::time::SystemTime,
+    #[merge(append)]
+    #[serde(serialize_with = "upper")]
+    codes: Vec<String>,
+}
+
+/// The codes as they are stored: upper-cased.
+fn upper<S: serde::Serializer>(codes: &[String], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(codes.iter().map(|c| c.to_uppercase()))
+}
+
+fn settings_cases(rng: &mut Rng) -> usize {
+    let base = Settings {
+        id: 1,
+        window: (9, 17),
+        point: None,
+        retries: std::num::NonZeroU32::new(3).unwrap(),
+        motto: "keep going".into(),
+        shared: std::rc::Rc::new("s".into()),
+        quota: 10,
+        since: std::time::UNIX_EPOCH + std::time::Duration::new(1_700_000_000, 5),
+        codes: vec!["ab".into()],
+    };
+    let before = bson::serialize_to_document(&base).unwrap();
+    let fields: [(&str, &[Value]); 8] = [
+        (
+            "window",
+            &[json!([8, 18]), json!([9, 17]), json!([1, 2, 3])],
+        ),
+        ("point", &[json!([2.35, 48.85]), json!(null), json!([1.0])]),
+        ("retries", &[json!(5), json!(0), json!(3)]),
+        ("motto", &[json!("carry on"), json!(null)]),
+        ("shared", &[json!("t"), json!("s")]),
+        ("quota", &[json!(20), json!(u64::MAX), json!(i64::MAX)]),
+        (
+            "since",
+            &[json!({"secs_since_epoch": 1_800_000_000_u64, "nanos_since_epoch": 0})],
+        ),
+        ("codes", &[json!(["cd"]), json!(["ef", "gh"]), json!([])]),
+    ];
+    let (mut count, mut refused) = (0, 0);
+    for _ in 0..200 {
+        let mut body = serde_json::Map::new();
+        for _ in 0..1 + rng.below(3) {
+            let (name, values) = fields[rng.below(fields.len())];
+            body.insert(name.to_owned(), values[rng.below(values.len())].clone());
+        }
+        let mut settings = base.clone();
+        let result = patch::parse::<SettingsPatch>(&serde_json::to_vec(&body).unwrap())
+            .and_then(|p| patch::apply(&mut settings, p, &Options::default()));
+        match result {
+            Ok(applied) => {
+                let merged = bson::serialize_to_document(&settings).unwrap();
+                println!("{}", line(&before, &applied.update, &merged));
+                count += 1;
+            }
+            Err(_) => {
+                // A refused patch (a wrong length, zero, a quota beyond i64, a null on a
+                // required field) changes nothing.
+                assert_eq!(settings, base);
+                refused += 1;
+            }
+        }
+    }
+    eprintln!("settings: {count} applied, {refused} refused");
+    count
+}
+
 fn value(rng: &mut Rng, depth: usize) -> Value {
     match rng.next_u64() % if depth > 2 { 5 } else { 7 } {
         0 => Value::Null,
@@ -196,5 +279,6 @@ fn main() {
         }
     }
     count += keyed_cases(&mut rng);
+    count += settings_cases(&mut rng);
     eprintln!("{count} cases");
 }
