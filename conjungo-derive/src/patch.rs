@@ -29,6 +29,8 @@ struct FieldGen<'f> {
     whole: bool,
     /// serde reads or writes the field through functions.
     custom_serde: bool,
+    /// `#[serde(flatten)]`: a struct whose fields are this one's (see `flattened`).
+    flatten: bool,
 }
 
 impl FieldGen<'_> {
@@ -136,6 +138,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
                     || field.serialize_with.is_some()
                     || field.deserialize_with.is_some(),
                 custom_serde: field.serialize_with.is_some() || field.deserialize_with.is_some(),
+                flatten: field.serde_flatten,
                 ident,
             }
         })
@@ -143,6 +146,13 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     let (protected_fields, open): (Vec<&FieldGen<'_>>, Vec<&FieldGen<'_>>) = all
         .iter()
         .partition(|f| f.field.is_skipped() || f.field.serde_skip);
+    // Flattened structs: their patch types are read from this one's members.
+    let (flat, open): (Vec<&FieldGen<'_>>, Vec<&FieldGen<'_>>) =
+        open.into_iter().partition(|f| f.flatten);
+    let flat = Flattened {
+        fields: &flat,
+        krate,
+    };
 
     // The patch struct.
     let patch_fields = open.iter().map(|f| {
@@ -195,8 +205,11 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         .filter_map(|f| with_fns.de(f))
         .chain(open.iter().filter_map(|f| with_fns.ser(f)));
 
+    let flat_fields = flat.patch_fields();
+
     // check_patch
     let checks = open.iter().map(|f| check_field(f, krate));
+    let flat_checks = flat.checks();
     // apply_patch
     let bind_fields = open.iter().map(|f| {
         let (fident, b) = (&f.ident, &f.binding);
@@ -207,9 +220,12 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         quote!(#fident: #b)
     });
     let applies = open.iter().map(|f| apply_field(f, krate));
+    let flat_applies = flat.applies();
+    let flat_binds = flat.bindings();
     let apply_fields = quote! {
-        let #patch_ident { #(#bind_fields,)* .. } = __patch;
+        let #patch_ident { #(#bind_fields,)* #flat_binds .. } = __patch;
         #(#applies)*
+        #flat_applies
         #ok
     };
     // A container serde stores as something else than its fields: its changes are one
@@ -229,7 +245,22 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     let build_checks = open
         .iter()
         .map(|f| build_check_field(f, krate, container_default));
-    let builds = all.iter().map(|f| build_field(f, krate, container_default));
+    let builds = all.iter().map(|f| {
+        if f.flatten {
+            flat.build(f)
+        } else {
+            build_field(f, krate, container_default)
+        }
+    });
+    let flat_build_checks = flat.build_checks();
+    // A struct serde stores as its fields may be flattened into another patch type.
+    let flattens = if cont.serde_stored_whole {
+        quote!()
+    } else {
+        quote!(
+            const __CONJUNGO_FLATTENS: bool = true;
+        )
+    };
     let default_value = match &cont.serde_default {
         SerdeDefault::None => quote!(),
         SerdeDefault::Default => {
@@ -238,12 +269,15 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         SerdeDefault::Path(path) => quote!(let __container_default: Self = #path();),
     };
 
-    let validation = validation(cont, &open, krate);
+    let validation = validation(cont, &open, &flat, krate);
     let version = version_hooks(&all, krate);
-    let diff = diff_hooks(&open, &patch_ident, krate);
-    let schema = schema(cont, &patch_ident, &open, krate);
+    let diff = diff_hooks(&open, &flat, &patch_ident, krate);
+    let schema = schema(cont, &patch_ident, &open, &flat, krate);
 
+    let flat_asserts = flat.asserts();
     let item = quote! {
+        #flat_asserts
+
         #[automatically_derived]
         impl #krate::patch::Patchable for #ident {
             type Patch = #patch_ident;
@@ -251,6 +285,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
             #[allow(unused_variables)]
             fn check_patch(&self, __patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
                 #(#checks)*
+                #flat_checks
                 #ok
             }
 
@@ -261,10 +296,13 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
 
             #stored_whole
 
+            #flattens
+
             #[allow(unused_variables, unused_mut)]
             fn check_build(__patch: &#patch_ident, __cx: &mut #krate::Check<'_>) -> #result {
                 let mut __missing: ::std::vec::Vec<::std::string::String> = ::std::vec::Vec::new();
                 #(#build_checks)*
+                #flat_build_checks
                 if !__missing.is_empty() {
                     return ::core::result::Result::Err(#krate::Error::new(
                         #krate::ErrorKind::MissingFields { fields: __missing },
@@ -276,7 +314,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
             #[allow(unused_variables)]
             fn build(__patch: #patch_ident) -> ::core::result::Result<Self, #krate::Error> {
                 #krate::__private::check_build::<Self>(&__patch)?;
-                let #patch_ident { #(#bind_fields2,)* .. } = __patch;
+                let #patch_ident { #(#bind_fields2,)* #flat_binds .. } = __patch;
                 #default_value
                 ::core::result::Result::Ok(Self { #(#builds)* })
             }
@@ -302,6 +340,7 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         #[serde(crate = #serde_crate, deny_unknown_fields)]
         #vis struct #patch_ident {
             #(#patch_fields)*
+            #flat_fields
             #(#hidden_fields)*
         }
 
@@ -321,6 +360,7 @@ fn schema(
     cont: &Container<'_>,
     patch_ident: &Ident,
     open: &[&FieldGen<'_>],
+    flat: &Flattened<'_, '_>,
     krate: &Path,
 ) -> TokenStream {
     let schemars = quote!(#krate::__private::schemars);
@@ -344,12 +384,21 @@ fn schema(
             .collect::<Vec<_>>()
     });
     let name = patch_ident.to_string();
+    // A flattened struct's properties are this schema's.
+    let flat_forms: Vec<TokenStream> = flat.fields.iter().map(|f| flat.patch_form(f)).collect();
+    let flat_bounds = flat
+        .fields
+        .iter()
+        .zip(&flat_forms)
+        .filter(|(f, _)| !recursive(cont, f.field.ty))
+        .map(|(_, form)| form);
     quote! {
         #krate::__schemars! {
             #[automatically_derived]
             impl #schemars::JsonSchema for #patch_ident
             where
                 #(for<'__conjungo> #bounds: #schemars::JsonSchema,)*
+                #(for<'__conjungo> #flat_bounds: #schemars::JsonSchema,)*
             {
                 fn schema_name() -> ::std::borrow::Cow<'static, str> {
                     ::std::borrow::Cow::Borrowed(#name)
@@ -360,7 +409,10 @@ fn schema(
                 }
 
                 fn json_schema(__generator: &mut #schemars::SchemaGenerator) -> #schemars::Schema {
-                    #krate::__private::object_schema(::std::vec![#(#properties)*])
+                    #krate::__private::object_schema_with(
+                        ::std::vec![#(#properties)*],
+                        ::std::vec![#(<#flat_forms as #schemars::JsonSchema>::json_schema(__generator),)*],
+                    )
                 }
             }
         }
@@ -371,8 +423,17 @@ fn schema(
 /// `#[merge(validate = path)]` hook, after those of the fields patched field by field.
 /// Fields whose type leads back to the container add nothing to `VALIDATES` (asking would
 /// be a cycle; the container's own answer covers them) but are validated.
-fn validation(cont: &Container<'_>, open: &[&FieldGen<'_>], krate: &Path) -> TokenStream {
-    let nested: Vec<&&FieldGen<'_>> = open.iter().filter(|f| !f.whole).collect();
+fn validation(
+    cont: &Container<'_>,
+    open: &[&FieldGen<'_>],
+    flat: &Flattened<'_, '_>,
+    krate: &Path,
+) -> TokenStream {
+    let nested: Vec<&&FieldGen<'_>> = open
+        .iter()
+        .chain(flat.fields)
+        .filter(|f| !f.whole)
+        .collect();
     let flags = nested
         .iter()
         .filter(|f| !recursive(cont, f.field.ty))
@@ -389,10 +450,16 @@ fn validation(cont: &Container<'_>, open: &[&FieldGen<'_>], krate: &Path) -> Tok
         } else {
             quote!(<#ty as #krate::patch::Patchable>::VALIDATES)
         };
+        // A flattened struct's fields are this one's: its problems have no key of its own.
+        let place = if f.flatten {
+            quote!(__e)
+        } else {
+            quote!(__e.at_key(#name))
+        };
         quote! {
             if #asked {
                 if let ::core::result::Result::Err(__e) = #krate::patch::Patchable::validate_merged(&self.#member) {
-                    __problems.push(__e.at_key(#name));
+                    __problems.push(#place);
                 }
             }
         }
@@ -419,13 +486,14 @@ fn validation(cont: &Container<'_>, open: &[&FieldGen<'_>], krate: &Path) -> Tok
     };
     // Rust name -> serde name, and the names of the field's type where it is patched
     // field by field.
-    let names = open.iter().filter_map(|f| {
+    let names = open.iter().chain(flat.fields).filter_map(|f| {
         let syn::Member::Named(ident) = &f.field.member else {
             return None;
         };
         let rust = ident.to_string();
         let rust = rust.strip_prefix("r#").unwrap_or(&rust).to_owned();
-        let serde_name = &f.field.name;
+        // A flattened struct has no name of its own (see `SerdeNames`).
+        let serde_name = if f.flatten { "" } else { &f.field.name };
         let inner = if f.whole {
             quote!(#krate::patch::SerdeNames::NONE)
         } else {
@@ -808,7 +876,12 @@ fn build_field(f: &FieldGen<'_>, krate: &Path, container_default: bool) -> Token
 
 /// `Patchable::__conjungo_diff` and `__conjungo_full`: the patch from one value to another
 /// field by field (see `conjungo::patch::diff`), and the patch that builds a value.
-fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> TokenStream {
+fn diff_hooks(
+    open: &[&FieldGen<'_>],
+    flat: &Flattened<'_, '_>,
+    patch_ident: &Ident,
+    krate: &Path,
+) -> TokenStream {
     let p = quote!(#krate::Patch);
     let private = quote!(#krate::__private);
     let diffs = open.iter().map(|f| {
@@ -875,12 +948,30 @@ fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> Toke
     });
     let (diffs, fulls): (Vec<_>, Vec<_>) = diffs.unzip();
     let fields = open.iter().map(|f| &f.ident);
+    // A flattened struct's patch: what differs in its fields (they are this one's).
+    let flat_diffs = flat.fields.iter().map(|f| {
+        let (fident, member) = (&f.ident, &f.field.member);
+        quote! {
+            if let ::core::option::Option::Some(__d) =
+                #krate::patch::Patchable::__conjungo_diff(&self.#member, &__new.#member)
+            {
+                __out.#fident = __d;
+                __flat_any = true;
+            }
+        }
+    });
+    let flat_fulls = flat.fields.iter().map(|f| {
+        let (fident, member) = (&f.ident, &f.field.member);
+        quote!(__out.#fident = #krate::patch::Patchable::__conjungo_full(&self.#member)?;)
+    });
     quote! {
         #[allow(clippy::redundant_closure_call)]
         fn __conjungo_diff(&self, __new: &Self) -> ::core::option::Option<#patch_ident> {
             let mut __out = <#patch_ident as ::core::default::Default>::default();
+            let mut __flat_any = false;
             #(#diffs)*
-            let __any = false #(|| !__out.#fields.is_absent())*;
+            #(#flat_diffs)*
+            let __any = __flat_any #(|| !__out.#fields.is_absent())*;
             __any.then_some(__out)
         }
 
@@ -888,6 +979,7 @@ fn diff_hooks(open: &[&FieldGen<'_>], patch_ident: &Ident, krate: &Path) -> Toke
         fn __conjungo_full(&self) -> ::core::option::Option<#patch_ident> {
             let mut __out = <#patch_ident as ::core::default::Default>::default();
             #(#fulls)*
+            #(#flat_fulls)*
             ::core::option::Option::Some(__out)
         }
     }
@@ -1136,5 +1228,107 @@ fn storage_of(f: &FieldGen<'_>, value: &TokenStream, krate: &Path) -> TokenStrea
             })
         }
         None => quote!(#krate::__private::storable::<#ty>(#value, __cx)),
+    }
+}
+
+/// The `#[serde(flatten)]` fields of a patch type: structs with their own `#[merge(patch)]`
+/// whose fields serde reads and writes as this struct's. Each is its type's patch, read
+/// from the members this struct's own fields leave over; checked, applied and built at
+/// this struct's place (no key of its own).
+struct Flattened<'a, 'f> {
+    fields: &'a [&'a FieldGen<'f>],
+    krate: &'a Path,
+}
+
+impl Flattened<'_, '_> {
+    fn patch_form(&self, f: &FieldGen<'_>) -> TokenStream {
+        let (ty, krate) = (f.field.ty, self.krate);
+        quote_spanned!(ty.span()=> <#ty as #krate::patch::Patchable>::Patch)
+    }
+
+    /// The fields of the patch type.
+    fn patch_fields(&self) -> TokenStream {
+        let fields = self.fields.iter().map(|f| {
+            let fident = &f.ident;
+            let form = self.patch_form(f);
+            let doc = format!("The patch of the flattened `{}`.", f.field.name);
+            quote! {
+                #[doc = #doc]
+                #[serde(flatten)]
+                pub #fident: #form,
+            }
+        });
+        quote!(#(#fields)*)
+    }
+
+    /// `field: binding,` of each, for destructuring the patch.
+    fn bindings(&self) -> TokenStream {
+        let binds = self.fields.iter().map(|f| {
+            let (fident, b) = (&f.ident, &f.binding);
+            quote!(#fident: #b,)
+        });
+        quote!(#(#binds)*)
+    }
+
+    /// The type must be a struct patched field by field that serde stores as its fields.
+    fn assert_flattens(&self, f: &FieldGen<'_>) -> TokenStream {
+        let (ty, krate) = (f.field.ty, self.krate);
+        let message = format!(
+            "`{}` is `#[serde(flatten)]` in a patch type: its type must be a struct with \
+             `#[merge(patch)]` that serde stores as its fields",
+            f.field.name
+        );
+        quote_spanned!(ty.span()=> const _: () = ::core::assert!(
+            <#ty as #krate::patch::Patchable>::__CONJUNGO_FLATTENS,
+            #message
+        );)
+    }
+
+    /// [`assert_flattens`](Self::assert_flattens) of each (items, evaluated when the crate
+    /// is checked).
+    fn asserts(&self) -> TokenStream {
+        let asserts = self.fields.iter().map(|f| self.assert_flattens(f));
+        quote!(#(#asserts)*)
+    }
+
+    fn checks(&self) -> TokenStream {
+        let krate = self.krate;
+        let checks = self.fields.iter().map(|f| {
+            let (fident, member) = (&f.ident, &f.field.member);
+            quote! {
+                #krate::patch::Patchable::check_patch(&self.#member, &__patch.#fident, __cx)?;
+            }
+        });
+        quote!(#(#checks)*)
+    }
+
+    fn applies(&self) -> TokenStream {
+        let krate = self.krate;
+        let applies = self.fields.iter().map(|f| {
+            let (b, member) = (&f.binding, &f.field.member);
+            quote!(#krate::patch::Patchable::apply_patch(&mut self.#member, #b, __cx)?;)
+        });
+        quote!(#(#applies)*)
+    }
+
+    /// In `check_build`: the flattened struct's missing fields are this one's.
+    fn build_checks(&self) -> TokenStream {
+        let krate = self.krate;
+        let checks = self.fields.iter().map(|f| {
+            let (fident, ty) = (&f.ident, f.field.ty);
+            quote! {
+                #krate::__private::missing_into(
+                    <#ty as #krate::patch::Patchable>::check_build(&__patch.#fident, __cx),
+                    &mut __missing,
+                )?;
+            }
+        });
+        quote!(#(#checks)*)
+    }
+
+    /// In `build`: the field built from its patch.
+    fn build(&self, f: &FieldGen<'_>) -> TokenStream {
+        let (krate, b, member, ty) = (self.krate, &f.binding, &f.field.member, f.field.ty);
+        quote!(#member: <#ty as #krate::patch::Patchable>::build(#b)?,)
     }
 }

@@ -61,14 +61,15 @@ pub fn check(cx: &Ctxt, cont: &Container<'_>) {
             cx.error(*span, "`patch` does not support generic types yet");
         }
         if named {
-            for field in &fields {
-                if field.serde_flatten {
+            for field in fields.iter().filter(|f| f.serde_flatten) {
+                let option = crate::ast::option_inner(field.ty).is_some();
+                let custom = field.serialize_with.is_some() || field.deserialize_with.is_some();
+                if field.strategy.is_some() || option || custom || field.serde_skip {
                     cx.error(
                         field.member.span(),
-                        "`patch` does not support `#[serde(flatten)]` fields: a body names their \
-                         members at this struct's level, where the patch type cannot tell them \
-                         from its own fields; write them as fields of this struct, or patch the \
-                         stored document with `conjungo::patch::apply_document`",
+                        "under `patch`, `#[serde(flatten)]` takes a struct with its own \
+                         `#[merge(patch)]`, with no strategy, no `Option` and no serde function: \
+                         a body names its fields at this struct's level",
                     );
                 }
             }

@@ -326,6 +326,21 @@ pub fn check_build<T: crate::patch::Patchable>(patch: &T::Patch) -> Result<(), E
     T::check_build(patch, &mut cx)
 }
 
+/// The `check_build` of a struct flattened into another patch type: its missing fields
+/// are the parent's (it has no place of its own), and join the parent's list.
+pub fn missing_into(result: Result<(), Error>, missing: &mut Vec<String>) -> Result<(), Error> {
+    match result {
+        Err(e) => match e.kind() {
+            crate::ErrorKind::MissingFields { fields } if e.path().is_empty() => {
+                missing.extend(fields.iter().cloned());
+                Ok(())
+            }
+            _ => Err(e),
+        },
+        Ok(()) => Ok(()),
+    }
+}
+
 use crate::patch::{ChangeKind, Patch};
 use serde::{Deserialize, Deserializer};
 
@@ -473,7 +488,7 @@ macro_rules! __schemars {
 pub use schemars;
 
 #[cfg(feature = "schemars")]
-pub use crate::patch::schema::{field_schema, object_schema};
+pub use crate::patch::schema::{field_schema, object_schema, object_schema_with};
 
 /// The integer types a `#[merge(version)]` field can have.
 #[diagnostic::on_unimplemented(

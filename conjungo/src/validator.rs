@@ -65,7 +65,10 @@ fn collect(errors: &ValidationErrors, names: SerdeNames, at: &str, out: &mut Vec
                 .field(field)
                 .unwrap_or((field.as_ref(), SerdeNames::NONE));
             let mut place = at.to_owned();
-            push_segment(&mut place, segment);
+            // A flattened struct's fields are its parent's (see `SerdeNames`).
+            if !segment.is_empty() {
+                push_segment(&mut place, segment);
+            }
             (place, inner)
         };
         match kind {

@@ -350,7 +350,11 @@ fn bad_item_patches_fail_at_their_place_and_change_nothing() {
             "/addresses/1",
             "DuplicateKey",
         ),
-        (json!({"roles": {"drop": ["x"]}}), "/roles", "UnknownField"),
+        (
+            json!({"roles": {"drop": ["x"]}}),
+            "/roles/drop",
+            "UnknownField",
+        ),
         (json!({"version": 9}), "/version", "ProtectedField"),
     ];
     for (body, path, kind) in cases {

@@ -12,6 +12,7 @@ mod conformance;
 mod derive;
 mod diff;
 mod errors;
+mod flatten;
 mod go_port;
 mod hostile;
 mod http;

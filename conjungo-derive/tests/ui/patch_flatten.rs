@@ -1,6 +1,5 @@
 use conjungo::Merge;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 #[derive(Merge, Serialize, Deserialize, Clone, PartialEq, Default)]
 #[merge(patch)]
@@ -8,6 +7,7 @@ struct Audit {
     created_by: String,
 }
 
+// A flattened struct with its own patch type is fine; an `Option` of one is not.
 #[derive(Merge, Serialize, Deserialize, Clone, PartialEq)]
 #[merge(patch)]
 struct Doc {
@@ -15,7 +15,7 @@ struct Doc {
     #[serde(flatten)]
     audit: Audit,
     #[serde(flatten)]
-    extra: HashMap<String, String>,
+    more: Option<Audit>,
 }
 
 fn main() {}

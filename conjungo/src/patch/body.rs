@@ -71,7 +71,7 @@ pub(crate) fn parse_value<P: DeserializeOwned>(body: &[u8], limits: &Limits) -> 
     let mut ignored = false;
     match serde_ignored::deserialize(value, |_| ignored = true) {
         Ok(patch) if !ignored => Ok(patch),
-        _ => deserialize(read_body(body, limits)?),
+        _ => deserialize_located(read_body(body, limits)?),
     }
 }
 
@@ -259,6 +259,36 @@ pub(crate) fn check_key(key: &str, depth: usize) -> Result<(), Error> {
 
 /// Deserialize a validated body, turning serde's errors into ours with their path.
 pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
+    attempt(value).map_err(Failure::into_error)
+}
+
+/// Why a body did not deserialize.
+#[derive(PartialEq)]
+enum Failure {
+    /// serde's error, at the place serde's tracking saw it.
+    Serde {
+        message: String,
+        segments: Vec<String>,
+    },
+    /// A key a type left unread.
+    Ignored(Vec<String>),
+}
+
+impl Failure {
+    fn into_error(self) -> Error {
+        match self {
+            Failure::Serde { message, segments } => {
+                at(Error::new(classify(&message, &segments)), &segments)
+            }
+            Failure::Ignored(segments) => {
+                let field = segments.last().cloned().unwrap_or_default();
+                at(Error::new(ErrorKind::UnknownField { field }), &segments)
+            }
+        }
+    }
+}
+
+fn attempt<P: DeserializeOwned>(value: Value) -> Result<P, Failure> {
     // A key that a type deserializing itself leaves unread (a nested type without
     // `deny_unknown_fields`) is an unknown field too: never silently dropped.
     let mut ignored: Option<Vec<String>> = None;
@@ -281,15 +311,121 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
                 serde_path_to_error::Segment::Unknown => {}
             }
         }
-        let message = e.into_inner().to_string();
-        let kind = classify(&message, &segments);
-        at(Error::new(kind), &segments)
+        Failure::Serde {
+            message: e.into_inner().to_string(),
+            segments,
+        }
     })?;
     if let Some(segments) = ignored {
-        let field = segments.last().cloned().unwrap_or_default();
-        return Err(at(Error::new(ErrorKind::UnknownField { field }), &segments));
+        return Err(Failure::Ignored(segments));
     }
     Ok(value)
+}
+
+/// The most deserializations [`deserialize_located`] tries to find an error's member.
+const LOCATE_ATTEMPTS: usize = 64;
+
+/// [`deserialize`] of a body that failed once, with the member an error comes from where
+/// serde's tracking cannot see it: the members of a `#[serde(flatten)]` struct are read
+/// from a buffer after their object, so serde places their errors at the object. The
+/// member is found by halving the object's members (the members of a patch are
+/// independent: a half holding the culprit fails the same way), and below it as long as
+/// it is an object whose emptied form does not fail the same way. Each try reads only the
+/// path to the object and the half being tried (so all tries read about twice the object
+/// per level), at most [`LOCATE_ATTEMPTS`] of them; a try that does not fail the same way
+/// where it should leaves the error where serde placed it.
+fn deserialize_located<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
+    let probe = value.clone();
+    let failure = match attempt::<P>(value) {
+        Ok(patch) => return Ok(patch),
+        Err(failure) => failure,
+    };
+    let Failure::Serde { message, segments } = &failure else {
+        return Err(failure.into_error());
+    };
+    if message.starts_with("missing field `") {
+        // About the object itself.
+        return Err(failure.into_error());
+    }
+    let mut probe = probe;
+    let mut tries = 0;
+    let mut fails = |probe: &Value| {
+        tries += 1;
+        tries <= LOCATE_ATTEMPTS && attempt::<P>(probe.clone()).err().as_ref() == Some(&failure)
+    };
+    let mut place = segments.clone();
+    // Only the path to the place is kept (each try then reads the object there, halved
+    // each time, not the whole body again): it must still fail the same way.
+    prune(&mut probe, &place);
+    if !fails(&probe) {
+        return Err(failure.into_error());
+    }
+    while let Some(Value::Object(members)) = value_at(&mut probe, &place) {
+        let all = std::mem::take(members);
+        // Failing the same way with no members: the error is the object's own.
+        if fails(&probe) {
+            break;
+        }
+        let mut candidates: Vec<(String, Value)> = all.into_iter().collect();
+        while candidates.len() > 1 {
+            let second = candidates.split_off(candidates.len() / 2);
+            let first: serde_json::Map<String, Value> = candidates.iter().cloned().collect();
+            if let Some(slot) = value_at(&mut probe, &place) {
+                *slot = Value::Object(first);
+            }
+            if !fails(&probe) {
+                candidates = second;
+            }
+        }
+        let Some((key, member)) = candidates.pop() else {
+            break;
+        };
+        if let Some(slot) = value_at(&mut probe, &place) {
+            *slot = Value::Object(std::iter::once((key.clone(), member)).collect());
+        }
+        if !fails(&probe) {
+            break;
+        }
+        place.push(key);
+    }
+    let Failure::Serde { message, .. } = failure else {
+        unreachable!("only serde's errors are located")
+    };
+    Err(at(Error::new(classify(&message, &place)), &place))
+}
+
+/// Keep of each object on the way to `segments` only the member on the way.
+fn prune(value: &mut Value, segments: &[String]) {
+    let mut current = value;
+    for segment in segments {
+        current = match current {
+            Value::Object(members) => {
+                members.retain(|key, _| key == segment);
+                match members.get_mut(segment) {
+                    Some(next) => next,
+                    None => return,
+                }
+            }
+            Value::Array(items) => {
+                match segment.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(next) => next,
+                    None => return,
+                }
+            }
+            _ => return,
+        };
+    }
+}
+
+/// The value at `segments` below `value`.
+fn value_at<'v>(value: &'v mut Value, segments: &[String]) -> Option<&'v mut Value> {
+    segments
+        .iter()
+        .try_fold(value, |value, segment| match value {
+            Value::Object(members) => members.get_mut(segment),
+            Value::Array(items) => items.get_mut(segment.parse::<usize>().ok()?),
+            _ => None,
+        })
 }
 
 /// `error` at the place `segments` names.

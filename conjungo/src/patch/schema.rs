@@ -128,10 +128,24 @@ pub fn field_schema<F: JsonSchema>(
 
 /// The schema of a patch type: an object of optional `properties`, nothing else.
 pub fn object_schema(properties: Vec<(&'static str, Schema)>) -> Schema {
-    let properties: Map<String, Value> = properties
+    object_schema_with(properties, Vec::new())
+}
+
+/// [`object_schema`], with the properties of the schemas of `flattened` patch types (of
+/// `#[serde(flatten)]` fields: their fields are this object's).
+pub fn object_schema_with(
+    properties: Vec<(&'static str, Schema)>,
+    flattened: Vec<Schema>,
+) -> Schema {
+    let mut properties: Map<String, Value> = properties
         .into_iter()
         .map(|(name, schema)| (name.to_owned(), schema.to_value()))
         .collect();
+    for schema in flattened {
+        if let Some(Value::Object(inner)) = schema.to_value().get("properties") {
+            properties.extend(inner.clone());
+        }
+    }
     Schema::try_from(json!({
         "type": "object",
         "properties": properties,

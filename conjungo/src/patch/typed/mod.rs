@@ -162,6 +162,12 @@ pub trait Patchable: Sized {
     #[doc(hidden)]
     const __CONJUNGO_STORED_WHOLE: bool = false;
 
+    /// Whether a field of this type may be `#[serde(flatten)]` in a patch type: a struct
+    /// with its own `#[merge(patch)]` that serde stores as its fields. Its fields are then
+    /// the parent's: read from the parent's members, and changed at the parent's place.
+    #[doc(hidden)]
+    const __CONJUNGO_FLATTENS: bool = false;
+
     /// Whether [`check_patch`](Patchable::check_patch) of any value is
     /// [`check_build`](Patchable::check_build) of the patch when no custom function is
     /// registered (values patched whole): a map then checks an entry's patch without
@@ -232,7 +238,8 @@ pub trait Patchable: Sized {
 
 /// The serde name of a field of a type, given its Rust name, and the names of the field's
 /// own type. Generated for `#[merge(patch)]` types; used to turn the Rust field names of
-/// other crates' validation errors into JSON Pointers.
+/// other crates' validation errors into JSON Pointers. An empty name: the field is
+/// `#[serde(flatten)]`, its fields are the type's own (no segment of its own).
 #[doc(hidden)]
 #[derive(Clone, Copy)]
 pub struct SerdeNames(pub fn(&str) -> Option<(&'static str, SerdeNames)>);
