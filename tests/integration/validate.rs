@@ -558,3 +558,43 @@ proptest! {
         }
     }
 }
+
+/// A flattened struct's fields are its parent's: `validator`'s errors inside it have no
+/// segment for the flattened field.
+#[derive(Merge, Validate, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch, validate = conjungo::validator::check)]
+#[serde(rename_all = "camelCase")]
+struct FlatMember {
+    #[validate(length(min = 1))]
+    display_name: String,
+    #[serde(flatten)]
+    #[validate(nested)]
+    reach: Reach,
+}
+
+#[derive(Merge, Validate, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Reach {
+    #[serde(rename = "mail")]
+    #[validate(email)]
+    email_address: String,
+}
+
+#[test]
+fn validator_errors_in_a_flattened_struct_are_at_the_parents_level() {
+    let member = FlatMember {
+        display_name: "ann".into(),
+        reach: Reach {
+            email_address: "ann@acme.test".into(),
+        },
+    };
+    let mut m = member.clone();
+    let p: FlatMemberPatch = patch::parse(br#"{"displayName": "", "mail": "nope"}"#).unwrap();
+    let err = patch::apply(&mut m, p, &Options::default()).unwrap_err();
+    assert_eq!(places(&err), ["/displayName", "/mail"]);
+    assert_eq!(m, member);
+
+    let p: FlatMemberPatch = patch::parse(br#"{"mail": "bob@acme.test"}"#).unwrap();
+    let applied = patch::apply(&mut m, p, &Options::default()).unwrap();
+    assert_eq!(applied.update, doc! {"$set": {"mail": "bob@acme.test"}});
+}
