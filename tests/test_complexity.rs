@@ -37,6 +37,23 @@ struct Item {
     n: i64,
 }
 
+/// A struct flattened into another: its members' errors are located on the error path by
+/// reading halves of the body again.
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[merge(patch)]
+struct Stamp {
+    by: String,
+    at: i64,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Stamped {
+    #[serde(flatten)]
+    stamp: Stamp,
+    atlas: BTreeMap<String, String>,
+}
+
 fn board(stored: usize) -> Board {
     // Room for what the workloads append: growing a full `Vec` copies it, which is the
     // allocator's work, not conjungo's.
@@ -263,6 +280,30 @@ fn run(name: &str, n: usize) {
                 patch::apply(&mut b, p, &Options::default()).unwrap();
             });
         }
+        // A refused member of a flattened struct beside a large member: the error is
+        // located by halving the body's members, each half read once.
+        "flatten_error_located" => {
+            let atlas: BTreeMap<String, String> =
+                (0..n).map(|i| (format!("p{i}"), "v".to_string())).collect();
+            let body = serde_json::to_vec(&json!({ "atlas": atlas, "by": 5 })).unwrap();
+            measured(&mut || {
+                let err = patch::parse::<StampedPatch>(&body).unwrap_err();
+                assert_eq!(err.path(), "/by");
+            });
+        }
+        // The same body with a refused value where serde tracks places (a map entry):
+        // the error path without locating.
+        "flatten_error_atlas" => {
+            let atlas: BTreeMap<String, Value> = (0..n)
+                .map(|i| (format!("p{i}"), json!("v")))
+                .chain([("zz".to_string(), json!(5))])
+                .collect();
+            let body = serde_json::to_vec(&json!({ "atlas": atlas, "by": "x" })).unwrap();
+            measured(&mut || {
+                let err = patch::parse::<StampedPatch>(&body).unwrap_err();
+                assert_eq!(err.path(), "/atlas/zz");
+            });
+        }
         other => panic!("unknown workload {other}"),
     }
 }
@@ -331,11 +372,16 @@ fn work_grows_linearly_with_hostile_input() {
         // The stored size grows 4×, the patch does not: the work must hardly grow.
         ("meta_one_key", 1_000, 1.5),
         ("append_one", 1_000, 1.5),
+        // The body read into a sorted map: n log n.
+        ("flatten_error_located", 1_000, 5.0),
+        ("flatten_error_atlas", 1_000, 5.0),
     ];
     let mut report = Vec::new();
+    let mut at_4n = HashMap::new();
     for (name, n, bound) in cases {
         let small = instructions(name, n);
         let large = instructions(name, 4 * n);
+        at_4n.insert(name, large);
         let growth = large as f64 / small as f64;
         report.push(format!(
             "{name}: {small} -> {large} instructions, {growth:.2}x"
@@ -346,4 +392,11 @@ fn work_grows_linearly_with_hostile_input() {
         );
     }
     eprintln!("{}", report.join("\n"));
+    // Locating an error inside a flattened struct reads halves of the body again: a small
+    // multiple of the error path where serde tracks the place itself.
+    let located = at_4n["flatten_error_located"] as f64 / at_4n["flatten_error_atlas"] as f64;
+    assert!(
+        located <= 2.0,
+        "locating costs {located:.2}x the plain error path"
+    );
 }
