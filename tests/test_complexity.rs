@@ -46,6 +46,8 @@ struct Stamp {
     at: i64,
 }
 
+// Only its patch type is read.
+#[allow(dead_code)]
 #[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[merge(patch)]
 struct Stamped {
