@@ -325,3 +325,24 @@ fn generated_bodies_apply_whole_or_change_nothing() {
         "{applied} applied, {refused} refused"
     );
 }
+
+/// The body's member order and repeated keys read as for any patch type: a body out of key
+/// order (read by serde as a map, the flattened struct's members buffered) parses to the
+/// patch its sorted form parses to, and a repeated key keeps its last value.
+#[test]
+fn member_order_and_repeated_keys_read_as_for_any_patch() {
+    let sorted: ArticlePatch = patch::parse(
+        br#"{"createdBy": "c", "note": "n", "source": {"app": "a", "version": 2}, "title": "t"}"#,
+    )
+    .unwrap();
+    let unsorted: ArticlePatch = patch::parse(
+        br#"{"title": "t", "source": {"version": 2, "app": "a"}, "note": "n", "createdBy": "c"}"#,
+    )
+    .unwrap();
+    assert_eq!(unsorted, sorted);
+    let repeated: ArticlePatch =
+        patch::parse(br#"{"createdBy": "x", "title": "t", "createdBy": "c"}"#).unwrap();
+    let last: ArticlePatch = patch::parse(br#"{"title": "t", "createdBy": "c"}"#).unwrap();
+    assert_eq!(repeated, last);
+    assert_ne!(repeated, ArticlePatch::default());
+}
