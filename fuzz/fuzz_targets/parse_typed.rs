@@ -40,6 +40,21 @@ struct Model {
     codes: Vec<String>,
     #[merge(with = grow)]
     points: u64,
+    /// Flattened: its fields are the model's.
+    #[serde(flatten)]
+    stamp: Stamp,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Stamp {
+    by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rev: Option<i64>,
+    #[merge(skip)]
+    #[serde(default)]
+    at: i64,
+    source: Inner,
 }
 
 /// Points grow by what a patch adds, times a factor: the result may not fit in `i64`.
@@ -104,6 +119,12 @@ fn stored() -> Model {
         }),
         codes: vec!["ab".into()],
         points: 2,
+        stamp: Stamp {
+            by: "b".into(),
+            rev: None,
+            at: 9,
+            source: Inner { a: 3, b: None },
+        },
     }
 }
 
