@@ -346,3 +346,78 @@ fn member_order_and_repeated_keys_read_as_for_any_patch() {
     assert_eq!(repeated, last);
     assert_ne!(repeated, ArticlePatch::default());
 }
+
+/// Stamps of a realistic model: a date and a uuid stored as bson's own types through
+/// serde functions, a `u64` bson may refuse.
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+#[serde(rename_all = "camelCase")]
+struct Review {
+    #[serde(with = "bson::serde_helpers::datetime::FromChrono04DateTime")]
+    reviewed_at: chrono::DateTime<chrono::Utc>,
+    #[serde(with = "bson::serde_helpers::uuid_1::AsBinary")]
+    reviewer: uuid::Uuid,
+    quota: u64,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Account {
+    #[merge(skip)]
+    #[serde(rename = "_id")]
+    id: bson::oid::ObjectId,
+    name: String,
+    #[serde(flatten)]
+    review: Review,
+}
+
+#[test]
+fn flattened_dates_uuids_and_u64_are_stored_as_serde_stores_them() {
+    let base = Account {
+        id: bson::oid::ObjectId::from_bytes([7; 12]),
+        name: "acme".into(),
+        review: Review {
+            reviewed_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            reviewer: uuid::Uuid::from_u128(1),
+            quota: 10,
+        },
+    };
+    let mut a = base.clone();
+    let before = bson::serialize_to_document(&a).unwrap();
+    let p: AccountPatch = patch::parse(
+        br#"{"reviewedAt": {"$date": "2025-06-07T08:09:10Z"},
+             "reviewer": "00000000-0000-0000-0000-00000000002a", "quota": 20}"#,
+    )
+    .unwrap();
+    let applied = patch::apply(&mut a, p, &Options::default()).unwrap();
+    let stored = bson::serialize_to_document(&a).unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {
+            "reviewedAt": stored.get("reviewedAt").unwrap().clone(),
+            "reviewer": stored.get("reviewer").unwrap().clone(),
+            "quota": 20_i64,
+        }}
+    );
+    assert!(matches!(
+        stored.get("reviewedAt"),
+        Some(bson::Bson::DateTime(_))
+    ));
+    assert!(matches!(
+        stored.get("reviewer"),
+        Some(bson::Bson::Binary(_))
+    ));
+    assert_eq!(apply_applied(&before, &applied).unwrap(), stored);
+    assert_eq!(paths(&applied), ["/reviewedAt", "/reviewer", "/quota"]);
+
+    // A quota bson cannot store is refused at its place; nothing changes.
+    let mut a = base.clone();
+    let p: AccountPatch = patch::parse(br#"{"name": "b", "quota": 18446744073709551615}"#).unwrap();
+    let err = patch::apply(&mut a, p, &Options::default()).unwrap_err();
+    assert_eq!(err.path(), "/quota");
+    assert!(matches!(err.kind(), ErrorKind::Unstorable { .. }), "{err}");
+    assert_eq!(a, base);
+    // A date that is not one is refused at its place.
+    let err = patch::parse::<AccountPatch>(br#"{"name": "b", "reviewedAt": "soon"}"#).unwrap_err();
+    assert_eq!(err.path(), "/reviewedAt");
+}
