@@ -69,7 +69,12 @@
 //! - typed values of std types and derived types, with no custom function registered:
 //!   nothing; the check pass is compiled out;
 //! - dynamic values (JSON, bson): one read-only walk of the places where both sides have
-//!   an object, before the changes; never a copy of the target;
+//!   an object, before the changes; never a copy of the target. A `serde_json::Value` or
+//!   `Map` merged at the root (not inside another type) with [`Mismatch::Error`] and no
+//!   custom function is merged in one pass instead: each write keeps what it replaced in a
+//!   journal (moved, not copied), and the first error puts the target back from it. The
+//!   result and the error are those of the two passes. Each thread keeps the room of its
+//!   last journal for the next merge, up to 64 KB;
 //! - custom functions: the two values each one is given are copied. Copies exist for scalars,
 //!   strings, JSON and bson values, non-generic derived types that are `Clone`, and `Option`,
 //!   `Box`, tuples and arrays of those. The limit: for a value without a copy (a type that is
@@ -284,6 +289,15 @@ pub trait Merge: Sized {
         }
     }
 
+    /// [`merge`](crate::merge) with this type at the root: the two passes of
+    /// [`cx`](crate::Check). Dynamic values override it with one pass that undoes itself on
+    /// failure.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn __conjungo_merge_root(&mut self, source: Self, options: &Options) -> Result<(), Error> {
+        two_passes(self, source, options)
+    }
+
     /// Merge `source` into `self` with [`Options::default`] (Go's `NewOptions()`).
     #[inline]
     fn merge(&mut self, source: Self) -> Result<(), Error> {
@@ -361,6 +375,16 @@ pub trait Merge: Sized {
 /// ```
 #[inline]
 pub fn merge<T: Merge>(target: &mut T, source: T, options: &Options) -> Result<(), Error> {
+    target.__conjungo_merge_root(source, options)
+}
+
+/// `merge` in its two passes (what every type but the dynamic values does at the root).
+#[inline(always)]
+pub(crate) fn two_passes<T: Merge>(
+    target: &mut T,
+    source: T,
+    options: &Options,
+) -> Result<(), Error> {
     let mut apply = if T::NEEDS_CHECK || options.has_custom() {
         let mut check = Check::new(options);
         check.merge(&*target, &source)?;

@@ -19,6 +19,7 @@ mod http;
 mod lists;
 mod mongo_update;
 mod one_pass;
+mod one_pass_merge;
 mod options;
 mod patch;
 mod real_model;

@@ -11,6 +11,11 @@
 //! 2. **Apply** moves the source into the target. Its custom sites install the results
 //!    computed by the check pass instead of calling the function again.
 //!
+//! One exception: a `serde_json::Value` or `Map` at the root of a merge whose kind
+//! mismatches are errors, with no custom function, is merged in one pass that keeps a
+//! journal of what it replaced and undoes it on failure (the check pass would look every
+//! member up in the target, the same work as the writes; `impls/fused.rs`).
+//!
 //! Hand-written [`Merge`] impls call [`Check::merge`] and [`Apply::merge`] for their
 //! children (never the children's `check`/`apply` directly), so that per-type custom
 //! functions are found at every depth.
@@ -147,6 +152,16 @@ impl<'a> Check<'a> {
             depth: 0,
             results: Results::default(),
             storage: false,
+        }
+    }
+
+    /// A check pass `depth` levels below the root (a source value taken whole in the middle
+    /// of a one-pass merge).
+    #[cfg(any(feature = "json", feature = "bson"))]
+    pub(crate) fn at_depth(options: &'a Options, depth: usize) -> Self {
+        Check {
+            depth,
+            ..Check::new(options)
         }
     }
 

@@ -31,7 +31,7 @@ impl Dynamic for Bson {
         matches!(self, Bson::Null | Bson::Undefined)
     }
 
-    parts_by_variant!(Bson::Document: Document, Bson::Array);
+    parts_by_variant!(Bson, Bson::Document: Document, Bson::Array);
 
     fn identical(&self, other: &Self) -> bool {
         match (self, other) {

@@ -2,6 +2,7 @@
 //! value type: `serde_json::Value` and `bson::Bson` implement [`Dynamic`].
 
 use crate::cx::CustomFn;
+use crate::impls::fused::Undo;
 use crate::patch::ChangeKind;
 use crate::{Apply, Check, Error, ErrorKind, Kind, Merge, Mismatch, NullStrategy, Options};
 
@@ -16,6 +17,10 @@ pub(crate) trait Dynamic: Merge + Clone + PartialEq + 'static {
     fn as_object(&self) -> Option<&Self::Object>;
     fn as_object_mut(&mut self) -> Option<&mut Self::Object>;
     fn as_array_mut(&mut self) -> Option<&mut Vec<Self>>;
+    /// An array value of these items.
+    fn from_array(items: Vec<Self>) -> Self;
+    /// This thread's spare journal of one-pass merges ([`super::fused`]).
+    fn spare_journal() -> &'static std::thread::LocalKey<std::cell::Cell<Vec<Undo<Self>>>>;
     /// Split off the object or the array, or give the value back.
     fn into_parts(self) -> Parts<Self>;
     /// Equal, and stored the same: `==`, except that floats compare by their bits
@@ -59,8 +64,8 @@ macro_rules! delegate_object {
             <$object>::clear(self);
         }
 
-        fn remove(&mut self, key: &str) -> bool {
-            <$object>::remove(self, key).is_some()
+        fn remove(&mut self, key: &str) -> Option<$value> {
+            <$object>::remove(self, key)
         }
 
         fn iter(&self) -> impl Iterator<Item = (&str, &$value)> {
@@ -85,7 +90,7 @@ pub(crate) use delegate_object;
 
 /// The [`Dynamic`] methods that split a value by its object and array variants.
 macro_rules! parts_by_variant {
-    ($object:path: $object_ty:ty, $array:path) => {
+    ($value:ty, $object:path: $object_ty:ty, $array:path) => {
         fn as_object(&self) -> Option<&$object_ty> {
             match self {
                 $object(object) => Some(object),
@@ -105,6 +110,19 @@ macro_rules! parts_by_variant {
                 $array(array) => Some(array),
                 _ => None,
             }
+        }
+
+        fn from_array(items: Vec<Self>) -> Self {
+            $array(items)
+        }
+
+        fn spare_journal()
+        -> &'static std::thread::LocalKey<std::cell::Cell<Vec<$crate::impls::fused::Undo<Self>>>> {
+            thread_local! {
+                static SPARE: std::cell::Cell<Vec<$crate::impls::fused::Undo<$value>>> =
+                    const { std::cell::Cell::new(Vec::new()) };
+            }
+            &SPARE
         }
 
         fn into_parts(self) -> Parts<Self> {
@@ -129,8 +147,8 @@ pub(crate) trait DynObject: Sized + 'static {
     /// Whether `remove` costs the object's size (an ordered document shifts its members):
     /// then removals are gathered and done at once with [`remove_keys`](Self::remove_keys).
     const SHIFTS_ON_REMOVE: bool;
-    /// Remove one key; whether it was there.
-    fn remove(&mut self, key: &str) -> bool;
+    /// Remove one key: its value, if it was there.
+    fn remove(&mut self, key: &str) -> Option<Self::Value>;
     fn len(&self) -> usize;
     fn clear(&mut self);
     /// Keep the members for which `keep` is true, in order, in one pass (`keep` is a pure
@@ -165,7 +183,7 @@ pub(crate) trait DynObject: Sized + 'static {
     fn into_entries(self) -> impl Iterator<Item = (String, Self::Value)>;
 }
 
-fn mismatch<V: Dynamic>(target: &V, source: &V) -> Error {
+pub(crate) fn mismatch<V: Dynamic>(target: &V, source: &V) -> Error {
     Error::new(ErrorKind::TypeMismatch {
         target: target.kind(),
         source: source.kind(),
@@ -262,7 +280,7 @@ const JOIN_SPAN: usize = 4;
 /// Whether `target`'s members are found by walking it beside `source` (both in key order,
 /// the target not much larger, no custom function that could look for a member by its
 /// place while others are added).
-fn joinable<O: DynObject>(target: &O, source: &O, options: &Options) -> bool {
+pub(crate) fn joinable<O: DynObject>(target: &O, source: &O, options: &Options) -> bool {
     source.len() > 1
         && target.len() <= JOIN_SPAN * source.len()
         && !options.has_custom()
@@ -270,19 +288,19 @@ fn joinable<O: DynObject>(target: &O, source: &O, options: &Options) -> bool {
 }
 
 /// The members of an object in key order, found one by one for keys in key order.
-struct Side<I: Iterator> {
+pub(crate) struct Side<I: Iterator> {
     members: std::iter::Peekable<I>,
 }
 
 impl<'t, V: 't, I: Iterator<Item = (&'t str, V)>> Side<I> {
-    fn new(members: I) -> Self {
+    pub(crate) fn new(members: I) -> Self {
         Side {
             members: members.peekable(),
         }
     }
 
     /// The member `key`, if there is one; every member before it is passed.
-    fn seek(&mut self, key: &str) -> Option<V> {
+    pub(crate) fn seek(&mut self, key: &str) -> Option<V> {
         while let Some((k, _)) = self.members.peek() {
             match (*k).cmp(key) {
                 std::cmp::Ordering::Less => {
@@ -307,7 +325,7 @@ fn check_taken<V: Dynamic>(source: &V, cx: &mut Check<'_>) -> Result<(), Error> 
 
 /// Remove the nulls of every object reached through objects (RFC 7396: a patch object
 /// inserted where the target has none is merged into `{}`). Arrays are taken verbatim.
-fn strip_nulls<V: Dynamic>(value: &mut V) {
+pub(crate) fn strip_nulls<V: Dynamic>(value: &mut V) {
     if let Some(object) = value.as_object_mut() {
         object.retain_non_null();
         for v in object.values_mut() {
@@ -524,14 +542,14 @@ fn member<V: Dynamic>(
 /// The shared `Merge` impl of a dynamic value type and of its object type.
 macro_rules! dynamic_merge {
     ($value:ty, $object:ty) => {
-        $crate::impls::dynamic::dynamic_merge!(@impl $value,
+        $crate::impls::dynamic::dynamic_merge!(@impl $value, $object, merge_value,
             |target, source, cx| if $crate::impls::dynamic::depth_only(cx.options()) {
                 $crate::impls::dynamic::check_source_depth(source, cx)
             } else {
                 $crate::impls::dynamic::check_value(target, source, cx)
             },
             $crate::impls::dynamic::apply_value);
-        $crate::impls::dynamic::dynamic_merge!(@impl $object,
+        $crate::impls::dynamic::dynamic_merge!(@impl $object, $object, merge_object,
             |target, source, cx| cx.nested(|cx| if $crate::impls::dynamic::depth_only(cx.options()) {
                 $crate::impls::dynamic::check_members_depth(source, cx)
             } else {
@@ -539,7 +557,7 @@ macro_rules! dynamic_merge {
             }),
             $crate::impls::dynamic::apply_object);
     };
-    (@impl $ty:ty, |$t:ident, $s:ident, $cx:ident| $check:expr, $apply:path) => {
+    (@impl $ty:ty, $object:ty, $root:ident, |$t:ident, $s:ident, $cx:ident| $check:expr, $apply:path) => {
         impl $crate::Merge for $ty {
             const NEEDS_CHECK: bool = true;
 
@@ -550,6 +568,14 @@ macro_rules! dynamic_merge {
 
             fn apply(&mut self, source: Self, cx: &mut $crate::Apply<'_>) -> Result<(), $crate::Error> {
                 $apply(self, source, cx)
+            }
+
+            fn __conjungo_merge_root(&mut self, source: Self, options: &$crate::Options) -> Result<(), $crate::Error> {
+                if $crate::impls::fused::fusable::<$object>(options) {
+                    $crate::impls::fused::$root(self, source, options)
+                } else {
+                    $crate::two_passes(self, source, options)
+                }
             }
 
             $crate::impls::static_clone_hooks!();

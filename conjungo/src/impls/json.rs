@@ -24,7 +24,7 @@ impl Dynamic for Value {
         self.is_null()
     }
 
-    parts_by_variant!(Value::Object: Map<String, Value>, Value::Array);
+    parts_by_variant!(Value, Value::Object: Map<String, Value>, Value::Array);
 
     fn identical(&self, other: &Self) -> bool {
         match (self, other) {

@@ -9,6 +9,8 @@ mod wrappers;
 
 #[cfg(any(feature = "json", feature = "bson"))]
 pub(crate) mod dynamic;
+#[cfg(any(feature = "json", feature = "bson"))]
+pub(crate) mod fused;
 
 #[cfg(feature = "json")]
 mod json;
