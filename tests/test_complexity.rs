@@ -175,6 +175,39 @@ fn run(name: &str, n: usize) {
                 conjungo::merge(&mut target, source.clone(), &options).unwrap();
             });
         }
+        // Go's rules merge a JSON root in one pass and undo it on failure: n members merged
+        // (a number replaced, a member added, an array appended), then a mismatch at the
+        // last member puts all of it back (`json_done`: the same merge without the mismatch).
+        "json_undone" | "json_done" => {
+            let last = if name == "json_done" {
+                json!("other")
+            } else {
+                json!({"x": 1})
+            };
+            let mut target = Value::Object(
+                (0..n)
+                    .map(|i| (format!("k{i}"), json!({"v": i, "a": [i]})))
+                    .chain([("zz".to_owned(), json!("text"))])
+                    .collect(),
+            );
+            let source = Value::Object(
+                (0..n)
+                    .map(|i| (format!("k{i}"), json!({"v": -1, "w": i, "a": [0]})))
+                    .chain([("zz".to_owned(), last)])
+                    .collect(),
+            );
+            let before = target.clone();
+            let mut result = Ok(());
+            measured(&mut || {
+                result = conjungo::merge(&mut target, source.clone(), &Options::default());
+            });
+            if name == "json_done" {
+                assert!(result.is_ok() && target != before);
+            } else {
+                assert_eq!(result.unwrap_err().path(), "/zz");
+                assert_eq!(target, before);
+            }
+        }
         // §3: body-sized `union` and `by_key` lists.
         "union" => {
             let body = serde_json::to_vec(&json!({
@@ -365,6 +398,9 @@ fn work_grows_linearly_with_hostile_input() {
         ("struct_keys", 1_000, 5.0),
         ("json_side_by_side", 1_000, 4.5),
         ("json_lookups", 1_000, 5.0),
+        // Undone member by member, each looked up: n log n.
+        ("json_done", 1_000, 4.5),
+        ("json_undone", 1_000, 5.0),
         // Sorted body members (serde_json's map) and sorted paths in the update: n log n.
         ("keyed_updates", 1_000, 5.0),
         ("keyed_removals", 1_000, 5.0),
@@ -396,6 +432,12 @@ fn work_grows_linearly_with_hostile_input() {
     eprintln!("{}", report.join("\n"));
     // Locating an error inside a flattened struct reads halves of the body again: a small
     // multiple of the error path where serde tracks the place itself.
+    // Undoing a one-pass JSON merge costs a small multiple of the merge itself.
+    let undone = at_4n["json_undone"] as f64 / at_4n["json_done"] as f64;
+    assert!(
+        undone <= 3.0,
+        "a merge undone costs {undone:.2}x a merge done"
+    );
     let located = at_4n["flatten_error_located"] as f64 / at_4n["flatten_error_atlas"] as f64;
     assert!(
         located <= 2.0,
