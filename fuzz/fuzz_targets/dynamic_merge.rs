@@ -1,5 +1,7 @@
 //! Dynamic merges of two JSON values, with every option: no panic, no stack overflow;
-//! an error changes nothing; RFC 7396 options never fail and are idempotent.
+//! an error changes nothing; RFC 7396 options never fail and are idempotent; a `Value`
+//! merged at the root (in one pass, undone on failure, when mismatches are errors) gives
+//! the result and the error of the same merge in two passes (under a `Box`).
 #![no_main]
 
 use conjungo::{Merge, Mismatch, NullStrategy, Options, SeqStrategy};
@@ -27,8 +29,13 @@ fuzz_target!(|data: &[u8]| {
         .nulls(nulls[usize::from(mode >> 4) % 3])
         .mismatch(mismatch[usize::from(mode >> 6) % 3])
         .max_depth(64);
+    let mut boxed = Box::new(target.clone());
+    let expected = boxed.merge_with(Box::new(source.clone()), &options);
     let mut merged = target.clone();
-    if merged.merge_with(source, &options).is_err() {
+    let result = merged.merge_with(source, &options);
+    assert_eq!(result, expected);
+    assert_eq!(merged, *boxed);
+    if result.is_err() {
         assert_eq!(merged, target);
     }
 });
