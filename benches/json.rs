@@ -101,6 +101,18 @@ fn json(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // A `Value` at the root is merged in one pass; under a `Box` the same merge runs the
+    // two passes (a check, then the writes): what the one pass saves, in the same run.
+    group.bench_function("conjungo::merge, two passes (under a Box)", |bench| {
+        bench.iter_batched(
+            || (Box::new(target.clone()), Box::new(source.clone())),
+            |(mut t, s)| {
+                conjungo::merge(&mut t, s, &options).unwrap();
+                black_box(t)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
 }
 
@@ -123,6 +135,20 @@ fn count_instructions(mode: &str) {
 
     #[inline(never)]
     fn measured_conjungo(pairs: Vec<(Value, Value)>, options: &conjungo::Options) -> Vec<Value> {
+        pairs
+            .into_iter()
+            .map(|(mut t, s)| {
+                conjungo::merge(&mut t, s, options).unwrap();
+                t
+            })
+            .collect()
+    }
+
+    #[inline(never)]
+    fn measured_conjungo_boxed(
+        pairs: Vec<(Box<Value>, Box<Value>)>,
+        options: &conjungo::Options,
+    ) -> Vec<Box<Value>> {
         pairs
             .into_iter()
             .map(|(mut t, s)| {
@@ -163,6 +189,13 @@ fn count_instructions(mode: &str) {
         }
         "conjungo_rfc" => measured_conjungo(pairs(), &conjungo::Options::merge_patch()).len(),
         "conjungo_go" => measured_conjungo(pairs(), &conjungo::Options::default()).len(),
+        "conjungo_go_two_passes" => {
+            let boxed = pairs()
+                .into_iter()
+                .map(|(t, s)| (Box::new(t), Box::new(s)))
+                .collect();
+            measured_conjungo_boxed(boxed, &conjungo::Options::default()).len()
+        }
         other => panic!("unknown mode {other}"),
     };
     black_box(out);

@@ -44,6 +44,7 @@ go=$(count "$json" conjungo_go)
 row "JSON seed 7 ×100: json_patch::merge" "$base" "$base"
 row "JSON seed 7 ×100: conjungo, RFC 7396 options" "$rfc" "$base"
 row "JSON seed 7 ×100: conjungo, Go conjungo options" "$go" "$base"
+row "JSON seed 7 ×100: conjungo, Go conjungo options, two passes (under a \`Box\`)" "$(count "$json" conjungo_go_two_passes)" "$base"
 go_ratio=$(ratio "$go" "$rfc")
 base=$(count "$json" diff_json_patch)
 row "JSON seed 7 diff ×100: json_patch::diff (RFC 6902)" "$base" "$base"
