@@ -144,6 +144,8 @@ fn count_instructions(mode: &str) {
             .collect()
     }
 
+    // The boxes are the point: a `Box<Value>` root is merged in two passes.
+    #[allow(clippy::vec_box)]
     #[inline(never)]
     fn measured_conjungo_boxed(
         pairs: Vec<(Box<Value>, Box<Value>)>,
