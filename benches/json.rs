@@ -160,6 +160,20 @@ fn count_instructions(mode: &str) {
             .collect()
     }
 
+    #[inline(never)]
+    fn measured_bson<T: conjungo::Merge>(
+        pairs: Vec<(T, T)>,
+        options: &conjungo::Options,
+    ) -> Vec<T> {
+        pairs
+            .into_iter()
+            .map(|(mut t, s)| {
+                conjungo::merge(&mut t, s, options).unwrap();
+                t
+            })
+            .collect()
+    }
+
     let pairs = || {
         (0..N)
             .map(|_| (target.clone(), source.clone()))
@@ -197,6 +211,20 @@ fn count_instructions(mode: &str) {
                 .map(|(t, s)| (Box::new(t), Box::new(s)))
                 .collect();
             measured_conjungo_boxed(boxed, &conjungo::Options::default()).len()
+        }
+        // The same pair as bson documents (members in key order), Go's rules.
+        "bson_go" | "bson_go_two_passes" => {
+            let bson = |v: &Value| bson::serialize_to_bson(v).expect("bench data");
+            let (t, s) = (bson(&target), bson(&source));
+            let options = conjungo::Options::default();
+            if mode == "bson_go" {
+                measured_bson((0..N).map(|_| (t.clone(), s.clone())).collect(), &options).len()
+            } else {
+                let boxed = (0..N)
+                    .map(|_| (Box::new(t.clone()), Box::new(s.clone())))
+                    .collect();
+                measured_bson(boxed, &options).len()
+            }
         }
         other => panic!("unknown mode {other}"),
     };

@@ -46,6 +46,9 @@ row "JSON seed 7 ×100: conjungo, RFC 7396 options" "$rfc" "$base"
 row "JSON seed 7 ×100: conjungo, Go conjungo options" "$go" "$base"
 row "JSON seed 7 ×100: conjungo, Go conjungo options, two passes (under a \`Box\`)" "$(count "$json" conjungo_go_two_passes)" "$base"
 go_ratio=$(ratio "$go" "$rfc")
+base=$(count "$json" bson_go_two_passes)
+row "JSON seed 7 as bson ×100: conjungo, Go conjungo options, two passes (under a \`Box\`)" "$base" "$base"
+row "JSON seed 7 as bson ×100: conjungo, Go conjungo options" "$(count "$json" bson_go)" "$base"
 base=$(count "$json" diff_json_patch)
 row "JSON seed 7 diff ×100: json_patch::diff (RFC 6902)" "$base" "$base"
 row "JSON seed 7 diff ×100: conjungo::json::diff (RFC 7396)" "$(count "$json" diff_conjungo)" "$base"

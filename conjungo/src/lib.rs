@@ -69,12 +69,14 @@
 //! - typed values of std types and derived types, with no custom function registered:
 //!   nothing; the check pass is compiled out;
 //! - dynamic values (JSON, bson): one read-only walk of the places where both sides have
-//!   an object, before the changes; never a copy of the target. A `serde_json::Value` or
-//!   `Map` merged at the root (not inside another type) with [`Mismatch::Error`] and no
-//!   custom function is merged in one pass instead: each write keeps what it replaced in a
-//!   journal (moved, not copied), and the first error puts the target back from it. The
-//!   result and the error are those of the two passes. Each thread keeps the room of its
-//!   last journal for the next merge, up to 64 KB;
+//!   an object, before the changes; never a copy of the target. A dynamic value merged at
+//!   the root (not inside another type) with [`Mismatch::Error`] and no custom function is
+//!   merged in one pass instead: each write keeps what it replaced in a journal (moved, not
+//!   copied), and the first error puts the target back from it. The result and the error
+//!   are those of the two passes. (A bson `Document` keeps its members in insertion order:
+//!   it is merged so only when nulls remove nothing, as a removed member could not be put
+//!   back in its place.) Each thread keeps the room of its last journal for the next merge,
+//!   up to 1024 entries (64 KB for JSON, 144 KB for bson);
 //! - custom functions: the two values each one is given are copied. Copies exist for scalars,
 //!   strings, JSON and bson values, non-generic derived types that are `Clone`, and `Option`,
 //!   `Box`, tuples and arrays of those. The limit: for a value without a copy (a type that is

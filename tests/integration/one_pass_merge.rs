@@ -250,3 +250,79 @@ fn the_depth_limit_met_after_changes_leaves_the_target_as_it_was() {
         json!({"a": 2, "b": {"c": {"d": 2, "f": {"g": 1}}}, "e": [1, 2]})
     );
 }
+
+/// `value` as bson, each object's members in key order or in reverse (bson documents keep
+/// their members in the order they were inserted: the merge must keep it too).
+fn to_bson(value: &Value, rng: &mut Rng) -> bson::Bson {
+    match value {
+        Value::Object(members) => {
+            let mut entries: Vec<_> = members
+                .iter()
+                .map(|(k, v)| (k.clone(), to_bson(v, rng)))
+                .collect();
+            if rng.below(2) == 0 {
+                entries.reverse();
+            }
+            bson::Bson::Document(entries.into_iter().collect())
+        }
+        Value::Array(items) => bson::Bson::Array(items.iter().map(|v| to_bson(v, rng)).collect()),
+        Value::Number(n) if n.is_f64() => bson::Bson::Double(n.as_f64().unwrap_or_default()),
+        Value::Number(n) => bson::Bson::Int64(n.as_i64().unwrap_or_default()),
+        Value::String(s) => bson::Bson::String(s.clone()),
+        Value::Bool(b) => bson::Bson::Boolean(*b),
+        Value::Null => bson::Bson::Null,
+    }
+}
+
+/// The stored bytes of a bson value: members in their order (`==` on documents ignores it).
+fn bytes(value: &bson::Bson) -> Vec<u8> {
+    bson::doc! {"v": value.clone()}.to_vec().unwrap()
+}
+
+#[test]
+fn bson_merges_in_one_pass_as_in_two_with_members_in_their_order() {
+    let options = all_options();
+    let mut rng = Rng(0x000b_500b_5077);
+    let mut failed = 0;
+    for case in 0..600 {
+        let json_target = value(&mut rng, 4);
+        let json_source = source_of(&json_target, &mut rng, 4);
+        let target = to_bson(&json_target, &mut rng);
+        let source = to_bson(&json_source, &mut rng);
+        for options in &options {
+            let mut boxed = Box::new(target.clone());
+            let expected_result = conjungo::merge(&mut boxed, Box::new(source.clone()), options);
+            let mut merged = target.clone();
+            let result = conjungo::merge(&mut merged, source.clone(), options);
+            assert_eq!(result, expected_result, "case {case}: {target} <- {source}");
+            assert_eq!(
+                bytes(&merged),
+                bytes(&boxed),
+                "case {case}: {target} <- {source} with {options:?}: {merged} against {boxed}"
+            );
+            if result.is_err() {
+                failed += 1;
+                assert_eq!(bytes(&merged), bytes(&target), "case {case}");
+            }
+            // A document at the root.
+            if let (bson::Bson::Document(target), bson::Bson::Document(source)) = (&target, &source)
+            {
+                let mut boxed = Box::new(target.clone());
+                let expected_result =
+                    conjungo::merge(&mut boxed, Box::new(source.clone()), options);
+                let mut merged = target.clone();
+                let result = conjungo::merge(&mut merged, source.clone(), options);
+                assert_eq!(result, expected_result, "case {case}");
+                assert_eq!(
+                    merged.to_vec().unwrap(),
+                    boxed.to_vec().unwrap(),
+                    "case {case}"
+                );
+                if result.is_err() {
+                    assert_eq!(merged.to_vec().unwrap(), target.to_vec().unwrap());
+                }
+            }
+        }
+    }
+    assert!(failed > 5000, "{failed} merges failed");
+}

@@ -11,10 +11,11 @@
 //! 2. **Apply** moves the source into the target. Its custom sites install the results
 //!    computed by the check pass instead of calling the function again.
 //!
-//! One exception: a `serde_json::Value` or `Map` at the root of a merge whose kind
+//! One exception: a dynamic value (JSON or bson) at the root of a merge whose kind
 //! mismatches are errors, with no custom function, is merged in one pass that keeps a
 //! journal of what it replaced and undoes it on failure (the check pass would look every
-//! member up in the target, the same work as the writes; `impls/fused.rs`).
+//! member up in the target, the same work as the writes; `impls/fused.rs`). A bson
+//! `Document`, kept in insertion order, is merged so only when nulls remove nothing.
 //!
 //! Hand-written [`Merge`] impls call [`Check::merge`] and [`Apply::merge`] for their
 //! children (never the children's `check`/`apply` directly), so that per-type custom

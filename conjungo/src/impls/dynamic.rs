@@ -300,6 +300,7 @@ impl<'t, V: 't, I: Iterator<Item = (&'t str, V)>> Side<I> {
     }
 
     /// The member `key`, if there is one; every member before it is passed.
+    #[inline(always)]
     pub(crate) fn seek(&mut self, key: &str) -> Option<V> {
         while let Some((k, _)) = self.members.peek() {
             match (*k).cmp(key) {

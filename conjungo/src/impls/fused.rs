@@ -13,9 +13,10 @@
 //! The result, the error and its place are those of the two passes: members are walked in
 //! the same order, a mismatch or the depth limit is met at the same member, and every
 //! addition and removal of an object waits until all its members are merged (in key order,
-//! so an object gets back the same members in the same order). Only objects that keep their
-//! members in key order are merged so ([`DynObject::key_ordered`]): an insertion-ordered
-//! object could not put a removed member back in its place.
+//! so an object gets back the same members in the same order). An object that keeps its
+//! members in insertion order (a bson `Document`) is merged so only when no member can be
+//! removed ([`fusable`]): its additions come last and are taken back from the end, but a
+//! removed member could not be put back in its place.
 
 use super::dynamic::{
     DynObject, Dynamic, Parts, Side, check_source_depth, joinable, mismatch, strip_nulls,
@@ -45,9 +46,13 @@ pub(crate) enum Undo<V> {
 /// Whether a merge with `options` whose root holds objects of type `O` is done in one pass:
 /// when its check pass would look every member up in the target (a kind mismatch is an
 /// error), and there is no custom function. Otherwise the check pass walks the source
-/// alone, for its depth, which costs less than keeping a journal.
+/// alone, for its depth, which costs less than keeping a journal. An object that keeps its
+/// members in insertion order (a bson `Document`) could not put a removed member back in
+/// its place: merged so only when nulls remove nothing.
 pub(crate) fn fusable<O: DynObject>(options: &Options) -> bool {
-    options.mismatch == Mismatch::Error && !options.has_custom() && O::key_ordered()
+    options.mismatch == Mismatch::Error
+        && !options.has_custom()
+        && (O::key_ordered() || options.nulls != NullStrategy::Delete)
 }
 
 /// [`crate::merge`] of two values, in one pass ([`fusable`] options).
@@ -74,8 +79,8 @@ pub(crate) fn merge_object<O: DynObject>(
     result
 }
 
-/// The most entries a thread keeps a journal's room for between merges (64 KB for
-/// `serde_json::Value`): a larger journal is freed.
+/// The most entries a thread keeps room for, for the next merge's journal (64 KB for
+/// `serde_json::Value`, 144 KB for `bson::Bson`): a larger journal is freed.
 const SPARE_ENTRIES: usize = 1024;
 
 struct Fused<'o, V> {
