@@ -135,6 +135,18 @@ impl<T> CustomFn<'_, T> {
     }
 }
 
+/// The depth one level below `depth`, or [`ErrorKind::DepthLimit`] past
+/// [`Options::max_depth`]: the one home of the depth rule of dynamic values.
+#[inline]
+pub(crate) fn one_deeper(depth: usize, options: &Options) -> Result<usize, Error> {
+    if depth >= options.max_depth {
+        return Err(Error::new(ErrorKind::DepthLimit {
+            limit: options.max_depth,
+        }));
+    }
+    Ok(depth + 1)
+}
+
 /// The read-only validation pass of a merge. See the [module docs](self).
 pub struct Check<'a> {
     options: &'a Options,
@@ -231,14 +243,10 @@ impl<'a> Check<'a> {
         &mut self,
         inner: impl FnOnce(&mut Self) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        if self.depth >= self.options.max_depth {
-            return Err(Error::new(ErrorKind::DepthLimit {
-                limit: self.options.max_depth,
-            }));
-        }
-        self.depth += 1;
+        let outer = self.depth;
+        self.depth = one_deeper(outer, self.options)?;
         let result = inner(self);
-        self.depth -= 1;
+        self.depth = outer;
         result
     }
 

@@ -21,8 +21,9 @@
 use super::dynamic::{
     DynObject, Dynamic, Parts, Side, check_source_depth, joinable, mismatch, strip_nulls,
 };
+use crate::cx::one_deeper;
 use crate::impls::seqs::merge_seq;
-use crate::{Check, Error, ErrorKind, Kind, Mismatch, NullStrategy, Options, SeqStrategy};
+use crate::{Check, Error, Kind, Mismatch, NullStrategy, Options, SeqStrategy};
 
 /// What a change overwrote, to undo it. The entries of a value are pushed in the order of
 /// its changes; an object's member merged in place has its entries first, then
@@ -109,16 +110,13 @@ impl<'o, V: Dynamic> Fused<'o, V> {
         }
     }
 
-    /// One level deeper, within [`Options::max_depth`] (the rule of [`Check::nested`]).
+    /// One level deeper, within [`Options::max_depth`] (the rule of [`Check::nested`]:
+    /// [`one_deeper`]).
     fn nested(&mut self, inner: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
-        if self.depth >= self.options.max_depth {
-            return Err(Error::new(ErrorKind::DepthLimit {
-                limit: self.options.max_depth,
-            }));
-        }
-        self.depth += 1;
+        let outer = self.depth;
+        self.depth = one_deeper(outer, self.options)?;
         let result = inner(self);
-        self.depth -= 1;
+        self.depth = outer;
         result
     }
 
