@@ -270,13 +270,14 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
     };
 
     let validation = validation(cont, &open, &flat, krate);
-    let version = version_hooks(&all, krate);
+    let (version, version_assert) = version_hooks(&all, &flat, krate);
     let diff = diff_hooks(&open, &flat, &patch_ident, krate);
     let schema = schema(cont, &patch_ident, &open, &flat, krate);
 
     let flat_asserts = flat.asserts();
     let item = quote! {
         #flat_asserts
+        #version_assert
 
         #[automatically_derived]
         impl #krate::patch::Patchable for #ident {
@@ -985,10 +986,58 @@ fn diff_hooks(
     }
 }
 
-/// The `#[merge(version)]` hooks of `Patchable` (none without a version field).
-fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
+/// The `#[merge(version)]` hooks of `Patchable`: the type's own version field, or else the
+/// one of a struct flattened into it (serde stores that field at this type's level), or none.
+/// A type has at most one: a second one, here or in a flattened struct, does not compile
+/// (the second token stream, an item).
+fn version_hooks(
+    all: &[FieldGen<'_>],
+    flat: &Flattened<'_, '_>,
+    krate: &Path,
+) -> (TokenStream, TokenStream) {
+    let own = all.iter().any(|f| f.field.is_version());
+    let flat_types: Vec<_> = flat.fields.iter().map(|f| f.field.ty).collect();
+    let versioned = quote! {
+        const __CONJUNGO_VERSIONED: bool = #own
+            #(|| <#flat_types as #krate::patch::Patchable>::__CONJUNGO_VERSIONED)*;
+    };
+    let one = if flat.fields.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            const _: () = ::core::assert!(
+                (#own as usize)
+                    #(+ (<#flat_types as #krate::patch::Patchable>::__CONJUNGO_VERSIONED as usize))*
+                    <= 1,
+                "a type has one `version` field, its own or a flattened struct's: it counts \
+                 the writes of the whole value"
+            );
+        }
+    };
     let Some(f) = all.iter().find(|f| f.field.is_version()) else {
-        return TokenStream::new();
+        if flat.fields.is_empty() {
+            return (TokenStream::new(), TokenStream::new());
+        }
+        // The version of a flattened struct, which serde stores at this type's level.
+        let members: Vec<_> = flat.fields.iter().map(|f| &f.field.member).collect();
+        let hooks = quote! {
+            #versioned
+
+            fn __conjungo_version(&self) -> ::core::option::Option<(&'static str, &dyn #krate::__private::Version)> {
+                ::core::option::Option::None
+                    #(.or_else(|| #krate::patch::Patchable::__conjungo_version(&self.#members)))*
+            }
+
+            fn __conjungo_version_mut(&mut self) -> ::core::option::Option<&mut dyn #krate::__private::Version> {
+                #(
+                    if #krate::patch::Patchable::__conjungo_version(&self.#members).is_some() {
+                        return #krate::patch::Patchable::__conjungo_version_mut(&mut self.#members);
+                    }
+                )*
+                ::core::option::Option::None
+            }
+        };
+        return (hooks, one);
     };
     let member = &f.field.member;
     let name = &f.field.name;
@@ -1006,7 +1055,9 @@ fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
     // derive.
     let get = quote_spanned!(span=> &self.#member as &dyn #krate::__private::Version);
     let get_mut = quote_spanned!(span=> &mut self.#member as &mut dyn #krate::__private::Version);
-    quote! {
+    let hooks = quote! {
+        #versioned
+
         fn __conjungo_version(&self) -> ::core::option::Option<(&'static str, &dyn #krate::__private::Version)> {
             #assert
             ::core::option::Option::Some((#name, #get))
@@ -1015,7 +1066,8 @@ fn version_hooks(all: &[FieldGen<'_>], krate: &Path) -> TokenStream {
         fn __conjungo_version_mut(&mut self) -> ::core::option::Option<&mut dyn #krate::__private::Version> {
             ::core::option::Option::Some(#get_mut)
         }
-    }
+    };
+    (hooks, one)
 }
 
 /// The hash function of a `union` field's items (`None`: they are compared one by one).

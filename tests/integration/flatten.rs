@@ -421,3 +421,78 @@ fn flattened_dates_uuids_and_u64_are_stored_as_serde_stores_them() {
     let err = patch::parse::<AccountPatch>(br#"{"name": "b", "reviewedAt": "soon"}"#).unwrap_err();
     assert_eq!(err.path(), "/reviewedAt");
 }
+
+/// Bookkeeping flattened into a model: its version field counts the model's writes (serde
+/// stores it at the model's level).
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    #[merge(version)]
+    revision: i64,
+    #[merge(skip)]
+    created_at: i64,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Invoice {
+    number: String,
+    total: i64,
+    #[serde(flatten)]
+    meta: Meta,
+}
+
+#[test]
+fn a_version_in_a_flattened_struct_guards_and_counts_the_writes_of_its_parent() {
+    let stored = Invoice {
+        number: "A-1".into(),
+        total: 10,
+        meta: Meta {
+            revision: 4,
+            created_at: 1,
+        },
+    };
+    assert_eq!(patch::version(&stored), Some(4));
+    patch::check_version(&stored, 4).unwrap();
+    assert_eq!(
+        patch::check_version(&stored, 3).unwrap_err().kind(),
+        &ErrorKind::VersionMismatch {
+            expected: 3,
+            found: Some(4)
+        }
+    );
+
+    let before = bson::serialize_to_document(&stored).unwrap();
+    let mut invoice = stored.clone();
+    let p: InvoicePatch = patch::parse(br#"{"total": 12}"#).unwrap();
+    let applied = patch::apply(&mut invoice, p, &Options::merge_patch()).unwrap();
+    assert_eq!(applied.filter, doc! {"revision": 4_i64});
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"total": 12_i64}, "$inc": {"revision": 1_i64}}
+    );
+    let paths: Vec<&str> = applied.changes.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/total", "/revision"]);
+    assert_eq!(invoice.meta.revision, 5);
+    assert_eq!(
+        apply_applied(&before, &applied).unwrap(),
+        bson::serialize_to_document(&invoice).unwrap()
+    );
+
+    // A body may not write the version itself, nor a field the flattened struct skips.
+    for (body, at) in [
+        (r#"{"revision": 9}"#, "/revision"),
+        (r#"{"createdAt": 2}"#, "/createdAt"),
+    ] {
+        let error = patch::parse::<InvoicePatch>(body.as_bytes()).unwrap_err();
+        assert_eq!(error.path(), at, "{body}");
+    }
+
+    // Nothing changed: no increment, the filter still guards.
+    let p: InvoicePatch = patch::parse(br#"{"total": 12}"#).unwrap();
+    let applied = patch::apply(&mut invoice, p, &Options::merge_patch()).unwrap();
+    assert_eq!(applied.update, doc! {});
+    assert_eq!(applied.filter, doc! {"revision": 5_i64});
+    assert_eq!(invoice.meta.revision, 5);
+}

@@ -168,6 +168,11 @@ pub trait Patchable: Sized {
     #[doc(hidden)]
     const __CONJUNGO_FLATTENS: bool = false;
 
+    /// Whether this type has a `#[merge(version)]` field, its own or one of a struct
+    /// flattened into it (a type has at most one: checked where they meet).
+    #[doc(hidden)]
+    const __CONJUNGO_VERSIONED: bool = false;
+
     /// Whether [`check_patch`](Patchable::check_patch) of any value is
     /// [`check_build`](Patchable::check_build) of the patch when no custom function is
     /// registered (values patched whole): a map then checks an entry's patch without
