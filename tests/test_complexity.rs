@@ -430,14 +430,14 @@ fn work_grows_linearly_with_hostile_input() {
         );
     }
     eprintln!("{}", report.join("\n"));
-    // Locating an error inside a flattened struct reads halves of the body again: a small
-    // multiple of the error path where serde tracks the place itself.
     // Undoing a one-pass JSON merge costs a small multiple of the merge itself.
     let undone = at_4n["json_undone"] as f64 / at_4n["json_done"] as f64;
     assert!(
         undone <= 3.0,
         "a merge undone costs {undone:.2}x a merge done"
     );
+    // Locating an error inside a flattened struct reads halves of the body again: a small
+    // multiple of the error path where serde tracks the place itself.
     let located = at_4n["flatten_error_located"] as f64 / at_4n["flatten_error_atlas"] as f64;
     assert!(
         located <= 2.0,

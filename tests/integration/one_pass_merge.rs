@@ -9,7 +9,7 @@
 //! merge takes (overwrite on and off, every sequence and null strategy, depth limits from
 //! 1), so that failures come after changes the merge must undo.
 
-use conjungo::{Error, ErrorKind, Mismatch, NullStrategy, Options, SeqStrategy};
+use conjungo::{Error, ErrorKind, Merge, Mismatch, NullStrategy, Options, SeqStrategy};
 use conjungo_suite::rng::Rng;
 use serde_json::{Map, Value, json};
 
@@ -93,11 +93,21 @@ fn all_options() -> Vec<Options> {
     out
 }
 
-/// The two-pass merge of the same pair.
-fn two_passes(target: &Value, source: &Value, options: &Options) -> (Value, Result<(), Error>) {
+/// A merge and its result.
+type Merged<T> = (T, Result<(), Error>);
+
+/// The same merge at the root (in one pass where it is fusable) and under a `Box` (in two
+/// passes): what each gives.
+fn one_and_two<T: Merge + Clone + 'static>(
+    target: &T,
+    source: &T,
+    options: &Options,
+) -> (Merged<T>, Merged<T>) {
+    let mut root = target.clone();
+    let root_result = conjungo::merge(&mut root, source.clone(), options);
     let mut boxed = Box::new(target.clone());
-    let result = conjungo::merge(&mut boxed, Box::new(source.clone()), options);
-    (*boxed, result)
+    let boxed_result = conjungo::merge(&mut boxed, Box::new(source.clone()), options);
+    ((root, root_result), (*boxed, boxed_result))
 }
 
 #[test]
@@ -109,9 +119,8 @@ fn one_pass_merges_as_the_two_passes_do_and_undoes_every_failure() {
         let target = value(&mut rng, 4);
         let source = source_of(&target, &mut rng, 4);
         for options in &options {
-            let (expected, expected_result) = two_passes(&target, &source, options);
-            let mut fused = target.clone();
-            let result = conjungo::merge(&mut fused, source.clone(), options);
+            let ((fused, result), (expected, expected_result)) =
+                one_and_two(&target, &source, options);
             assert_eq!(
                 result, expected_result,
                 "case {case}: {target} <- {source} with {options:?}"
@@ -181,12 +190,10 @@ fn an_object_root_merges_in_one_pass_as_in_two() {
             continue;
         };
         for options in &options {
-            let mut boxed = Box::new(target.clone());
-            let expected_result = conjungo::merge(&mut boxed, Box::new(source.clone()), options);
-            let mut fused = target.clone();
-            let result = conjungo::merge(&mut fused, source.clone(), options);
+            let ((fused, result), (boxed, expected_result)) =
+                one_and_two(&target, &source, options);
             assert_eq!(result, expected_result, "case {case}");
-            assert_eq!(fused, *boxed, "case {case}");
+            assert_eq!(fused, boxed, "case {case}");
             if result.is_err() {
                 assert_eq!(fused, target, "case {case}");
             }
@@ -290,10 +297,8 @@ fn bson_merges_in_one_pass_as_in_two_with_members_in_their_order() {
         let target = to_bson(&json_target, &mut rng);
         let source = to_bson(&json_source, &mut rng);
         for options in &options {
-            let mut boxed = Box::new(target.clone());
-            let expected_result = conjungo::merge(&mut boxed, Box::new(source.clone()), options);
-            let mut merged = target.clone();
-            let result = conjungo::merge(&mut merged, source.clone(), options);
+            let ((merged, result), (boxed, expected_result)) =
+                one_and_two(&target, &source, options);
             assert_eq!(result, expected_result, "case {case}: {target} <- {source}");
             assert_eq!(
                 bytes(&merged),
@@ -307,11 +312,8 @@ fn bson_merges_in_one_pass_as_in_two_with_members_in_their_order() {
             // A document at the root.
             if let (bson::Bson::Document(target), bson::Bson::Document(source)) = (&target, &source)
             {
-                let mut boxed = Box::new(target.clone());
-                let expected_result =
-                    conjungo::merge(&mut boxed, Box::new(source.clone()), options);
-                let mut merged = target.clone();
-                let result = conjungo::merge(&mut merged, source.clone(), options);
+                let ((merged, result), (boxed, expected_result)) =
+                    one_and_two(target, source, options);
                 assert_eq!(result, expected_result, "case {case}");
                 assert_eq!(
                     merged.to_vec().unwrap(),
