@@ -339,6 +339,27 @@ fn run(name: &str, n: usize) {
                 assert_eq!(err.path(), "/atlas/zz");
             });
         }
+        // A change `n` levels below keys an update cannot name ("0"), above a large
+        // stored subtree: the update sets the top-level document whole, copied once (not
+        // once per level).
+        "unnamed_keys_deep" => {
+            let blob: Document = (0..2_000)
+                .map(|i| (format!("k{i}"), Bson::Int32(i)))
+                .collect();
+            let mut stored = doc! {"blob": blob, "x": 0};
+            let mut body = json!({"x": 1});
+            for _ in 0..n {
+                stored = doc! {"0": stored};
+                body = json!({ "0": body });
+            }
+            let mut doc = doc! {"a": stored};
+            let body = json!({ "a": body });
+            measured(&mut || {
+                let applied =
+                    patch::apply_document(&mut doc, body.clone(), &Options::merge_patch()).unwrap();
+                assert_eq!(applied.changes.len(), 1);
+            });
+        }
         other => panic!("unknown workload {other}"),
     }
 }
@@ -407,6 +428,8 @@ fn work_grows_linearly_with_hostile_input() {
         ("set_removals", 1_000, 4.5),
         // A sorted map: n log n.
         ("labels_many", 1_000, 5.0),
+        // The depth grows 4× (20 to 80 levels), the subtree set whole does not.
+        ("unnamed_keys_deep", 20, 1.5),
         // The stored size grows 4×, the patch does not: the work must hardly grow.
         ("meta_one_key", 1_000, 1.5),
         ("append_one", 1_000, 1.5),

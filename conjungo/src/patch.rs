@@ -29,6 +29,9 @@ mod size;
 mod slice;
 
 #[cfg(feature = "bson")]
+mod rfc;
+
+#[cfg(feature = "bson")]
 pub(crate) mod diff;
 
 #[cfg(feature = "bson")]

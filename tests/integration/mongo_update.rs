@@ -585,3 +585,107 @@ fn one_pass_on_real_bson_types_is_the_value_path() {
         ]))
     );
 }
+
+/// The same RFC 7396 rules through the general path: a validator of documents (which
+/// accepts everything) makes `apply_document` merge a copy, record its changes and compile
+/// them, where the plain `merge_patch` options take the walk that writes the update as it
+/// merges.
+fn general_merge_patch() -> Options {
+    Options::merge_patch().validate::<Document>(|_| Ok(()))
+}
+
+/// The bytes MongoDB would receive: member order counts (a `Document`'s `==` ignores it).
+fn stored_bytes(doc: &Document) -> Vec<u8> {
+    bson::serialize_to_vec(doc).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The one-walk RFC 7396 patch gives what the general path gives, from a `Value` and
+    /// from the bytes: the same merged document and update (as bytes: member order
+    /// included), the same changes in the same order — for keys an update cannot name
+    /// below the top level ("0", "12", ""), removals, additions, type changes, arrays and
+    /// unchanged values.
+    #[test]
+    fn the_rfc_walk_is_the_general_path(stored in stored(), body in body()) {
+        let bytes = serde_json::to_vec(&body).unwrap();
+        for from_bytes in [false, true] {
+            let (mut walked, mut general) = (stored.clone(), stored.clone());
+            let (got, expected) = if from_bytes {
+                (
+                    patch::apply_document_slice(&mut walked, &bytes, &Options::merge_patch()),
+                    patch::apply_document_slice(&mut general, &bytes, &general_merge_patch()),
+                )
+            } else {
+                (
+                    patch::apply_document(&mut walked, body.clone(), &Options::merge_patch()),
+                    patch::apply_document(&mut general, body.clone(), &general_merge_patch()),
+                )
+            };
+            let (got, expected) = (got.unwrap(), expected.unwrap());
+            prop_assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{}", body);
+            prop_assert_eq!(stored_bytes(&got.update), stored_bytes(&expected.update), "{}", body);
+            prop_assert_eq!(&got, &expected);
+        }
+    }
+}
+
+/// The walk on hand-picked cases, each compared with the general path as bytes: a key an
+/// update cannot name two levels down (its parent set whole, the changes below it kept),
+/// one at the first level below the top, removals and additions in one document, a value
+/// equal to the stored one (no change), and real bson types kept by number conversion.
+#[test]
+fn the_rfc_walk_on_chosen_cases_is_the_general_path() {
+    let stored = doc! {
+        "_id": 1,
+        "a": {"b": {"0": 1, "x": 2}, "c": 3, "d": {"e": 1}},
+        "n": 5_i64,
+        "s": "same",
+        "arr": [1, {"k": null}],
+        "gone": {"p": 1},
+    };
+    let bodies = [
+        json!({"a": {"b": {"0": 2, "x": 3, "y": null}, "c": null, "d": {"e": 1}}}),
+        json!({"a": {"12": {"q": 1}, "c": 4}, "n": 6, "s": "same"}),
+        json!({"a": {"": 1}}),
+        json!({"gone": null, "new": {"m": null, "k": [null]}, "arr": [1, {"k": null}]}),
+        json!({"n": 5, "s": "same", "a": {"d": {"e": 1}}}),
+        json!({"a": 1, "n": {"x": null}}),
+    ];
+    for body in &bodies {
+        let (mut walked, mut general) = (stored.clone(), stored.clone());
+        let got = patch::apply_document(&mut walked, body.clone(), &Options::merge_patch());
+        let expected = patch::apply_document(&mut general, body.clone(), &general_merge_patch());
+        let (got, expected) = (got.unwrap(), expected.unwrap());
+        assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{body}");
+        assert_eq!(
+            stored_bytes(&got.update),
+            stored_bytes(&expected.update),
+            "{body}"
+        );
+        assert_eq!(got, expected, "{body}");
+    }
+    // What the walk gives for the first body, written out: `a.b` set whole (its key "0"
+    // cannot be named), `a.c` unset, and a change per place.
+    let mut doc = stored.clone();
+    let applied =
+        patch::apply_document(&mut doc, bodies[0].clone(), &Options::merge_patch()).unwrap();
+    assert_eq!(
+        applied.update,
+        doc! {"$set": {"a.b": {"0": 2, "x": 3}}, "$unset": {"a.c": ""}}
+    );
+    let changes: Vec<(&str, ChangeKind)> = applied
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.kind))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("/a/b/0", ChangeKind::Replaced),
+            ("/a/b/x", ChangeKind::Replaced),
+            ("/a/c", ChangeKind::Removed),
+        ]
+    );
+}

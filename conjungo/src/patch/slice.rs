@@ -32,7 +32,7 @@ pub(super) struct Body {
 
 /// A member of an object: its key, its value, and the part of the update its merge
 /// takes (see [`size::Walk`]; not counted inside arrays).
-type Entry = (String, Node, Part);
+pub(super) type Entry = (String, Node, Part);
 
 impl Body {
     /// The top-level keys, sorted, each once.
@@ -43,6 +43,54 @@ impl Body {
     /// The body as [`patch_document`](crate::bson::patch_document) converts it.
     pub(super) fn into_document(self) -> Document {
         build(self.entries, false)
+    }
+
+    /// The top-level members, sorted, each once, not built yet (see [`rfc`](super::rfc)).
+    pub(super) fn into_members(self) -> Members {
+        self.entries.into_iter().map(member)
+    }
+}
+
+/// The members of an object of the body, as the RFC 7396 walk takes them.
+pub(super) type Members = std::iter::Map<std::vec::IntoIter<Entry>, fn(Entry) -> (String, Node)>;
+
+fn member((key, node, _): Entry) -> (String, Node) {
+    (key, node)
+}
+
+impl super::rfc::Source for Node {
+    type Members = Members;
+
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Built(Bson::Null))
+    }
+
+    fn is_object(&self) -> bool {
+        matches!(self, Node::Object { .. } | Node::Built(Bson::Document(_)))
+    }
+
+    fn into_members(self) -> Option<Members> {
+        match self {
+            Node::Object { entries, .. } => Some(entries.into_iter().map(member)),
+            // Objects are built at once only inside arrays, which are taken whole: not
+            // met here, but merged member by member all the same.
+            Node::Built(Bson::Document(members)) => Some(
+                members
+                    .into_iter()
+                    .map(|(key, value)| (key, Node::Built(value), Part::NONE))
+                    .collect::<Vec<Entry>>()
+                    .into_iter()
+                    .map(member),
+            ),
+            Node::Built(_) => None,
+        }
+    }
+
+    fn into_bson(self) -> Bson {
+        match self {
+            Node::Built(value) => value,
+            Node::Object { entries, strip, .. } => Bson::Document(build(entries, strip)),
+        }
     }
 }
 
@@ -83,7 +131,7 @@ pub(super) fn read(
 
 /// A member of the body: built, or (an object outside arrays) its members, until the
 /// bounds of the whole body are known.
-enum Node {
+pub(super) enum Node {
     Built(Bson),
     Object {
         entries: Vec<Entry>,
@@ -96,7 +144,7 @@ enum Node {
 
 /// What the bounds ask of an object (see [`size::Object`]), found while reading it.
 #[derive(Clone, Copy)]
-struct Read {
+pub(super) struct Read {
     /// The part of the update its members' merges take, against the document stored at
     /// its place.
     part: Part,

@@ -370,6 +370,19 @@ pub fn apply_document_slice_with(
         // Refused before anything is built (the `Value` path refuses the same bodies, by
         // `deletions_lower_bound` or the same bounds).
         Some(body) if body.bounds.lower > limits.max_update_bytes => Err(update_too_large(limits)),
+        // The RFC 7396 walk takes the members as read, without building them first.
+        Some(body)
+            if body
+                .bounds
+                .upper
+                .is_some_and(|upper| upper <= limits.max_update_bytes)
+                && super::rfc::takes(options, limits)
+                && body
+                    .keys()
+                    .all(|key| super::typed::top_level_key(key).is_ok()) =>
+        {
+            Ok(super::rfc::apply(target, body.into_members()))
+        }
         Some(body) => {
             let bounds = body.bounds;
             let source = body.into_document();
@@ -439,6 +452,13 @@ fn apply_bounded(
         .then(|| target.keys().cloned().collect());
     let validator = options.validator::<Document>();
     if validator.is_none() && bounds.upper.is_some_and(|upper| upper <= limit) {
+        if super::rfc::takes(options, limits)
+            && source
+                .keys()
+                .all(|key| super::typed::top_level_key(key).is_ok())
+        {
+            return Ok(super::rfc::apply(target, source.into_iter()));
+        }
         let raw = crate::merge_recorded(target, source, options)?;
         return compile(Merged::<Document>::Document(target), raw, before_keys);
     }
