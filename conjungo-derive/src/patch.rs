@@ -219,7 +219,11 @@ pub fn expand(cont: &Container<'_>, krate: &Path) -> TokenStream {
         let (fident, b) = (&f.ident, &f.binding);
         quote!(#fident: #b)
     });
-    let applies = open.iter().map(|f| apply_field(f, krate));
+    // Fields are patched in the order of their serde names: their changes are then
+    // recorded in the order of their paths, which the update takes without a sort.
+    let mut by_name: Vec<&FieldGen<'_>> = open.to_vec();
+    by_name.sort_by(|a, b| a.field.name.cmp(&b.field.name));
+    let applies = by_name.into_iter().map(|f| apply_field(f, krate));
     let flat_applies = flat.applies();
     let flat_binds = flat.bindings();
     let apply_fields = quote! {

@@ -488,20 +488,21 @@ fn changes_give_their_values_before_and_after_on_request() {
             (c.path.clone(), o.cloned(), n.cloned())
         })
         .collect();
+    // In the order of the fields' names (the order of their paths).
     assert_eq!(
         audit,
         [
             ("/description".into(), Some(Bson::from("d")), None),
+            (
+                "/log".into(),
+                Some(bson::bson!(["p"])),
+                Some(bson::bson!(["p", "q"]))
+            ),
             ("/owner/email".into(), None, Some(Bson::from("a@x"))),
             (
                 "/tasks/0/done".into(),
                 Some(Bson::from(false)),
                 Some(Bson::from(true))
-            ),
-            (
-                "/log".into(),
-                Some(bson::bson!(["p"])),
-                Some(bson::bson!(["p", "q"]))
             ),
         ]
     );

@@ -151,8 +151,8 @@ async fn the_example_router_answers_every_status_with_a_problem() {
     assert_eq!(
         ok.body["changes"],
         json!([
-            {"path": "/tier", "change": "replaced"},
             {"path": "/labels/l0", "change": "removed"},
+            {"path": "/tier", "change": "replaced"},
         ])
     );
     let stored = store.get("svc-1").expect("stored");

@@ -1028,3 +1028,53 @@ fn std_values_of_every_kind_patch_whole() {
     assert_eq!(err.path(), "/quota");
     assert_eq!(s, before);
 }
+
+/// The changes of a typed patch come in the order of their paths — a struct's fields by
+/// serde name, a `HashMap`'s entries by key — the same list every time, though a
+/// `HashMap` iterates in a different order in each instance; the update's members are in
+/// the same order.
+#[test]
+fn changes_come_in_path_order_whatever_the_hash_order() {
+    // 30 keys, every fifth removed, the others set; half of them stored before.
+    let keys: Vec<String> = (0..30).map(|i| format!("k{:02}", (i * 7) % 30)).collect();
+    let labels: serde_json::Map<String, Value> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let value = if i % 5 == 0 {
+                Value::Null
+            } else {
+                json!(format!("v{i}"))
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    let body = serde_json::to_vec(&json!({"tier": 9, "labels": labels, "name": "n"})).unwrap();
+    let mut first: Option<Vec<String>> = None;
+    for _ in 0..8 {
+        // A new `HashMap` (a new random order) in the target and in the patch each time.
+        let mut service = svc(1);
+        service.labels = keys
+            .iter()
+            .step_by(2)
+            .map(|k| (k.clone(), "old".to_string()))
+            .collect();
+        let applied = run(&mut service, &body, &Options::merge_patch()).unwrap();
+        let paths: Vec<String> = applied.changes.iter().map(|c| c.path.clone()).collect();
+        // 24 set, and the 3 removed keys of the 6 that were stored; name and tier.
+        assert_eq!(paths.len(), 24 + 3 + 2);
+        let mut sorted = paths.clone();
+        sorted.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+        assert_eq!(paths, sorted);
+        assert_eq!(first.get_or_insert_with(|| paths.clone()), &paths);
+        let set: Vec<&String> = applied
+            .update
+            .get_document("$set")
+            .unwrap()
+            .keys()
+            .collect();
+        let mut sorted = set.clone();
+        sorted.sort_by(|a, b| a.split('.').cmp(b.split('.')));
+        assert_eq!(set, sorted);
+    }
+}

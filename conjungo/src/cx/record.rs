@@ -17,8 +17,12 @@ use crate::impls::seqs::merge_seq;
 use crate::patch::ChangeKind;
 use crate::strategy::seq::Seq;
 
-/// One object key of a recorded path. Shared: every change below a key holds the same
-/// string (a change costs its own key, not a copy of its whole path).
+/// One object key of a recorded path. A short key (23 bytes or fewer, most keys) is held
+/// inline, and costs no allocation where it is entered or recorded; a longer one is
+/// shared: every change below it holds the same string.
+#[cfg(feature = "bson")]
+pub(crate) type Segment = smol_str::SmolStr;
+#[cfg(not(feature = "bson"))]
 pub(crate) type Segment = std::rc::Rc<str>;
 
 /// The object keys leading to a recorded change: most paths are a few keys long, kept
@@ -32,6 +36,10 @@ pub(crate) type Path = Vec<Segment>;
 #[derive(Default)]
 pub(crate) struct Recorder {
     stack: Vec<Segment>,
+    /// The JSON Pointer of the current place (the keys of `stack`, escaped), and where
+    /// each key of `stack` starts in it: a change's pointer is this one and its own key.
+    pointer: String,
+    pointer_starts: Vec<usize>,
     /// The first index of `stack` below the top level whose key cannot be a path segment
     /// of an update (see `patch::extract::cut_of`), kept as keys are entered.
     #[cfg(feature = "bson")]
@@ -48,6 +56,8 @@ pub(crate) struct Recorder {
 #[cfg_attr(not(feature = "bson"), allow(dead_code))]
 pub(crate) struct RawChange {
     pub(crate) segments: Path,
+    /// The JSON Pointer of `segments`, built where it was recorded.
+    pub(crate) pointer: String,
     /// `patch::extract::cut_of(&segments)`, known when the change is recorded.
     #[cfg(feature = "bson")]
     pub(crate) cut: Option<usize>,
@@ -92,9 +102,12 @@ pub(crate) struct Placed {
 impl RawChange {
     /// A change at `segments`, the first `cut` of them addressable below the top level.
     #[cfg_attr(not(feature = "bson"), allow(unused_variables))]
-    fn new(segments: Path, cut: Option<usize>, kind: ChangeKind) -> Self {
+    fn new(segments: Path, pointer: String, cut: Option<usize>, kind: ChangeKind) -> Self {
+        #[cfg(feature = "bson")]
+        debug_assert_eq!(pointer, crate::patch::pointer(&segments));
         RawChange {
             segments,
+            pointer,
             #[cfg(feature = "bson")]
             cut,
             kind,
@@ -133,6 +146,8 @@ impl Apply<'_> {
         // records at least one change, and growing by doubling moves every change again.
         self.state.get_or_insert_with(Box::default).recorder = Some(Recorder {
             stack: Vec::with_capacity(8),
+            pointer: String::with_capacity(64),
+            pointer_starts: Vec::with_capacity(8),
             changes: Vec::with_capacity(16),
             ..Recorder::default()
         });
@@ -174,7 +189,8 @@ impl Apply<'_> {
         if let Some(r) = self.rec_mut() {
             let segments = Path::from(&r.stack[..]);
             let cut = r.cut_below(None);
-            r.changes.push(RawChange::new(segments, cut, kind));
+            let pointer = r.pointer.clone();
+            r.changes.push(RawChange::new(segments, pointer, cut, kind));
         }
     }
 
@@ -186,7 +202,8 @@ impl Apply<'_> {
             segments.extend(r.stack.iter().cloned());
             segments.push(Segment::from(key));
             let cut = r.cut_below(Some(key));
-            r.changes.push(RawChange::new(segments, cut, kind));
+            let pointer = r.pointer_below(&[key]);
+            r.changes.push(RawChange::new(segments, pointer, cut, kind));
         }
     }
 
@@ -255,7 +272,7 @@ impl Apply<'_> {
                     .collect()
             };
             // Placed: its update path is `at`, the cut is not asked for.
-            let mut change = RawChange::new(below(pointer), None, kind);
+            let mut change = RawChange::new(below(pointer), r.pointer_below(pointer), None, kind);
             change.count = count;
             // `None`: another change at the same place carries the value (one copy).
             change.prefill = value;
@@ -381,6 +398,8 @@ impl Apply<'_> {
                 r.cut = r.cut_below(Some(key));
             }
             r.stack.push(Segment::from(key));
+            r.pointer_starts.push(r.pointer.len());
+            crate::error::push_segment(&mut r.pointer, key);
         }
     }
 
@@ -389,6 +408,9 @@ impl Apply<'_> {
     pub fn leave(&mut self) {
         if let Some(r) = self.rec_mut() {
             r.stack.pop();
+            if let Some(start) = r.pointer_starts.pop() {
+                r.pointer.truncate(start);
+            }
             #[cfg(feature = "bson")]
             if r.cut == Some(r.stack.len()) {
                 r.cut = None;
@@ -398,6 +420,17 @@ impl Apply<'_> {
 }
 
 impl Recorder {
+    /// The JSON Pointer of the place `tail` below the current one.
+    fn pointer_below(&self, tail: &[&str]) -> String {
+        let len = tail.iter().map(|key| key.len() + 1).sum::<usize>();
+        let mut pointer = String::with_capacity(self.pointer.len() + len);
+        pointer.push_str(&self.pointer);
+        for key in tail {
+            crate::error::push_segment(&mut pointer, key);
+        }
+        pointer
+    }
+
     /// The cut (see [`Recorder::cut`]) of the current place, or of its member `key`.
     #[cfg(feature = "bson")]
     fn cut_below(&self, key: Option<&str>) -> Option<usize> {

@@ -289,10 +289,7 @@ pub(crate) type Planned<'k> = (&'k [Segment], Op, Option<usize>);
 /// [`Segment`]): those compare equal without reading them.
 fn cmp_paths(a: &[Segment], b: &[Segment]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
-        if std::rc::Rc::ptr_eq(x, y) {
-            continue;
-        }
-        match (**x).cmp(&**y) {
+        match x.as_str().cmp(y.as_str()) {
             std::cmp::Ordering::Equal => {}
             other => return other,
         }
@@ -302,11 +299,7 @@ fn cmp_paths(a: &[Segment], b: &[Segment]) -> std::cmp::Ordering {
 
 /// Whether `path` is `at` or below it.
 fn within(path: &[Segment], at: &[Segment]) -> bool {
-    path.len() >= at.len()
-        && path
-            .iter()
-            .zip(at)
-            .all(|(x, y)| std::rc::Rc::ptr_eq(x, y) || x == y)
+    path.len() >= at.len() && path.iter().zip(at).all(|(x, y)| x == y)
 }
 
 /// The tree of operations, with no two on overlapping paths (see [`resolve`]), and the

@@ -22,7 +22,11 @@ pub struct Applied {
     /// `$unset`, `$push` with `$each`. Never two operators on overlapping paths; empty
     /// when nothing changed (send no update then).
     pub update: Document,
-    /// Every change, in the order it was made, each with its JSON Pointer.
+    /// Every change, in the order it was made, each with its JSON Pointer. A typed patch
+    /// makes the changes of a struct's fields in the order of their serde names and those
+    /// of a map in the order of its keys, so the same patch gives the same list every
+    /// time (a `HashMap` iterates in a random order); a schemaless one follows the body,
+    /// whose members are in key order.
     pub changes: Vec<Change>,
     /// The `arrayFilters` of the update (the driver takes them as an option of the write,
     /// e.g. `UpdateOptions::array_filters`): one per item of a keyed list the update
@@ -555,12 +559,12 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             ops.push((path, op, None));
         }
     } else {
-        // Changes below one top-level key share it: each is asked about once in a row.
+        // Changes below one top-level key: the key is asked about once in a row.
         let mut checked: Option<&Segment> = None;
         for (i, change) in raw.iter().enumerate() {
             if change.placed.is_none() {
                 let first = change.segments.first();
-                if !first.is_some_and(|k| checked.is_some_and(|c| std::rc::Rc::ptr_eq(c, k))) {
+                if first.is_none() || first != checked {
                     top_level(&change.segments)?;
                     checked = first;
                 }
@@ -648,7 +652,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
     let changes = raw
         .into_iter()
         .map(|change| Change {
-            path: pointer(&change.segments),
+            path: change.pointer,
             kind: change.kind,
             count: change.count,
         })

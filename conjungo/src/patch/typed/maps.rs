@@ -129,6 +129,36 @@ impl serde::Serializer for KeyText {
     }
 }
 
+/// The entries of a map patch in the order of their keys' text: their changes are then
+/// recorded in the order of their paths (the update takes them without a sort), and in
+/// the same order from run to run (a `HashMap` iterates in a random order). A key that is
+/// not text sorts last (its entry fails when it is reached).
+fn in_key_order<K: Serialize + 'static, P>(patch: impl IntoIterator<Item = (K, P)>) -> Vec<(K, P)> {
+    let mut entries: Vec<(K, P)> = patch.into_iter().collect();
+    if entries.len() < 2 {
+        return entries;
+    }
+    // `String` keys (most maps) compare as they are.
+    if std::any::TypeId::of::<K>() == std::any::TypeId::of::<String>() {
+        entries.sort_unstable_by(|a, b| string_of(&a.0).cmp(&string_of(&b.0)));
+    } else if !entries.is_sorted_by(|a, b| by_text(&a.0, &b.0).is_le()) {
+        entries.sort_by(|a, b| by_text(&a.0, &b.0));
+    }
+    entries
+}
+
+fn string_of<K: 'static>(key: &K) -> Option<&String> {
+    (key as &dyn Any).downcast_ref::<String>()
+}
+
+/// Key texts in order, a key with none last.
+fn by_text<K: Serialize + 'static>(a: &K, b: &K) -> std::cmp::Ordering {
+    match (key_text(a).ok(), key_text(b).ok()) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (a, b) => b.is_some().cmp(&a.is_some()),
+    }
+}
+
 /// Maps patch as maps of [`Patch`] entries: `null` removes an entry, a value patches the
 /// entry or, where there is none, builds one.
 macro_rules! map {
@@ -169,7 +199,7 @@ macro_rules! map {
                 let custom = cx.options().has_custom();
                 let defer = custom;
                 let mut later = Vec::new();
-                for (key, entry) in patch {
+                for (key, entry) in in_key_order(patch) {
                     let name = key_text(&key)?;
                     whole |= !addressable(&name);
                     match entry {
