@@ -1,6 +1,8 @@
 //! Schemaless PATCH of a stored document: no panic; an error changes nothing; the update
 //! replayed by MongoDB's rules gives exactly the merged document; the one pass from the
-//! bytes (`apply_document_slice`) gives what the `Value` path gives, error or not.
+//! bytes (`apply_document_slice`) gives what the `Value` path gives, error or not; under
+//! RFC 7396 options the one walk gives what the general path (taken when a validator is
+//! registered) gives.
 #![no_main]
 
 use bson::doc;
@@ -38,6 +40,14 @@ fuzz_target!(|data: &[u8]| {
     // By `Debug`: a `Document`'s `==` ignores field order, which must be the same too.
     assert_eq!(format!("{from_bytes:?}"), format!("{result:?}"));
     assert_eq!(format!("{fast:?}"), format!("{merged:?}"));
+    if mode & 1 == 0 {
+        // The same rules through the general path: a validator that accepts everything.
+        let general = options.clone().validate::<bson::Document>(|_| Ok(()));
+        let mut slow = stored.clone();
+        let expected = patch::apply_document_slice(&mut slow, bytes, &general);
+        assert_eq!(format!("{from_bytes:?}"), format!("{expected:?}"));
+        assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+    }
     match result {
         Err(_) => assert_eq!(merged, stored),
         Ok(applied) => {
