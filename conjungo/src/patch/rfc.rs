@@ -19,16 +19,25 @@
 
 use bson::{Bson, Document};
 
+use super::size::Bounds;
 use super::{Change, ChangeKind, Limits, update::Applied};
 use crate::impls::dynamic::{DynObject, Dynamic, strip_nulls};
 use crate::{Mismatch, NullStrategy, Options, SeqStrategy};
 
-/// Whether a schemaless patch with `options` under `limits` is the plain RFC 7396 merge
-/// this walk makes, one that cannot fail: nulls delete, every other value replaces (or is
-/// merged into, for two documents), no custom function, no validator of documents, and a
+/// Whether a schemaless patch with `options` under `limits`, of a body whose update is
+/// within `bounds` and whose top-level members are `keys`, takes this walk: the plain
+/// RFC 7396 merge, one that cannot fail — nulls delete, every other value replaces (or is
+/// merged into, for two documents), no custom function, no validator of documents, a
 /// depth limit no body the gate lets through can reach (the gate refuses bodies deeper
-/// than `limits.max_depth`, itself small enough for the recursion).
-pub(super) fn takes(options: &Options, limits: &Limits) -> bool {
+/// than `limits.max_depth`, itself small enough for the recursion), an update that fits
+/// whatever the merge finds, and top-level keys an update can name (the gate made sure of
+/// it; asked again before a walk that cannot stop halfway).
+pub(super) fn takes<'k>(
+    options: &Options,
+    limits: &Limits,
+    bounds: Bounds,
+    mut keys: impl Iterator<Item = &'k String>,
+) -> bool {
     options.nulls == NullStrategy::Delete
         && options.overwrite
         && options.seq == SeqStrategy::Replace
@@ -37,6 +46,10 @@ pub(super) fn takes(options: &Options, limits: &Limits) -> bool {
         && options.validator::<Document>().is_none()
         && limits.max_depth <= crate::DEFAULT_MAX_DEPTH
         && options.max_depth > limits.max_depth + 1
+        && bounds
+            .upper
+            .is_some_and(|upper| upper <= limits.max_update_bytes)
+        && keys.all(|key| super::typed::top_level_key(key).is_ok())
 }
 
 /// A body's value as the walk takes it: a [`Bson`] (a body converted to a document), or

@@ -375,16 +375,7 @@ pub fn apply_document_slice_with(
         // `deletions_lower_bound` or the same bounds).
         Some(body) if body.bounds.lower > limits.max_update_bytes => Err(update_too_large(limits)),
         // The RFC 7396 walk takes the members as read, without building them first.
-        Some(body)
-            if body
-                .bounds
-                .upper
-                .is_some_and(|upper| upper <= limits.max_update_bytes)
-                && super::rfc::takes(options, limits)
-                && body
-                    .keys()
-                    .all(|key| super::typed::top_level_key(key).is_ok()) =>
-        {
+        Some(body) if super::rfc::takes(options, limits, body.bounds, body.keys()) => {
             Ok(super::rfc::apply(target, body.into_members()))
         }
         Some(body) => {
@@ -454,15 +445,11 @@ fn apply_bounded(
     let before_keys = options
         .has_custom()
         .then(|| target.keys().cloned().collect());
+    if super::rfc::takes(options, limits, bounds, source.keys()) {
+        return Ok(super::rfc::apply(target, source.into_iter()));
+    }
     let validator = options.validator::<Document>();
     if validator.is_none() && bounds.upper.is_some_and(|upper| upper <= limit) {
-        if super::rfc::takes(options, limits)
-            && source
-                .keys()
-                .all(|key| super::typed::top_level_key(key).is_ok())
-        {
-            return Ok(super::rfc::apply(target, source.into_iter()));
-        }
         let raw = crate::merge_recorded(target, source, options)?;
         return compile(Merged::<Document>::Document(target), raw, before_keys);
     }
