@@ -9,8 +9,9 @@
 //! order comes out the same without a sort: the body's members are in key order (a
 //! `serde_json::Map` is sorted, and so is what the one-pass reader builds), and a
 //! depth-first walk of a tree whose members are sorted visits places in the order of their
-//! paths compared key by key, which is the order the general path sorts them in. A
-//! property test holds the two paths equal.
+//! paths compared key by key, which is the order the general path sorts them in (a body
+//! out of key order, from a `serde_json` built with `preserve_order`, has its update
+//! sorted at the end). A property test holds the two paths equal.
 //!
 //! Nothing here can fail once started: the options make every merge succeed (nulls
 //! delete, everything else replaces, no custom function, no validator), the depth of the
@@ -58,6 +59,7 @@ pub(super) trait Source: Sized {
     /// The members of an object, in the body's order.
     type Members: Iterator<Item = (String, Self)>;
 
+    /// Whether this is `null` (the member is removed).
     fn is_null(&self) -> bool;
 
     /// Whether this is an object (merged into a stored document member by member).
