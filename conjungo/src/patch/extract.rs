@@ -285,8 +285,7 @@ pub(crate) fn op_at(
 /// when the walk of the merged value reads it.
 pub(crate) type Planned<'k> = (&'k [Segment], Op, Option<usize>);
 
-/// Paths in key order, segment by segment. Changes below one key share its string (see
-/// [`Segment`]): those compare equal without reading them.
+/// Paths in key order, segment by segment.
 fn cmp_paths(a: &[Segment], b: &[Segment]) -> std::cmp::Ordering {
     for (x, y) in a.iter().zip(b) {
         match x.as_str().cmp(y.as_str()) {
