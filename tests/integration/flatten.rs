@@ -496,3 +496,50 @@ fn a_version_in_a_flattened_struct_guards_and_counts_the_writes_of_its_parent() 
     assert_eq!(applied.filter, doc! {"revision": 5_i64});
     assert_eq!(invoice.meta.revision, 5);
 }
+
+/// Items of a keyed list with a flattened struct of their own.
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[merge(patch)]
+struct Shelf {
+    #[merge(by_key = id)]
+    items: Vec<Entry>,
+}
+
+#[derive(Merge, Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Entry {
+    id: String,
+    #[serde(flatten)]
+    audit: Audit,
+}
+
+/// An error inside a stored keyed item's flattened struct names the member the patch
+/// changed (serde puts it at the item: it reads a flattened struct from a buffer), and
+/// nothing changes.
+#[test]
+fn errors_in_flattened_fields_of_keyed_items_name_their_place() {
+    let shelf = Shelf {
+        items: vec![Entry {
+            id: "e1".into(),
+            audit: audit("ann"),
+        }],
+    };
+    for (body, pointer) in [
+        (
+            json!({"items": {"e1": {"source": {"version": "four"}, "note": "n"}}}),
+            "/items/e1/source/version",
+        ),
+        (
+            json!({"items": {"e1": {"note": "n", "createdBy": 5}}}),
+            "/items/e1/createdBy",
+        ),
+        // A missing field stays the item's own error.
+        (json!({"items": {"e1": {"createdBy": null}}}), "/items/e1"),
+    ] {
+        let mut s = shelf.clone();
+        let err = patch::parse::<ShelfPatch>(&serde_json::to_vec(&body).unwrap())
+            .and_then(|p| patch::apply(&mut s, p, &Options::merge_patch()))
+            .unwrap_err();
+        assert_eq!(err.path(), pointer, "{body}: {err}");
+        assert_eq!(s, shelf, "{body}");
+    }
+}

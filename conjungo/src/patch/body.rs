@@ -262,6 +262,65 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
     attempt(value).map_err(Failure::into_error)
 }
 
+/// [`deserialize`] of a stored item with `patch` merged into it (`make` merges), with the
+/// place of an error inside a `#[serde(flatten)]` struct (which serde puts at the item)
+/// found in the patch: the stored item reads, so the error comes from what the patch
+/// changed, and the members of the patch are halved (each half merged into the stored
+/// item again) down to the member that fails the same way alone, at most
+/// [`LOCATE_ATTEMPTS`] tries. A missing field stays the item's own error.
+pub(crate) fn deserialize_patched<P: DeserializeOwned>(
+    patch: &serde_json::Map<String, Value>,
+    make: impl Fn(&Value) -> Result<Value, Error>,
+) -> Result<P, Error> {
+    let whole = Value::Object(patch.clone());
+    let failure = match attempt::<P>(make(&whole)?) {
+        Ok(item) => return Ok(item),
+        Err(failure) => failure,
+    };
+    let Failure::Serde { message, segments } = &failure else {
+        return Err(failure.into_error());
+    };
+    if message.starts_with("missing field `") {
+        return Err(failure.into_error());
+    }
+    let mut tries = 0;
+    let mut fails = |probe: &Value| -> Result<bool, Error> {
+        tries += 1;
+        Ok(tries <= LOCATE_ATTEMPTS && attempt::<P>(make(probe)?).err().as_ref() == Some(&failure))
+    };
+    let mut probe = whole;
+    let mut place: Vec<String> = Vec::new();
+    while let Some(Value::Object(members)) = value_at(&mut probe, &place) {
+        let mut candidates: Vec<(String, Value)> = std::mem::take(members).into_iter().collect();
+        while candidates.len() > 1 {
+            let second = candidates.split_off(candidates.len() / 2);
+            if let Some(slot) = value_at(&mut probe, &place) {
+                *slot = Value::Object(candidates.iter().cloned().collect());
+            }
+            if !fails(&probe)? {
+                candidates = second;
+            }
+        }
+        let Some((key, member)) = candidates.pop() else {
+            break;
+        };
+        if let Some(slot) = value_at(&mut probe, &place) {
+            *slot = Value::Object(std::iter::once((key.clone(), member)).collect());
+        }
+        if !fails(&probe)? {
+            break;
+        }
+        place.push(key);
+    }
+    // serde's own place when it saw deeper (no flattened struct on the way).
+    let place = if place.len() > segments.len() && place.starts_with(segments) {
+        place
+    } else {
+        segments.clone()
+    };
+    Err(at(Error::new(classify(message, &place)), &place))
+}
+
 /// Why a body did not deserialize.
 #[derive(PartialEq)]
 enum Failure {

@@ -190,6 +190,14 @@ pub(crate) fn key_string<K: Serialize + ?Sized>(key: &K) -> Option<String> {
     }
 }
 
+/// A new item's JSON from its patch (RFC 7396 applied to `{}`: its nulls dropped).
+#[cfg(feature = "json")]
+fn built(patch: &serde_json::Map<String, serde_json::Value>) -> Result<serde_json::Value, Error> {
+    let mut value = serde_json::Value::Object(serde_json::Map::new());
+    crate::json::merge_patch(&mut value, serde_json::Value::Object(patch.clone()))?;
+    Ok(value)
+}
+
 /// The steps of the object form against `target`, or the first problem (nothing changed).
 #[cfg(feature = "json")]
 fn steps<S, K>(
@@ -202,7 +210,6 @@ where
     S::Item: Serialize + DeserializeOwned,
     K: PartialEq + Serialize + ?Sized,
 {
-    use serde_json::Value;
     let mut stored = std::collections::HashMap::with_capacity(target.seq_len());
     for (i, item) in target.seq_iter().enumerate() {
         if let Some(k) = key_string(key(item)) {
@@ -221,20 +228,22 @@ where
             (None, None) => continue,
             (Some(patch), Some(i)) => {
                 let have = target.seq_get(i).expect("indexed");
-                let mut value = serde_json::to_value(have).map_err(|e| {
-                    Error::stored(format!("a stored item cannot be read as JSON: {e}"))
-                })?;
-                crate::json::merge_patch(&mut value, Value::Object(patch.clone()))?;
-                let item: S::Item = super::body::deserialize(value).map_err(|e| e.at_key(name))?;
+                let item: S::Item = super::body::deserialize_patched(patch, |patch| {
+                    let mut value = serde_json::to_value(have).map_err(|e| {
+                        Error::stored(format!("a stored item cannot be read as JSON: {e}"))
+                    })?;
+                    crate::json::merge_patch(&mut value, patch.clone())?;
+                    Ok(value)
+                })
+                .map_err(|e| e.at_key(name))?;
                 if key(&item) != key(have) {
                     return Err(Error::new(crate::ErrorKind::Immutable).at_key(name));
                 }
                 Step::Update(i, item)
             }
             (Some(patch), None) => {
-                let mut value = Value::Object(serde_json::Map::new());
-                crate::json::merge_patch(&mut value, Value::Object(patch.clone()))?;
-                let item: S::Item = super::body::deserialize(value).map_err(|e| e.at_key(name))?;
+                let item: S::Item =
+                    super::body::deserialize(built(patch)?).map_err(|e| e.at_key(name))?;
                 if key_string(key(&item)).as_deref() != Some(name.as_str()) {
                     return Err(Error::custom(format!(
                         "a new item given under the key {name:?} must have that key"
@@ -463,13 +472,8 @@ impl<S> KeyedPatch<S> {
             KeyedPatch::ByKey(entries) => {
                 for (name, patch) in entries {
                     if let Some(patch) = patch {
-                        let mut value = serde_json::Value::Object(serde_json::Map::new());
-                        crate::json::merge_patch(
-                            &mut value,
-                            serde_json::Value::Object(patch.clone()),
-                        )?;
                         let item: S::Item =
-                            super::body::deserialize(value).map_err(|e| e.at_key(name))?;
+                            super::body::deserialize(built(patch)?).map_err(|e| e.at_key(name))?;
                         storable(&item, cx).map_err(|e| e.at_key(name))?;
                     }
                 }
