@@ -270,10 +270,9 @@ pub(crate) fn deserialize<P: DeserializeOwned>(value: Value) -> Result<P, Error>
 /// [`LOCATE_ATTEMPTS`] tries. A missing field stays the item's own error.
 pub(crate) fn deserialize_patched<P: DeserializeOwned>(
     patch: &serde_json::Map<String, Value>,
-    make: impl Fn(&Value) -> Result<Value, Error>,
+    make: impl Fn(&serde_json::Map<String, Value>) -> Result<Value, Error>,
 ) -> Result<P, Error> {
-    let whole = Value::Object(patch.clone());
-    let failure = match attempt::<P>(make(&whole)?) {
+    let failure = match attempt::<P>(make(patch)?) {
         Ok(item) => return Ok(item),
         Err(failure) => failure,
     };
@@ -286,9 +285,12 @@ pub(crate) fn deserialize_patched<P: DeserializeOwned>(
     let mut tries = 0;
     let mut fails = |probe: &Value| -> Result<bool, Error> {
         tries += 1;
+        let Value::Object(probe) = probe else {
+            return Ok(false);
+        };
         Ok(tries <= LOCATE_ATTEMPTS && attempt::<P>(make(probe)?).err().as_ref() == Some(&failure))
     };
-    let mut probe = whole;
+    let mut probe = Value::Object(patch.clone());
     let mut place: Vec<String> = Vec::new();
     while let Some(Value::Object(members)) = value_at(&mut probe, &place) {
         let mut candidates: Vec<(String, Value)> = std::mem::take(members).into_iter().collect();

@@ -232,7 +232,7 @@ where
                     let mut value = serde_json::to_value(have).map_err(|e| {
                         Error::stored(format!("a stored item cannot be read as JSON: {e}"))
                     })?;
-                    crate::json::merge_patch(&mut value, patch.clone())?;
+                    crate::json::merge_patch(&mut value, serde_json::Value::Object(patch.clone()))?;
                     Ok(value)
                 })
                 .map_err(|e| e.at_key(name))?;
