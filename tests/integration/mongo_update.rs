@@ -666,6 +666,43 @@ fn the_rfc_walk_on_chosen_cases_is_the_general_path() {
         );
         assert_eq!(got, expected, "{body}");
     }
+    // Real bson types: numbers keep the stored type, a date is replaced by what the body
+    // says.
+    let typed = doc! {
+        "_id": bson::oid::ObjectId::parse_str("507f1f77bcf86cd799439011").unwrap(),
+        "count": 5_i64,
+        "price": "12.50".parse::<bson::Decimal128>().unwrap(),
+        "ratio": 0.5,
+        "at": bson::DateTime::from_millis(1_700_000_000_000),
+        "meta": {"owner": "ann", "seen": 3_i64, "big": 9_007_199_254_740_993_i64},
+    };
+    for body in [
+        r#"{"count": 6, "price": 13.25, "ratio": 2, "meta": {"seen": 4, "big": 1, "owner": null}}"#,
+        r#"{"at": "2024-01-01", "meta": {"0": {"x": null, "y": 1}}}"#,
+    ] {
+        let (mut walked, mut general) = (typed.clone(), typed.clone());
+        let got =
+            patch::apply_document_slice(&mut walked, body.as_bytes(), &Options::merge_patch());
+        let expected =
+            patch::apply_document_slice(&mut general, body.as_bytes(), &general_merge_patch());
+        let (got, expected) = (got.unwrap(), expected.unwrap());
+        assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{body}");
+        assert_eq!(
+            stored_bytes(&got.update),
+            stored_bytes(&expected.update),
+            "{body}"
+        );
+        assert_eq!(got, expected, "{body}");
+    }
+    assert_eq!(
+        {
+            let mut d = typed.clone();
+            patch::apply_document_slice(&mut d, br#"{"count": 6}"#, &Options::merge_patch())
+                .unwrap()
+                .update
+        },
+        doc! {"$set": {"count": 6_i64}}
+    );
     // What the walk gives for the first body, written out: `a.b` set whole (its key "0"
     // cannot be named), `a.c` unset, and a change per place.
     let mut doc = stored.clone();

@@ -283,37 +283,17 @@ pub(crate) fn deserialize_patched<P: DeserializeOwned>(
         return Err(failure.into_error());
     }
     let mut tries = 0;
-    let mut fails = |probe: &Value| -> Result<bool, Error> {
+    let fails = |probe: &Value| {
         tries += 1;
-        let Value::Object(probe) = probe else {
-            return Ok(false);
-        };
-        Ok(tries <= LOCATE_ATTEMPTS && attempt::<P>(make(probe)?).err().as_ref() == Some(&failure))
+        // A probe that cannot be built fails otherwise: the narrowing stops there.
+        tries <= LOCATE_ATTEMPTS
+            && probe.as_object().is_some_and(|probe| {
+                make(probe).is_ok_and(|item| attempt::<P>(item).err().as_ref() == Some(&failure))
+            })
     };
     let mut probe = Value::Object(patch.clone());
     let mut place: Vec<String> = Vec::new();
-    while let Some(Value::Object(members)) = value_at(&mut probe, &place) {
-        let mut candidates: Vec<(String, Value)> = std::mem::take(members).into_iter().collect();
-        while candidates.len() > 1 {
-            let second = candidates.split_off(candidates.len() / 2);
-            if let Some(slot) = value_at(&mut probe, &place) {
-                *slot = Value::Object(candidates.iter().cloned().collect());
-            }
-            if !fails(&probe)? {
-                candidates = second;
-            }
-        }
-        let Some((key, member)) = candidates.pop() else {
-            break;
-        };
-        if let Some(slot) = value_at(&mut probe, &place) {
-            *slot = Value::Object(std::iter::once((key.clone(), member)).collect());
-        }
-        if !fails(&probe)? {
-            break;
-        }
-        place.push(key);
-    }
+    narrow(&mut probe, &mut place, fails);
     // serde's own place when it saw deeper (no flattened struct on the way).
     let place = if place.len() > segments.len() && place.starts_with(segments) {
         place
@@ -421,38 +401,45 @@ fn deserialize_located<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
     if !fails(&probe) {
         return Err(failure.into_error());
     }
-    while let Some(Value::Object(members)) = value_at(&mut probe, &place) {
+    narrow(&mut probe, &mut place, fails);
+    let Failure::Serde { message, .. } = failure else {
+        unreachable!("only serde's errors are located")
+    };
+    Err(at(Error::new(classify(&message, &place)), &place))
+}
+
+/// Move `place` down to the member of the object there that alone fails the way `fails`
+/// asks about, and on below it while that member is an object: its members are halved,
+/// the half that still fails kept (the members of a patch are independent). Stops at an
+/// object that fails the same way with no members (the error is its own) or whose
+/// narrowed member does not fail alone.
+fn narrow(probe: &mut Value, place: &mut Vec<String>, mut fails: impl FnMut(&Value) -> bool) {
+    while let Some(Value::Object(members)) = value_at(probe, place) {
         let all = std::mem::take(members);
-        // Failing the same way with no members: the error is the object's own.
-        if fails(&probe) {
+        if fails(probe) {
             break;
         }
         let mut candidates: Vec<(String, Value)> = all.into_iter().collect();
         while candidates.len() > 1 {
             let second = candidates.split_off(candidates.len() / 2);
-            let first: serde_json::Map<String, Value> = candidates.iter().cloned().collect();
-            if let Some(slot) = value_at(&mut probe, &place) {
-                *slot = Value::Object(first);
+            if let Some(slot) = value_at(probe, place) {
+                *slot = Value::Object(candidates.iter().cloned().collect());
             }
-            if !fails(&probe) {
+            if !fails(probe) {
                 candidates = second;
             }
         }
         let Some((key, member)) = candidates.pop() else {
             break;
         };
-        if let Some(slot) = value_at(&mut probe, &place) {
+        if let Some(slot) = value_at(probe, place) {
             *slot = Value::Object(std::iter::once((key.clone(), member)).collect());
         }
-        if !fails(&probe) {
+        if !fails(probe) {
             break;
         }
         place.push(key);
     }
-    let Failure::Serde { message, .. } = failure else {
-        unreachable!("only serde's errors are located")
-    };
-    Err(at(Error::new(classify(&message, &place)), &place))
 }
 
 /// Keep of each object on the way to `segments` only the member on the way.

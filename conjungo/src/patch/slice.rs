@@ -65,23 +65,15 @@ impl super::rfc::Source for Node {
         matches!(self, Node::Built(Bson::Null))
     }
 
+    /// An object member of an object is never built at once (only objects inside arrays
+    /// are, and arrays are taken whole).
     fn is_object(&self) -> bool {
-        matches!(self, Node::Object { .. } | Node::Built(Bson::Document(_)))
+        matches!(self, Node::Object { .. })
     }
 
     fn into_members(self) -> Option<Members> {
         match self {
             Node::Object { entries, .. } => Some(entries.into_iter().map(member)),
-            // Objects are built at once only inside arrays, which are taken whole: not
-            // met here, but merged member by member all the same.
-            Node::Built(Bson::Document(members)) => Some(
-                members
-                    .into_iter()
-                    .map(|(key, value)| (key, Node::Built(value), Part::NONE))
-                    .collect::<Vec<Entry>>()
-                    .into_iter()
-                    .map(member),
-            ),
             Node::Built(_) => None,
         }
     }
