@@ -599,6 +599,35 @@ fn stored_bytes(doc: &Document) -> Vec<u8> {
     bson::serialize_to_vec(doc).unwrap()
 }
 
+/// `body` applied to `stored` by the walk and by the general path, from a `Value` and from
+/// the bytes: the same merged document and update (as bytes: member order included) and
+/// the same changes in the same order.
+fn assert_walk_is_general(stored: &Document, body: &Value) {
+    let bytes = serde_json::to_vec(body).unwrap();
+    for from_bytes in [false, true] {
+        let (mut walked, mut general) = (stored.clone(), stored.clone());
+        let (got, expected) = if from_bytes {
+            (
+                patch::apply_document_slice(&mut walked, &bytes, &Options::merge_patch()),
+                patch::apply_document_slice(&mut general, &bytes, &general_merge_patch()),
+            )
+        } else {
+            (
+                patch::apply_document(&mut walked, body.clone(), &Options::merge_patch()),
+                patch::apply_document(&mut general, body.clone(), &general_merge_patch()),
+            )
+        };
+        let (got, expected) = (got.unwrap(), expected.unwrap());
+        assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{body}");
+        assert_eq!(
+            stored_bytes(&got.update),
+            stored_bytes(&expected.update),
+            "{body}"
+        );
+        assert_eq!(got, expected, "{body}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
@@ -609,25 +638,7 @@ proptest! {
     /// unchanged values.
     #[test]
     fn the_rfc_walk_is_the_general_path(stored in stored(), body in body()) {
-        let bytes = serde_json::to_vec(&body).unwrap();
-        for from_bytes in [false, true] {
-            let (mut walked, mut general) = (stored.clone(), stored.clone());
-            let (got, expected) = if from_bytes {
-                (
-                    patch::apply_document_slice(&mut walked, &bytes, &Options::merge_patch()),
-                    patch::apply_document_slice(&mut general, &bytes, &general_merge_patch()),
-                )
-            } else {
-                (
-                    patch::apply_document(&mut walked, body.clone(), &Options::merge_patch()),
-                    patch::apply_document(&mut general, body.clone(), &general_merge_patch()),
-                )
-            };
-            let (got, expected) = (got.unwrap(), expected.unwrap());
-            prop_assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{}", body);
-            prop_assert_eq!(stored_bytes(&got.update), stored_bytes(&expected.update), "{}", body);
-            prop_assert_eq!(&got, &expected);
-        }
+        assert_walk_is_general(&stored, &body);
     }
 }
 
@@ -654,17 +665,7 @@ fn the_rfc_walk_on_chosen_cases_is_the_general_path() {
         json!({"a": 1, "n": {"x": null}}),
     ];
     for body in &bodies {
-        let (mut walked, mut general) = (stored.clone(), stored.clone());
-        let got = patch::apply_document(&mut walked, body.clone(), &Options::merge_patch());
-        let expected = patch::apply_document(&mut general, body.clone(), &general_merge_patch());
-        let (got, expected) = (got.unwrap(), expected.unwrap());
-        assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{body}");
-        assert_eq!(
-            stored_bytes(&got.update),
-            stored_bytes(&expected.update),
-            "{body}"
-        );
-        assert_eq!(got, expected, "{body}");
+        assert_walk_is_general(&stored, body);
     }
     // Real bson types: numbers keep the stored type, a date is replaced by what the body
     // says.
@@ -677,22 +678,10 @@ fn the_rfc_walk_on_chosen_cases_is_the_general_path() {
         "meta": {"owner": "ann", "seen": 3_i64, "big": 9_007_199_254_740_993_i64},
     };
     for body in [
-        r#"{"count": 6, "price": 13.25, "ratio": 2, "meta": {"seen": 4, "big": 1, "owner": null}}"#,
-        r#"{"at": "2024-01-01", "meta": {"0": {"x": null, "y": 1}}}"#,
+        json!({"count": 6, "price": 13.25, "ratio": 2, "meta": {"seen": 4, "big": 1, "owner": null}}),
+        json!({"at": "2024-01-01", "meta": {"0": {"x": null, "y": 1}}}),
     ] {
-        let (mut walked, mut general) = (typed.clone(), typed.clone());
-        let got =
-            patch::apply_document_slice(&mut walked, body.as_bytes(), &Options::merge_patch());
-        let expected =
-            patch::apply_document_slice(&mut general, body.as_bytes(), &general_merge_patch());
-        let (got, expected) = (got.unwrap(), expected.unwrap());
-        assert_eq!(stored_bytes(&walked), stored_bytes(&general), "{body}");
-        assert_eq!(
-            stored_bytes(&got.update),
-            stored_bytes(&expected.update),
-            "{body}"
-        );
-        assert_eq!(got, expected, "{body}");
+        assert_walk_is_general(&typed, &body);
     }
     assert_eq!(
         {
