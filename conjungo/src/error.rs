@@ -595,7 +595,7 @@ impl serde::ser::Error for Declined {
 pub(crate) fn push_segment(pointer: &mut String, key: &str) {
     pointer.push('/');
     // Most keys have nothing to escape: copied whole.
-    if !key.bytes().any(|b| b == b'~' || b == b'/') {
+    if !crate::scan::contains_either(key.as_bytes(), b'~', b'/') {
         pointer.push_str(key);
         return;
     }

@@ -150,6 +150,7 @@ mod error;
 mod impls;
 mod index;
 mod options;
+mod scan;
 pub mod strategy;
 
 #[cfg(feature = "json")]

@@ -273,8 +273,11 @@ fn root_key(key: &str) -> Result<(), Error> {
 /// A key an update can name at the top level of a document: not empty, no `$` prefix, no
 /// `.` or NUL.
 pub(crate) fn top_level_key(key: &str) -> Result<(), Error> {
-    // One pass over the bytes (`.` and NUL are ASCII): the key of every change is asked.
-    if key.is_empty() || key.starts_with('$') || key.bytes().any(|b| b == b'.' || b == 0) {
+    // The key of every change is asked: one scan, eight bytes at a time.
+    if key.is_empty()
+        || key.starts_with('$')
+        || crate::scan::contains_either(key.as_bytes(), b'.', 0)
+    {
         return Err(Error::new(ErrorKind::ForbiddenKey {
             key: key.to_owned(),
             reason: "a top-level key that is empty, starts with `$` or contains `.` or NUL \
@@ -404,18 +407,10 @@ fn apply_whole<T: Merge + PartialEq>(
 /// digits (MongoDB would read those as array indexes where the parent is an array).
 pub fn addressable(segment: &str) -> bool {
     let bytes = segment.as_bytes();
-    if bytes.first().is_none_or(|&b| b == b'$') {
+    if bytes.first().is_none_or(|&b| b == b'$') || bytes.iter().all(u8::is_ascii_digit) {
         return false;
     }
-    // One pass (paths of every change are asked about, segment by segment).
-    let mut digits = true;
-    for &b in bytes {
-        if b == b'.' || b == 0 {
-            return false;
-        }
-        digits &= b.is_ascii_digit();
-    }
-    !digits
+    !crate::scan::contains_either(bytes, b'.', 0)
 }
 
 /// A map key of a patch: never a MongoDB operator. (A body's keys pass the gate of
