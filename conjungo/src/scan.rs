@@ -4,20 +4,46 @@
 /// Whether `bytes` holds `a` or `b`.
 #[inline]
 pub(crate) fn contains_either(bytes: &[u8], a: u8, b: u8) -> bool {
-    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let (wa, wb) = (LOW * u64::from(a), LOW * u64::from(b));
-    // A word has a zero byte iff `(w - LOW) & !w & HIGH` is not zero (the borrow of a
-    // lower byte can only set a high bit above a byte that is zero itself).
-    let has_zero = |w: u64| w.wrapping_sub(LOW) & !w & HIGH != 0;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = u64::from_ne_bytes(word.try_into().unwrap_or_default());
-        if has_zero(w ^ wa) || has_zero(w ^ wb) {
-            return true;
-        }
+    let len = bytes.len();
+    if len < 4 {
+        return bytes.iter().any(|&x| x == a || x == b);
     }
-    words.remainder().iter().any(|&x| x == a || x == b)
+    if len < 8 {
+        // Two words of four that overlap cover the bytes.
+        let word = |at: usize| u64::from(u32::from_le_bytes(four(&bytes[at..])));
+        return either_in(word(0) | word(len - 4) << 32, a, b);
+    }
+    // Words of eight, the last one overlapping the one before when the length is not a
+    // multiple of eight.
+    let word = |at: usize| u64::from_le_bytes(eight(&bytes[at..]));
+    (0..len / 8).any(|i| either_in(word(i * 8), a, b)) || either_in(word(len - 8), a, b)
+}
+
+/// Whether one of the eight bytes of `word` is `a` or `b`. A word has a zero byte iff
+/// `(w - 0x01…) & !w & 0x80…` is not zero (a borrow can only reach the high bit of a byte
+/// above a zero one).
+#[inline]
+fn either_in(word: u64, a: u8, b: u8) -> bool {
+    const LOW: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let has_zero = |w: u64| w.wrapping_sub(LOW) & !w & HIGH != 0;
+    has_zero(word ^ (LOW * u64::from(a))) || has_zero(word ^ (LOW * u64::from(b)))
+}
+
+/// The first four bytes of `bytes` (at least four long).
+#[inline]
+fn four(bytes: &[u8]) -> [u8; 4] {
+    let mut out = [0; 4];
+    out.copy_from_slice(&bytes[..4]);
+    out
+}
+
+/// The first eight bytes of `bytes` (at least eight long).
+#[inline]
+fn eight(bytes: &[u8]) -> [u8; 8] {
+    let mut out = [0; 8];
+    out.copy_from_slice(&bytes[..8]);
+    out
 }
 
 #[cfg(test)]
