@@ -45,6 +45,13 @@ pub(crate) struct Recorder {
     #[cfg(feature = "bson")]
     cut: Option<usize>,
     pub(crate) changes: Vec<RawChange>,
+    /// Bumped each time a key is entered or left: two changes recorded at one generation
+    /// have the same parent.
+    generation: u64,
+    /// The generation of the last change, when it was recorded by `record_at` at a place
+    /// an update can address (its place is its path): the next such change at the same
+    /// generation is in path order after it if its key is not smaller.
+    siblings: Option<u64>,
     /// How many array filter identifiers (`k0`, `k1`, …) were handed out.
     #[cfg(feature = "bson")]
     filters: usize,
@@ -62,6 +69,10 @@ pub(crate) struct RawChange {
     #[cfg(feature = "bson")]
     pub(crate) cut: Option<usize>,
     pub(crate) kind: ChangeKind,
+    /// Whether the change's place is known, from where it was recorded, not to come before
+    /// the place of the change before it (a sibling with a key not greater): the update
+    /// then need not compare the two paths to know they are in order.
+    pub(crate) follows: bool,
     /// For appends: how many items.
     pub(crate) count: usize,
     /// What serde stores at the change's place in the update, when it was read on the
@@ -111,6 +122,7 @@ impl RawChange {
             #[cfg(feature = "bson")]
             cut,
             kind,
+            follows: false,
             count: 0,
             #[cfg(feature = "bson")]
             prefill: None,
@@ -191,6 +203,7 @@ impl Apply<'_> {
             let cut = r.cut_below(None);
             let pointer = r.pointer.clone();
             r.changes.push(RawChange::new(segments, pointer, cut, kind));
+            r.siblings = None;
         }
     }
 
@@ -203,7 +216,16 @@ impl Apply<'_> {
             segments.push(Segment::from(key));
             let cut = r.cut_below(Some(key));
             let pointer = r.pointer_below(&[key]);
-            r.changes.push(RawChange::new(segments, pointer, cut, kind));
+            let follows = cut.is_none()
+                && r.siblings == Some(r.generation)
+                && r.changes
+                    .last()
+                    .and_then(|last| last.segments.last())
+                    .is_some_and(|last| &**last <= key);
+            let mut change = RawChange::new(segments, pointer, cut, kind);
+            change.follows = follows;
+            r.changes.push(change);
+            r.siblings = cut.is_none().then_some(r.generation);
         }
     }
 
@@ -282,6 +304,7 @@ impl Apply<'_> {
                 array_filter,
             }));
             r.changes.push(change);
+            r.siblings = None;
         }
     }
 
@@ -304,6 +327,7 @@ impl Apply<'_> {
     pub(crate) fn truncate_changes(&mut self, start: usize) {
         if let Some(r) = self.rec_mut() {
             r.changes.truncate(start);
+            r.siblings = None;
         }
     }
 
@@ -398,6 +422,7 @@ impl Apply<'_> {
                 r.cut = r.cut_below(Some(key));
             }
             r.stack.push(Segment::from(key));
+            r.generation += 1;
             r.pointer_starts.push(r.pointer.len());
             crate::error::push_segment(&mut r.pointer, key);
         }
@@ -408,6 +433,7 @@ impl Apply<'_> {
     pub fn leave(&mut self) {
         if let Some(r) = self.rec_mut() {
             r.stack.pop();
+            r.generation += 1;
             if let Some(start) = r.pointer_starts.pop() {
                 r.pointer.truncate(start);
             }

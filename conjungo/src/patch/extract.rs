@@ -296,6 +296,11 @@ fn cmp_paths(a: &[Segment], b: &[Segment]) -> std::cmp::Ordering {
     a.len().cmp(&b.len())
 }
 
+/// Whether the place `b` may follow `a` in path order.
+pub(crate) fn in_order(a: &[Segment], b: &[Segment]) -> bool {
+    cmp_paths(a, b).is_le()
+}
+
 /// Whether `path` is `at` or below it.
 fn within(path: &[Segment], at: &[Segment]) -> bool {
     path.len() >= at.len() && path.iter().zip(at).all(|(x, y)| x == y)
@@ -305,7 +310,7 @@ fn within(path: &[Segment], at: &[Segment]) -> bool {
 /// values read on the spot (`values`, indexed as [`Planned`] says) in place.
 pub(crate) fn tree<'k>(ops: Vec<Planned<'k>>, values: &mut [Option<Found>]) -> Node<'k> {
     let mut root = Node::default();
-    for (path, op, value) in resolve(ops) {
+    for (path, op, value) in resolve(ops, false) {
         root.insert(path, op, value.and_then(|i| values[i].take()));
     }
     root
@@ -316,10 +321,12 @@ pub(crate) fn tree<'k>(ops: Vec<Planned<'k>>, values: &mut [Option<Found>]) -> N
 /// ancestor; equal paths keep one operation (two different ones at one place become a
 /// `$set` of what is there at the end). The value read on the spot that stays is the last
 /// one (in the order of `ops`) of an operation at that very place equal to the one kept;
-/// when there is none, the walk reads the value.
-pub(crate) fn resolve(mut ops: Vec<Planned<'_>>) -> Vec<Planned<'_>> {
+/// when there is none, the walk reads the value. `sorted`: the caller knows `ops` are in
+/// path order (else they are checked).
+pub(crate) fn resolve(mut ops: Vec<Planned<'_>>, sorted: bool) -> Vec<Planned<'_>> {
+    debug_assert!(!sorted || ops.is_sorted_by(|a, b| in_order(a.0, b.0)));
     // Recorded in document order, the paths are often sorted already: then this is linear.
-    if !ops.is_sorted_by(|a, b| cmp_paths(a.0, b.0).is_le()) {
+    if !sorted && !ops.is_sorted_by(|a, b| in_order(a.0, b.0)) {
         // Stable: equal paths keep the order they were recorded in.
         ops.sort_by(|a, b| cmp_paths(a.0, b.0));
     }
@@ -1143,7 +1150,7 @@ mod tests {
         let planned: Vec<Planned<'_>> = ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect();
         let s = |p: &str| p.split('.').map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(
-            owned(&resolve(planned)),
+            owned(&resolve(planned, false)),
             vec![
                 (s("a"), Op::Set, Some(6)),
                 (s("c"), Op::Set, Some(1)),
@@ -1156,7 +1163,8 @@ mod tests {
         assert_eq!(
             resolved_before(&ops),
             owned(&resolve(
-                ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect()
+                ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect(),
+                false
             ))
         );
     }
@@ -1193,7 +1201,11 @@ mod tests {
                 })
                 .collect();
             let planned = ops.iter().map(|(p, op, v)| (&p[..], *op, *v)).collect();
-            assert_eq!(owned(&resolve(planned)), resolved_before(&ops), "{ops:?}");
+            assert_eq!(
+                owned(&resolve(planned, false)),
+                resolved_before(&ops),
+                "{ops:?}"
+            );
         }
     }
 

@@ -540,6 +540,9 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
         _ => Vec::new(),
     };
     let mut ops: Vec<extract::Planned<'_>> = Vec::with_capacity(raw.len().max(root.len()));
+    // Whether the places are in path order: known where a change follows its sibling, else
+    // compared with the place before.
+    let mut sorted = !root_replaced;
     if root_replaced {
         for (key, kind) in &root {
             let (path, op) = placed(key, *kind, 0)?;
@@ -557,13 +560,18 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
                 }
             }
             let (path, op) = change.place();
+            if sorted && !change.follows {
+                sorted = ops
+                    .last()
+                    .is_none_or(|last| extract::in_order(last.0, path));
+            }
             let value = values.get(i).is_some_and(Option::is_some).then_some(i);
             ops.push((path, op, value));
         }
     }
 
     let mut out = Update::default();
-    let ops = extract::resolve(ops);
+    let ops = extract::resolve(ops, sorted);
     match merged {
         // Values are found by lookups along each path (a schemaless merge reads nothing on
         // the spot, and a lookup finds it anyway).
@@ -577,7 +585,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
                 if at.len() < path.len() {
                     covered = Some(at);
                 }
-                out.write(at.iter().map(|s| &**s), Some(op), found)?;
+                out.write(at, Some(op), found)?;
             }
         }
         // The walk of the merged value reads only what was not read on the spot (changes
@@ -609,7 +617,7 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
                         Some(i) => values[i].take().unwrap_or_default(),
                         None => walked.take_found(path),
                     };
-                    out.write(path.iter().map(|s| &**s), Some(op), found)?;
+                    out.write(path, Some(op), found)?;
                 }
             }
         }
@@ -701,9 +709,9 @@ impl Update {
 impl Update {
     /// Write what was found at `path` (an operation's place, or an inner place whose value
     /// is taken whole) with the operation `op` there (`None`: an inner place).
-    fn write<'k>(
+    fn write<S: AsRef<str>>(
         &mut self,
-        path: impl Iterator<Item = &'k str> + Clone,
+        path: &[S],
         op: Option<Op>,
         found: Found,
     ) -> Result<(), Error> {
@@ -731,9 +739,8 @@ impl Update {
             (_, Found::Unreached | Found::Items(_)) => {
                 let mut e =
                     unstorable("serde stores no value at this place, where the patch changed one");
-                let segments: Vec<&str> = path.collect();
-                for segment in segments.iter().rev() {
-                    e = e.at_key(segment);
+                for segment in path.iter().rev() {
+                    e = e.at_key(segment.as_ref());
                 }
                 return Err(e);
             }
@@ -743,13 +750,14 @@ impl Update {
 }
 
 /// The segments of a path joined with `.`, as an update names the place.
-fn dotted<'k>(path: impl Iterator<Item = &'k str> + Clone) -> String {
-    let mut out = String::with_capacity(path.clone().map(|s| s.len() + 1).sum());
-    for (i, segment) in path.enumerate() {
+fn dotted<S: AsRef<str>>(path: &[S]) -> String {
+    let len = path.iter().map(|s| s.as_ref().len() + 1).sum::<usize>();
+    let mut out = String::with_capacity(len.saturating_sub(1));
+    for (i, segment) in path.iter().enumerate() {
         if i > 0 {
             out.push('.');
         }
-        out.push_str(segment);
+        out.push_str(segment.as_ref());
     }
     out
 }
@@ -769,7 +777,7 @@ fn emit<'k>(
                 emit(key, child, path, out)?;
             }
         }
-        (op, found) => out.write(path.iter().copied(), op, found)?,
+        (op, found) => out.write(path, op, found)?,
     }
     path.pop();
     Ok(())
