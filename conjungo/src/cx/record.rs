@@ -99,6 +99,30 @@ impl RawChange {
             }
         }
     }
+
+    /// [`place`](Self::place), and the value read on the spot, which the caller takes
+    /// while the place borrows the change's path.
+    pub(crate) fn place_and_prefill(
+        &mut self,
+    ) -> (
+        (&[Segment], crate::patch::extract::Op),
+        &mut Option<crate::patch::extract::Found>,
+    ) {
+        let RawChange {
+            segments,
+            cut,
+            kind,
+            count,
+            prefill,
+            placed,
+            ..
+        } = self;
+        let place = match placed {
+            Some(placed) => (&placed.at[..], placed.op),
+            None => crate::patch::extract::op_at(segments, *cut, *kind, *count),
+        };
+        (place, prefill)
+    }
 }
 
 /// See [`RawChange::placed`].
@@ -160,7 +184,7 @@ impl Apply<'_> {
             stack: Vec::with_capacity(8),
             pointer: String::with_capacity(64),
             pointer_starts: Vec::with_capacity(8),
-            changes: Vec::with_capacity(16),
+            changes: Vec::with_capacity(32),
             ..Recorder::default()
         });
     }

@@ -301,9 +301,15 @@ pub(crate) fn in_order(a: &[Segment], b: &[Segment]) -> bool {
     cmp_paths(a, b).is_le()
 }
 
-/// Whether `path` is `at` or below it.
+/// Whether `path` is `at` or below it. Compared from the deepest segment of `at` up:
+/// places next to each other in an update (siblings, mostly) differ there.
 fn within(path: &[Segment], at: &[Segment]) -> bool {
-    path.len() >= at.len() && path.iter().zip(at).all(|(x, y)| x == y)
+    path.len() >= at.len()
+        && path[..at.len()]
+            .iter()
+            .rev()
+            .zip(at.iter().rev())
+            .all(|(x, y)| x == y)
 }
 
 /// The tree of operations, with no two on overlapping paths (see [`resolve`]), and the

@@ -534,11 +534,9 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
             .collect();
     }
     // Each change's place, with the value read on the spot (a typed merge's; a schemaless
-    // merge reads nothing on the spot), taken before the places borrow the changes' paths.
-    let mut values: Vec<Option<Found>> = match merged {
-        Merged::Typed(_) if !root_replaced => raw.iter_mut().map(|c| c.prefill.take()).collect(),
-        _ => Vec::new(),
-    };
+    // merge reads nothing on the spot), to take when it is written.
+    let typed = matches!(merged, Merged::Typed(_)) && !root_replaced;
+    let mut values: Vec<&mut Option<Found>> = Vec::with_capacity(if typed { raw.len() } else { 0 });
     let mut ops: Vec<extract::Planned<'_>> = Vec::with_capacity(raw.len().max(root.len()));
     // Whether the places are in path order: known where a change follows its sibling, else
     // compared with the place before.
@@ -551,21 +549,26 @@ pub(crate) fn compile<T: Serialize + ?Sized>(
     } else {
         // Changes below one top-level key: the key is asked about once in a row.
         let mut checked: Option<&Segment> = None;
-        for (i, change) in raw.iter().enumerate() {
-            if change.placed.is_none() {
-                let first = change.segments.first();
+        for change in raw.iter_mut() {
+            let (follows, placed) = (change.follows, change.placed.is_some());
+            let ((path, op), prefill) = RawChange::place_and_prefill(change);
+            if !placed {
+                // Not placed: the place is the change's path or a part of it from the top.
+                let first = path.first();
                 if first.is_none() || first != checked {
-                    top_level(&change.segments)?;
+                    top_level(path)?;
                     checked = first;
                 }
             }
-            let (path, op) = change.place();
-            if sorted && !change.follows {
+            if sorted && !follows {
                 sorted = ops
                     .last()
                     .is_none_or(|last| extract::in_order(last.0, path));
             }
-            let value = values.get(i).is_some_and(Option::is_some).then_some(i);
+            let value = (typed && prefill.is_some()).then_some(values.len());
+            if typed {
+                values.push(prefill);
+            }
             ops.push((path, op, value));
         }
     }
