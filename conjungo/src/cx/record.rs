@@ -500,3 +500,54 @@ impl Recorder {
         None
     }
 }
+
+#[cfg(all(test, feature = "bson"))]
+mod tests {
+    use crate::cx::Check;
+    use crate::patch::ChangeKind;
+
+    /// `follows` is set only where the change's place is known not to come before the one
+    /// recorded before it: a sibling (no key entered or left between) with a key not
+    /// smaller, both places an update can address.
+    #[test]
+    fn a_change_follows_only_a_smaller_sibling() {
+        let options = crate::Options::merge_patch();
+        let mut cx = Check::new(&options).into_apply();
+        cx.start_recording();
+        cx.enter("labels");
+        cx.record_at("b", ChangeKind::Replaced);
+        cx.record_at("c", ChangeKind::Replaced); // sibling, greater
+        cx.record_at("c", ChangeKind::Removed); // sibling, equal
+        cx.record_at("a", ChangeKind::Replaced); // sibling, smaller
+        cx.record_at("x.y", ChangeKind::Replaced); // not addressable: cut
+        cx.record_at("z", ChangeKind::Replaced); // after a cut one
+        cx.enter("z");
+        cx.leave();
+        cx.record_at("zz", ChangeKind::Replaced); // a key entered and left between
+        cx.record_here(ChangeKind::Replaced);
+        cx.record_at("zzz", ChangeKind::Replaced); // after a change of the parent
+        cx.leave();
+        cx.enter("other");
+        cx.record_at("zzzz", ChangeKind::Replaced); // another parent
+        let follows: Vec<(String, bool)> = cx
+            .take_changes()
+            .into_iter()
+            .map(|c| (c.pointer, c.follows))
+            .collect();
+        let expected = [
+            ("/labels/b", false),
+            ("/labels/c", true),
+            ("/labels/c", true),
+            ("/labels/a", false),
+            ("/labels/x.y", false),
+            ("/labels/z", false),
+            ("/labels/zz", false),
+            ("/labels", false),
+            ("/labels/zzz", false),
+            ("/other/zzzz", false),
+        ];
+        let expected: Vec<(String, bool)> =
+            expected.iter().map(|(p, f)| (p.to_string(), *f)).collect();
+        assert_eq!(follows, expected);
+    }
+}
