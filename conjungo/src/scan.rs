@@ -1,5 +1,39 @@
 //! Byte scans of keys, eight bytes at a time: every change's keys are scanned for the
-//! bytes that make them special (escaped in a JSON Pointer, not addressable in an update).
+//! bytes that make them special (escaped in a JSON Pointer, not addressable in an update),
+//! and a map patch's keys are sorted by the bytes that tell them apart.
+
+/// The length of the longest common prefix of `a` and `b`, at most `limit`.
+pub(crate) fn common_prefix(a: &[u8], b: &[u8], limit: usize) -> usize {
+    let len = limit.min(a.len()).min(b.len());
+    let mut at = 0;
+    while at + 8 <= len {
+        let diff = u64::from_le_bytes(eight(&a[at..])) ^ u64::from_le_bytes(eight(&b[at..]));
+        if diff != 0 {
+            // Little-endian: the lowest set bit is in the first byte that differs.
+            return at + (diff.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + a[at..len]
+        .iter()
+        .zip(&b[at..len])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The eight bytes of `bytes` from `at` as a big-endian number, zeros past the end: two
+/// byte strings that agree before `at` compare as these numbers do, unless the numbers are
+/// equal (then the rest decides).
+pub(crate) fn word_at(bytes: &[u8], at: usize) -> u64 {
+    let tail = bytes.get(at..).unwrap_or_default();
+    if tail.len() >= 8 {
+        return u64::from_be_bytes(eight(tail));
+    }
+    // Fewer than eight: placed byte by byte (a copy of a few bytes would call `memcpy`).
+    tail.iter()
+        .zip((0..8).rev())
+        .fold(0, |word, (&b, byte)| word | u64::from(b) << (8 * byte))
+}
 
 /// Whether `bytes` holds `a` or `b`.
 #[inline]
@@ -49,6 +83,55 @@ fn eight(bytes: &[u8]) -> [u8; 8] {
 #[cfg(test)]
 mod tests {
     use super::contains_either;
+
+    #[test]
+    fn prefixes_and_words_order_keys_as_strings_do() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abc",
+            "label000003",
+            "label000006",
+            "label00000",
+            "label0000030",
+            "labels",
+            "label",
+            "é",
+            "e\u{301}",
+            "\u{7f}",
+            "\u{80}",
+            "app.kubernetes.io/name",
+            "app.kubernetes.io/nam",
+            "app.kubernetes.io/namf",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghabcdefgh",
+            "abcdefghabcdefgg",
+            "abcdefgh\u{0}",
+            "abcdefgh\u{0}\u{0}",
+        ];
+        for a in words {
+            for b in words {
+                let (x, y) = (a.as_bytes(), b.as_bytes());
+                let naive = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+                for limit in [0, 3, 8, 9, 100] {
+                    assert_eq!(
+                        super::common_prefix(x, y, limit),
+                        naive.min(limit),
+                        "{a:?} {b:?}"
+                    );
+                }
+                for at in 0..=naive {
+                    let by_words = super::word_at(x, at)
+                        .cmp(&super::word_at(y, at))
+                        .then_with(|| a.cmp(b));
+                    assert_eq!(by_words, a.cmp(b), "{a:?} {b:?} at {at}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn finds_either_byte_at_every_position_and_nothing_else() {

@@ -224,7 +224,7 @@ impl Apply<'_> {
     pub fn record_here(&mut self, kind: ChangeKind) {
         if let Some(r) = self.rec_mut() {
             let segments = Path::from(&r.stack[..]);
-            let cut = r.cut_below(None);
+            let cut = r.cut_below(None, None);
             let pointer = r.pointer.clone();
             r.changes.push(RawChange::new(segments, pointer, cut, kind));
             r.siblings = None;
@@ -234,11 +234,17 @@ impl Apply<'_> {
     /// Record a change of the member `key` of the object at the current place.
     #[doc(hidden)]
     pub fn record_at(&mut self, key: &str, kind: ChangeKind) {
+        self.record_member(key, kind, None);
+    }
+
+    /// [`record_at`](Self::record_at) of a key the caller knows whether an update can
+    /// address ([`addressable`](crate::patch::typed::addressable)), if it does.
+    pub(crate) fn record_member(&mut self, key: &str, kind: ChangeKind, addressable: Option<bool>) {
         if let Some(r) = self.rec_mut() {
             let mut segments = Path::with_capacity(r.stack.len() + 1);
             segments.extend(r.stack.iter().cloned());
             segments.push(Segment::from(key));
-            let cut = r.cut_below(Some(key));
+            let cut = r.cut_below(Some(key), addressable);
             let pointer = r.pointer_below(&[key]);
             let follows = cut.is_none()
                 && r.siblings == Some(r.generation)
@@ -443,7 +449,7 @@ impl Apply<'_> {
         if let Some(r) = self.rec_mut() {
             #[cfg(feature = "bson")]
             {
-                r.cut = r.cut_below(Some(key));
+                r.cut = r.cut_below(Some(key), None);
             }
             r.stack.push(Segment::from(key));
             r.generation += 1;
@@ -481,13 +487,15 @@ impl Recorder {
         pointer
     }
 
-    /// The cut (see [`Recorder::cut`]) of the current place, or of its member `key`.
+    /// The cut (see [`Recorder::cut`]) of the current place, or of its member `key`
+    /// (`addressable`: whether an update can address `key`, when known).
     #[cfg(feature = "bson")]
-    fn cut_below(&self, key: Option<&str>) -> Option<usize> {
+    fn cut_below(&self, key: Option<&str>, addressable: Option<bool>) -> Option<usize> {
         match (self.cut, key) {
             (Some(cut), _) => Some(cut),
             (None, Some(key))
-                if !self.stack.is_empty() && !crate::patch::typed::addressable(key) =>
+                if !self.stack.is_empty()
+                    && !addressable.unwrap_or_else(|| crate::patch::typed::addressable(key)) =>
             {
                 Some(self.stack.len())
             }
@@ -496,7 +504,7 @@ impl Recorder {
     }
 
     #[cfg(not(feature = "bson"))]
-    fn cut_below(&self, _key: Option<&str>) -> Option<usize> {
+    fn cut_below(&self, _key: Option<&str>, _addressable: Option<bool>) -> Option<usize> {
         None
     }
 }

@@ -62,11 +62,26 @@ pub(crate) struct Node<'k> {
 }
 
 /// The children of a [`Node`], in key order: a vector, since the tree is built from
-/// sorted paths (each new child goes last) and holds a few children per node.
+/// sorted paths (each new child goes last) and holds a few children per node; and a set
+/// of the first bytes of their keys (modulo 64), so that the walk asks about most fields
+/// of a struct it passes without a key comparison.
 #[derive(Debug, Default)]
-pub(crate) struct Children<'k>(Vec<(&'k str, Node<'k>)>);
+pub(crate) struct Children<'k>(Vec<(&'k str, Node<'k>)>, u64);
+
+/// The bit of `key` in [`Children`]'s set of first bytes.
+fn first_byte_bit(key: &str) -> u64 {
+    key.as_bytes().first().map_or(1, |b| 1 << (b & 63))
+}
 
 impl<'k> Children<'k> {
+    /// The index of the child `key`, if there is one.
+    fn find(&self, key: &str) -> Option<usize> {
+        if self.1 & first_byte_bit(key) == 0 {
+            return None;
+        }
+        self.search(key).ok()
+    }
+
     fn search(&self, key: &str) -> Result<usize, usize> {
         match self.0.last() {
             // The common cases of a tree built in order: the last child, or a new one.
@@ -80,22 +95,23 @@ impl<'k> Children<'k> {
     fn entry(&mut self, key: &'k str) -> &mut Node<'k> {
         let i = self.search(key).unwrap_or_else(|i| {
             self.0.insert(i, (key, Node::default()));
+            self.1 |= first_byte_bit(key);
             i
         });
         &mut self.0[i].1
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Node<'k>> {
-        self.search(key).ok().map(|i| &self.0[i].1)
+        self.find(key).map(|i| &self.0[i].1)
     }
 
     pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node<'k>> {
-        self.search(key).ok().map(|i| &mut self.0[i].1)
+        self.find(key).map(|i| &mut self.0[i].1)
     }
 
     /// The child's key as the tree holds it (borrowed for as long as the tree's paths).
     fn key(&self, key: &str) -> Option<&'k str> {
-        self.search(key).ok().map(|i| self.0[i].0)
+        self.find(key).map(|i| self.0[i].0)
     }
 }
 

@@ -140,11 +140,50 @@ fn in_key_order<K: Serialize + 'static, P>(patch: impl IntoIterator<Item = (K, P
     }
     // `String` keys (most maps) compare as they are.
     if std::any::TypeId::of::<K>() == std::any::TypeId::of::<String>() {
-        entries.sort_unstable_by(|a, b| string_of(&a.0).cmp(&string_of(&b.0)));
+        sort_by_string_keys(&mut entries, |entry| {
+            string_of(&entry.0).map_or("", String::as_str)
+        });
     } else if !entries.is_sorted_by(|a, b| by_text(&a.0, &b.0).is_le()) {
         entries.sort_by(|a, b| by_text(&a.0, &b.0));
     }
     entries
+}
+
+/// Sort `entries` by their `key`. A patch's map has a few entries, each larger than its
+/// key: a short list is sorted as a list of small pairs, the eight bytes after the prefix
+/// all keys share (keys of one map often share one: `label0001`, `label0002`,
+/// `app.kubernetes.io/…`) as a number and the entry's index (most pairs differ in the
+/// number; equal numbers compare the keys), and the entries are then moved once each.
+fn sort_by_string_keys<E>(entries: &mut [E], key: impl Fn(&E) -> &str) {
+    const SHORT: usize = 32;
+    if entries.len() > SHORT {
+        entries.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        return;
+    }
+    let Some(first) = entries.first().map(|e| key(e).as_bytes()) else {
+        return;
+    };
+    let shared = entries[1..].iter().fold(first.len(), |shared, e| {
+        crate::scan::common_prefix(first, key(e).as_bytes(), shared)
+    });
+    let mut order = [(0, 0); SHORT];
+    let order = &mut order[..entries.len()];
+    for (i, (e, at)) in entries.iter().zip(order.iter_mut()).enumerate() {
+        *at = (crate::scan::word_at(key(e).as_bytes(), shared), i);
+    }
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| key(&entries[a.1]).cmp(key(&entries[b.1])))
+    });
+    // Put the entry at `order[i].1` at `i`: the one that was there may have moved already,
+    // to the place where that index points in `order`, followed until it is at or after `i`.
+    for i in 0..order.len() {
+        let mut from = order[i].1;
+        while from < i {
+            from = order[from].1;
+        }
+        entries.swap(i, from);
+    }
 }
 
 fn string_of<K: 'static>(key: &K) -> Option<&String> {
@@ -201,13 +240,14 @@ macro_rules! map {
                 let mut later = Vec::new();
                 for (key, entry) in in_key_order(patch) {
                     let name = key_text(&key)?;
-                    whole |= !addressable(&name);
+                    let named = addressable(&name);
+                    whole |= !named;
                     match entry {
                         Patch::Absent => {}
                         Patch::Null => {
                             if self.remove(&key).is_some() {
                                 let first = cx.change_count();
-                                cx.record_at(&name, ChangeKind::Removed);
+                                cx.record_member(&name, ChangeKind::Removed, Some(named));
                                 prefill_entry(cx, first, &(), EntryAt::Removed);
                             }
                         }
@@ -223,7 +263,7 @@ macro_rules! map {
                                     Ok(false) => {}
                                     Ok(true) => {
                                         let first = cx.change_count();
-                                        cx.record_at(&name, ChangeKind::Replaced);
+                                        cx.record_member(&name, ChangeKind::Replaced, Some(named));
                                         prefill_entry(cx, first, &*have, EntryAt::Added);
                                     }
                                     Err(entry) => cx
@@ -239,7 +279,7 @@ macro_rules! map {
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
                                 let first = cx.change_count();
-                                cx.record_at(&name, ChangeKind::Added);
+                                cx.record_member(&name, ChangeKind::Added, Some(named));
                                 prefill_entry(cx, first, &built, EntryAt::Added);
                                 if defer {
                                     later.push((key, built));
