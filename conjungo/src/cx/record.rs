@@ -259,6 +259,29 @@ impl Apply<'_> {
         }
     }
 
+    /// [`record_member`](Self::record_member) of a value added or replaced whole at `key`
+    /// (a map's entry, which has no serde attributes of its own), with the value as serde
+    /// stores it for the update where the update names the place (elsewhere the update
+    /// reads a parent whole, see `patch::extract::prefill_serialized`).
+    pub(crate) fn record_member_value<T: serde::Serialize + ?Sized>(
+        &mut self,
+        key: &str,
+        kind: ChangeKind,
+        addressable: bool,
+        value: &T,
+    ) {
+        self.record_member(key, kind, Some(addressable));
+        #[cfg(feature = "bson")]
+        if let Some(change) = self.rec_mut().and_then(|r| r.changes.last_mut())
+            && change.cut.is_none()
+            && let Ok(found) = crate::bson::to_bson(value)
+        {
+            change.prefill = Some(crate::patch::extract::Found::Value(found));
+        }
+        #[cfg(not(feature = "bson"))]
+        let _ = value;
+    }
+
     /// Record that `count` items were appended to the sequence at the current place.
     #[doc(hidden)]
     pub fn record_appended(&mut self, count: usize) {

@@ -14,8 +14,6 @@ use super::*;
 enum EntryAt {
     /// The entry was removed (one change, a key below the current place).
     Removed,
-    /// The entry was added, or replaced whole (one change, a key below the current place).
-    Added,
     /// The entry was patched in place, with its key entered (changes below it).
     Entered,
 }
@@ -33,7 +31,6 @@ fn prefill_entry<T: Serialize + ?Sized>(cx: &mut Apply<'_>, first: usize, value:
                     change.prefill = Some(crate::patch::extract::Found::Unreached);
                 }
             }
-            EntryAt::Added => crate::patch::extract::prefill_serialized(changes, depth + 1, value),
             EntryAt::Entered => crate::patch::extract::prefill_serialized(changes, depth, value),
         }
     }
@@ -261,11 +258,12 @@ macro_rules! map {
                                 };
                                 match entry {
                                     Ok(false) => {}
-                                    Ok(true) => {
-                                        let first = cx.change_count();
-                                        cx.record_member(&name, ChangeKind::Replaced, Some(named));
-                                        prefill_entry(cx, first, &*have, EntryAt::Added);
-                                    }
+                                    Ok(true) => cx.record_member_value(
+                                        &name,
+                                        ChangeKind::Replaced,
+                                        named,
+                                        &*have,
+                                    ),
                                     Err(entry) => cx
                                         .under(&name, |cx| {
                                             let first = cx.change_count();
@@ -278,9 +276,7 @@ macro_rules! map {
                             }
                             None => {
                                 let built = V::build(entry).map_err(|e| e.at_key(&name))?;
-                                let first = cx.change_count();
-                                cx.record_member(&name, ChangeKind::Added, Some(named));
-                                prefill_entry(cx, first, &built, EntryAt::Added);
+                                cx.record_member_value(&name, ChangeKind::Added, named, &built);
                                 if defer {
                                     later.push((key, built));
                                 } else {
