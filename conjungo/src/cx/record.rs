@@ -241,8 +241,11 @@ impl Apply<'_> {
     /// address ([`addressable`](crate::patch::typed::addressable)), if it does.
     pub(crate) fn record_member(&mut self, key: &str, kind: ChangeKind, addressable: Option<bool>) {
         if let Some(r) = self.rec_mut() {
+            // Pushed one by one: `extend` of a `SmallVec` costs more than the clones.
             let mut segments = Path::with_capacity(r.stack.len() + 1);
-            segments.extend(r.stack.iter().cloned());
+            for segment in &r.stack {
+                segments.push(segment.clone());
+            }
             segments.push(Segment::from(key));
             let cut = r.cut_below(Some(key), addressable);
             let pointer = r.pointer_below(&[key]);
