@@ -48,9 +48,9 @@ pub(crate) struct Recorder {
     /// Bumped each time a key is entered or left: two changes recorded at one generation
     /// have the same parent.
     generation: u64,
-    /// The generation of the last change, when it was recorded by `record_at` at a place
-    /// an update can address (its place is its path): the next such change at the same
-    /// generation is in path order after it if its key is not smaller.
+    /// The generation of the last change, when it was recorded by `record_member` at a
+    /// place an update can address (its place is its path): the next such change at the
+    /// same generation is in path order after it if its key is not smaller.
     siblings: Option<u64>,
     /// How many array filter identifiers (`k0`, `k1`, …) were handed out.
     #[cfg(feature = "bson")]

@@ -372,3 +372,49 @@ macro_rules! map {
 
 map!(HashMap<K, V, S> where Eq, Hash);
 map!(BTreeMap<K, V> where Ord);
+
+#[cfg(test)]
+mod tests {
+    /// Every order of up to 33 keys (sharing prefixes of several lengths, equal after the
+    /// shared prefix's next eight bytes, prefixes of each other) comes out as the standard
+    /// sort puts it, the entries moved with their keys.
+    #[test]
+    fn string_keys_sort_as_the_standard_sort_does() {
+        let stems = ["label0000", "app.kubernetes.io/", "", "x", "abcdefgh"];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..400 {
+            let stem = stems[round % stems.len()];
+            let len = (next() % 34) as usize;
+            let mut keys: Vec<String> = (0..len)
+                .map(|_| match next() % 4 {
+                    0 => format!("{stem}{}", next() % 50),
+                    1 => format!("{stem}abcdefgh{}", next() % 5),
+                    2 => stem.chars().take((next() % 4) as usize).collect(),
+                    _ => format!("{stem}{:x}", next()),
+                })
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            // Distinct keys (a map's) in a shuffled order, each with its own value.
+            let mut entries: Vec<(String, usize)> = keys
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, k)| (k, i))
+                .collect();
+            for i in (1..entries.len()).rev() {
+                entries.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+            super::sort_by_string_keys(&mut entries, |e| e.0.as_str());
+            let expected: Vec<(String, usize)> =
+                keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+            assert_eq!(entries, expected);
+        }
+    }
+}
