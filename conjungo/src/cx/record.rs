@@ -91,13 +91,16 @@ pub(crate) struct RawChange {
 impl RawChange {
     /// The change's place in the update and the operation there.
     pub(crate) fn place(&self) -> (&[Segment], crate::patch::extract::Op) {
-        match &self.placed {
-            Some(placed) => (&placed.at, placed.op),
-            None => {
-                debug_assert_eq!(self.cut, crate::patch::extract::cut_of(&self.segments));
-                crate::patch::extract::op_at(&self.segments, self.cut, self.kind, self.count)
-            }
-        }
+        debug_assert!(
+            self.placed.is_some() || self.cut == crate::patch::extract::cut_of(&self.segments)
+        );
+        place_of(
+            &self.segments,
+            self.cut,
+            self.kind,
+            self.count,
+            &self.placed,
+        )
     }
 
     /// [`place`](Self::place), and the value read on the spot, which the caller takes
@@ -117,11 +120,22 @@ impl RawChange {
             placed,
             ..
         } = self;
-        let place = match placed {
-            Some(placed) => (&placed.at[..], placed.op),
-            None => crate::patch::extract::op_at(segments, *cut, *kind, *count),
-        };
-        (place, prefill)
+        (place_of(segments, *cut, *kind, *count, placed), prefill)
+    }
+}
+
+/// The place in the update of a change with these fields (see [`RawChange::place`]).
+#[cfg(feature = "bson")]
+fn place_of<'c>(
+    segments: &'c [Segment],
+    cut: Option<usize>,
+    kind: ChangeKind,
+    count: usize,
+    placed: &'c Option<Box<Placed>>,
+) -> (&'c [Segment], crate::patch::extract::Op) {
+    match placed {
+        Some(placed) => (&placed.at, placed.op),
+        None => crate::patch::extract::op_at(segments, cut, kind, count),
     }
 }
 

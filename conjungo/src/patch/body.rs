@@ -276,12 +276,9 @@ pub(crate) fn deserialize_patched<P: DeserializeOwned>(
         Ok(item) => return Ok(item),
         Err(failure) => failure,
     };
-    let Failure::Serde { message, segments } = &failure else {
+    let Some((message, segments)) = failure.to_locate() else {
         return Err(failure.into_error());
     };
-    if message.starts_with("missing field `") {
-        return Err(failure.into_error());
-    }
     let mut tries = 0;
     let fails = |probe: &Value| {
         tries += 1;
@@ -298,7 +295,7 @@ pub(crate) fn deserialize_patched<P: DeserializeOwned>(
     let place = if place.len() > segments.len() && place.starts_with(segments) {
         place
     } else {
-        segments.clone()
+        segments.to_vec()
     };
     Err(at(Error::new(classify(message, &place)), &place))
 }
@@ -316,6 +313,18 @@ enum Failure {
 }
 
 impl Failure {
+    /// serde's message and place, when the member it comes from may lie deeper than serde
+    /// saw (a flattened struct's member): not for a missing field, which is the object's
+    /// own error, nor for an ignored key, whose place is known.
+    fn to_locate(&self) -> Option<(&str, &[String])> {
+        match self {
+            Failure::Serde { message, segments } if !message.starts_with("missing field `") => {
+                Some((message, segments))
+            }
+            _ => None,
+        }
+    }
+
     fn into_error(self) -> Error {
         match self {
             Failure::Serde { message, segments } => {
@@ -381,20 +390,16 @@ fn deserialize_located<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
         Ok(patch) => return Ok(patch),
         Err(failure) => failure,
     };
-    let Failure::Serde { message, segments } = &failure else {
+    let Some((message, segments)) = failure.to_locate() else {
         return Err(failure.into_error());
     };
-    if message.starts_with("missing field `") {
-        // About the object itself.
-        return Err(failure.into_error());
-    }
     let mut probe = probe;
     let mut tries = 0;
     let mut fails = |probe: &Value| {
         tries += 1;
         tries <= LOCATE_ATTEMPTS && attempt::<P>(probe.clone()).err().as_ref() == Some(&failure)
     };
-    let mut place = segments.clone();
+    let mut place = segments.to_vec();
     // Only the path to the place is kept (each try then reads the object there, halved
     // each time, not the whole body again): it must still fail the same way.
     prune(&mut probe, &place);
@@ -402,10 +407,7 @@ fn deserialize_located<P: DeserializeOwned>(value: Value) -> Result<P, Error> {
         return Err(failure.into_error());
     }
     narrow(&mut probe, &mut place, fails);
-    let Failure::Serde { message, .. } = failure else {
-        unreachable!("only serde's errors are located")
-    };
-    Err(at(Error::new(classify(&message, &place)), &place))
+    Err(at(Error::new(classify(message, &place)), &place))
 }
 
 /// Move `place` down to the member of the object there that alone fails the way `fails`

@@ -66,7 +66,11 @@ pub(crate) struct Node<'k> {
 /// of the first bytes of their keys (modulo 64), so that the walk asks about most fields
 /// of a struct it passes without a key comparison.
 #[derive(Debug, Default)]
-pub(crate) struct Children<'k>(Vec<(&'k str, Node<'k>)>, u64);
+pub(crate) struct Children<'k> {
+    list: Vec<(&'k str, Node<'k>)>,
+    /// Bit `b % 64` is set for each first byte `b` of a child's key.
+    first_bytes: u64,
+}
 
 /// The bit of `key` in [`Children`]'s set of first bytes.
 fn first_byte_bit(key: &str) -> u64 {
@@ -76,42 +80,42 @@ fn first_byte_bit(key: &str) -> u64 {
 impl<'k> Children<'k> {
     /// The index of the child `key`, if there is one.
     fn find(&self, key: &str) -> Option<usize> {
-        if self.1 & first_byte_bit(key) == 0 {
+        if self.first_bytes & first_byte_bit(key) == 0 {
             return None;
         }
         self.search(key).ok()
     }
 
     fn search(&self, key: &str) -> Result<usize, usize> {
-        match self.0.last() {
+        match self.list.last() {
             // The common cases of a tree built in order: the last child, or a new one.
-            Some((last, _)) if *last == key => Ok(self.0.len() - 1),
-            Some((last, _)) if *last < key => Err(self.0.len()),
-            _ => self.0.binary_search_by(|(k, _)| (*k).cmp(key)),
+            Some((last, _)) if *last == key => Ok(self.list.len() - 1),
+            Some((last, _)) if *last < key => Err(self.list.len()),
+            _ => self.list.binary_search_by(|(k, _)| (*k).cmp(key)),
         }
     }
 
     /// The child `key`, added empty if there is none.
     fn entry(&mut self, key: &'k str) -> &mut Node<'k> {
         let i = self.search(key).unwrap_or_else(|i| {
-            self.0.insert(i, (key, Node::default()));
-            self.1 |= first_byte_bit(key);
+            self.list.insert(i, (key, Node::default()));
+            self.first_bytes |= first_byte_bit(key);
             i
         });
-        &mut self.0[i].1
+        &mut self.list[i].1
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Node<'k>> {
-        self.find(key).map(|i| &self.0[i].1)
+        self.find(key).map(|i| &self.list[i].1)
     }
 
     pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node<'k>> {
-        self.find(key).map(|i| &mut self.0[i].1)
+        self.find(key).map(|i| &mut self.list[i].1)
     }
 
     /// The child's key as the tree holds it (borrowed for as long as the tree's paths).
     fn key(&self, key: &str) -> Option<&'k str> {
-        self.find(key).map(|i| self.0[i].0)
+        self.find(key).map(|i| self.list[i].0)
     }
 }
 
@@ -120,7 +124,7 @@ impl<'k> IntoIterator for Children<'k> {
     type IntoIter = std::vec::IntoIter<(&'k str, Node<'k>)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+        self.list.into_iter()
     }
 }
 
@@ -152,7 +156,7 @@ impl<'k> Node<'k> {
     /// of it.
     pub(crate) fn taken_above(&self) -> bool {
         self.op.is_none()
-            && self.children.0.iter().any(|(_, child)| {
+            && self.children.list.iter().any(|(_, child)| {
                 child.op.is_none()
                     && (!matches!(child.found, Found::Unreached) || child.taken_above())
             })
@@ -185,7 +189,7 @@ impl<'k> Node<'k> {
             !self.prefilled
         } else {
             let mut any = false;
-            for (_, child) in &mut self.children.0 {
+            for (_, child) in &mut self.children.list {
                 any |= child.settle();
             }
             any
